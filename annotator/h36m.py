@@ -27,15 +27,15 @@ FPS = 50
 
 
 def quaternion_to_matrix(q: np.ndarray) -> np.ndarray:
-    """(4,) unit quaternion [w, x, y, z] -> (3, 3) rotation matrix R(q) with R(q) v = qrot(q, v)."""
+    """(4,) quaternion [w, x, y, z] -> (3, 3) rotation matrix R(q), with R(q) v = qrot(q, v) for unit q.
+
+    The stored quaternions are unit only to about 1e-8. They are normalised here so that R is an
+    exact rotation (R^T is its inverse, which the importer and the camera centre rely on); this
+    moves projections by less than 1e-4 px relative to VideoPose3D's unnormalised ``qrot``.
+    """
     w, x, y, z = np.asarray(q, dtype=np.float64) / np.linalg.norm(q)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-        ]
-    )
+    u_cross = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
+    return np.eye(3) + 2.0 * w * u_cross + 2.0 * u_cross @ u_cross
 
 
 @cache

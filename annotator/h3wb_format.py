@@ -77,20 +77,23 @@ def _points(sample_id: str, sample: dict, field: str, getter, dims: int) -> np.n
             )
         block = {k: block[k] for k in JOINT_KEYS}
     try:
-        arr = np.array(list(map(getter, block.values())), dtype=np.float64)
+        # No dtype: numpy then keeps strings and nulls visible (dtype kind U / O) instead of coercing them.
+        arr = np.array(list(map(getter, block.values())))
     except (KeyError, TypeError, ValueError):
         arr = None
-    if arr is None or arr.shape != (len(JOINT_KEYS), dims):
+    if arr is None or arr.shape != (len(JOINT_KEYS), dims) or arr.dtype.kind not in "fiu":
         for joint, point in block.items():
             try:
-                vals = getter(point)
-                [float(v) for v in vals]
-            except (KeyError, TypeError, ValueError):
+                numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in getter(point))
+            except (KeyError, TypeError):
+                numeric = False
+            if not numeric:
                 axes = "x, y" if dims == 2 else "x, y, z"
                 raise H3WBFormatError(
                     f"sample {sample_id}: {field}[{joint!r}] must be an object with numeric {axes}, got {point!r}"
                 ) from None
         raise H3WBFormatError(f"sample {sample_id}: {field} is malformed")
+    arr = arr.astype(np.float64, copy=False)
     if not np.all(np.isfinite(arr)):
         joint = JOINT_KEYS[int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])]
         raise H3WBFormatError(f"sample {sample_id}: {field}[{joint!r}] is not finite: {block[joint]!r}")
@@ -115,7 +118,9 @@ def parse_bbox(sample_id: str, sample: dict) -> tuple[int, int, int, int] | None
     try:
         values = tuple(int(box[k]) for k in BBOX_KEYS)
     except (KeyError, TypeError, ValueError):
-        raise H3WBFormatError(f"sample {sample_id}: bbox must be an object with integer {', '.join(BBOX_KEYS)}") from None
+        raise H3WBFormatError(
+            f"sample {sample_id}: bbox must be an object with integer {', '.join(BBOX_KEYS)}"
+        ) from None
     if values[2] < values[0] or values[3] < values[1]:
         raise H3WBFormatError(f"sample {sample_id}: bbox has x_max < x_min or y_max < y_min: {box!r}")
     return values

@@ -1,0 +1,71 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   install into .venv, migrate, build and import the synthetic demo, serve it with its worker
+#   make test   install the test tools and run the whole suite
+# Everything else here is what those two are made of.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo serve worker test lint format bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py make_demo $(DEMO_ARGS)
+	$(MAKE) --no-print-directory serve
+
+# The web server (daphne, ASGI: HTTP and websockets) in the foreground, the task worker beside it.
+serve: install
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops the server and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(MAKE) --no-print-directory worker & \
+	$(BIN)/daphne -b $(HOST) -p $(PORT) annotator.asgi:application
+
+# The database queue by default; RQ on Redis when REDIS_URL is set (see README).
+worker: install
+	@if [ -n "$$REDIS_URL" ]; then \
+		exec $(BIN)/python manage.py rqworker --job-class django_tasks_rq.Job default; \
+	else \
+		exec $(BIN)/python manage.py db_worker; \
+	fi
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-dev
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python -m tests.benchmarks.geometry
+	$(BIN)/python -m tests.benchmarks.importer --samples 100000
+	$(BIN)/python -m tests.benchmarks.synthetic
+
+clean:
+	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache

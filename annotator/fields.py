@@ -1,0 +1,75 @@
+"""A model field that stores a whole keypoint array in one column.
+
+Skeletons and 2D keypoint sets are read and written whole, never per keypoint, so they live in one
+binary column (little-endian float64, C order) instead of one row per keypoint: a skeleton loads
+and saves in one query, and bulk imports stay fast. NaN marks a missing keypoint.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from annotator import keypoints
+
+_DTYPE = np.dtype("<f8")
+
+
+class KeypointArrayField(models.BinaryField):
+    """Array of shape (NUM_KEYPOINTS, dims) (or (NUM_KEYPOINTS,) when dims is None), float64."""
+
+    description = "keypoint array"
+
+    def __init__(self, *args, dims: int | None = None, **kwargs) -> None:
+        self.dims = dims
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["dims"] = self.dims
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (keypoints.NUM_KEYPOINTS,) if self.dims is None else (keypoints.NUM_KEYPOINTS, self.dims)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        arr = np.frombuffer(bytes(value), dtype=_DTYPE)
+        return arr.reshape(self.shape).copy()
+
+    def to_python(self, value):
+        if value is None or isinstance(value, np.ndarray):
+            return value
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return np.frombuffer(bytes(value), dtype=_DTYPE).reshape(self.shape).copy()
+        return np.asarray(value, dtype=np.float64)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != self.shape:
+            raise ValidationError(f"{self.name} must have shape {self.shape}, got {arr.shape}")
+        return connection.Database.Binary(np.ascontiguousarray(arr, dtype=_DTYPE).tobytes())
+
+    def validate(self, value, model_instance):
+        # Field.validate compares the value with the empty values, which an ndarray cannot answer.
+        if value is None:
+            if not self.null:
+                raise ValidationError(f"{self.name} may not be empty")
+            return
+        arr = np.asarray(value)
+        if arr.shape != self.shape:
+            raise ValidationError(f"{self.name} must have shape {self.shape}, got {arr.shape}")
+
+    def run_validators(self, value):
+        return
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return None if value is None else np.asarray(value).tolist()

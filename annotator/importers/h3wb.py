@@ -1,0 +1,168 @@
+"""Streaming reader of H3WB release files (and side files in the same sample layout) into arrays.
+
+A release file is one JSON object of up to ~1.5 GB; it is read sample by sample with ijson's C
+backend, so memory holds the parsed arrays (about 5 kB per sample), not the JSON tree. Reading
+does not touch the database: it either returns complete arrays or raises ``H3WBFormatError``
+naming the sample and field, before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ijson
+import numpy as np
+from tqdm import tqdm
+
+from annotator import h3wb_format, keypoints
+from annotator.h3wb_format import H3WBFormatError, ImageRef
+
+#: Fields a reader can be asked for, beyond the H3WB ones: per-keypoint lists in side files.
+LIST_FIELDS: tuple[str, ...] = ("visible", "scores")
+
+
+@dataclass
+class Samples:
+    """Arrays of S samples in file order; absent fields are None, absent bboxes are rows of -1."""
+
+    ids: np.ndarray  # (S,) int64
+    image_refs: list[ImageRef | None] = field(default_factory=list)
+    bbox: np.ndarray | None = None  # (S, 4) int64
+    keypoints_2d: np.ndarray | None = None  # (S, J, 2) px
+    keypoints_3d: np.ndarray | None = None  # (S, J, 3) mm, camera-rotated world
+    visible: np.ndarray | None = None  # (S, J) bool
+    scores: np.ndarray | None = None  # (S, J) float
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def aligned_to(self, ids: np.ndarray, path: Path) -> Samples:
+        """This side file's samples reordered to ``ids``; every id must be present."""
+        position = {int(i): n for n, i in enumerate(self.ids)}
+        missing = [int(i) for i in ids if int(i) not in position]
+        if missing:
+            raise H3WBFormatError(
+                f"{path.name}: sample {missing[0]} is missing ({len(missing)} samples missing in all)"
+            )
+        order = np.fromiter((position[int(i)] for i in ids), dtype=np.intp, count=len(ids))
+        take = lambda a: None if a is None else a[order]  # noqa: E731
+        return Samples(
+            ids=self.ids[order],
+            image_refs=[self.image_refs[i] for i in order] if self.image_refs else [],
+            bbox=take(self.bbox),
+            keypoints_2d=take(self.keypoints_2d),
+            keypoints_3d=take(self.keypoints_3d),
+            visible=take(self.visible),
+            scores=take(self.scores),
+        )
+
+
+class _CountingReader:
+    """File wrapper that advances a progress bar by the bytes read."""
+
+    def __init__(self, fh, bar: tqdm) -> None:
+        self._fh = fh
+        self._bar = bar
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._fh.read(size)
+        self._bar.update(len(chunk))
+        return chunk
+
+
+def _per_keypoint_list(sample_id: str, sample: dict, name: str, dtype) -> np.ndarray | None:
+    values = sample.get(name)
+    if values is None:
+        return None
+    if not isinstance(values, list) or len(values) != keypoints.NUM_KEYPOINTS:
+        raise H3WBFormatError(f"sample {sample_id}: {name} must be a list of {keypoints.NUM_KEYPOINTS} numbers")
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise H3WBFormatError(f"sample {sample_id}: {name} must contain only numbers") from None
+    if not np.all(np.isfinite(arr)):
+        raise H3WBFormatError(f"sample {sample_id}: {name} contains a non-finite value")
+    return arr.astype(dtype)
+
+
+def read_samples(path: str | Path, *, progress: bool = False, description: str | None = None) -> Samples:
+    """Read every sample of an H3WB-layout JSON file.
+
+    A field is returned when at least one sample has it, and then every sample must have it (a
+    release file is uniform; a sample missing a field its neighbours have is an error).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise H3WBFormatError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip()
+    if head and not head.startswith(b"{"):
+        raise H3WBFormatError(f"{path.name}: the file must hold one JSON object keyed by sample id ('0', '1', ...)")
+    ids: list[int] = []
+    refs: list[ImageRef | None] = []
+    columns: dict[str, list] = {"bbox": [], "keypoints_2d": [], "keypoints_3d": [], "visible": [], "scores": []}
+    present: dict[str, int] = dict.fromkeys(columns, 0)
+    n_refs = 0
+    with (
+        path.open("rb") as fh,
+        tqdm(
+            total=path.stat().st_size,
+            unit="B",
+            unit_scale=True,
+            desc=description or f"reading {path.name}",
+            disable=not progress,
+        ) as bar,
+    ):
+        try:
+            for sample_id, sample in ijson.kvitems(_CountingReader(fh, bar), "", use_float=True):
+                if not sample_id.isdigit():
+                    raise H3WBFormatError(f"{path.name}: sample key {sample_id!r} is not a decimal sample id")
+                if not isinstance(sample, dict):
+                    raise H3WBFormatError(f"{path.name}: sample {sample_id} must be an object")
+                ids.append(int(sample_id))
+                ref = h3wb_format.parse_image_ref(sample_id, sample)
+                refs.append(ref)
+                n_refs += ref is not None
+                row = {
+                    "bbox": h3wb_format.parse_bbox(sample_id, sample),
+                    "keypoints_2d": h3wb_format.parse_keypoints_2d(sample_id, sample),
+                    "keypoints_3d": h3wb_format.parse_keypoints_3d(sample_id, sample),
+                    "visible": _per_keypoint_list(sample_id, sample, "visible", bool),
+                    "scores": _per_keypoint_list(sample_id, sample, "scores", np.float64),
+                }
+                for name, value in row.items():
+                    columns[name].append(value)
+                    present[name] += value is not None
+        except ijson.JSONError as exc:
+            where = f" after sample {ids[-1]}" if ids else ""
+            raise H3WBFormatError(f"{path.name}: not valid JSON{where}: {exc}") from None
+        except ijson.IncompleteJSONError as exc:  # pragma: no cover - subclass of JSONError in some versions
+            raise H3WBFormatError(f"{path.name}: truncated JSON: {exc}") from None
+    if not ids:
+        raise H3WBFormatError(f"{path.name}: the file holds no samples")
+    if len(set(ids)) != len(ids):
+        seen: set[int] = set()
+        dup = next(i for i in ids if i in seen or seen.add(i))
+        raise H3WBFormatError(f"{path.name}: sample {dup} appears twice")
+
+    def column(name: str, fill) -> np.ndarray | None:
+        if present[name] == 0:
+            return None
+        if present[name] != len(ids):
+            first = ids[next(n for n, v in enumerate(columns[name]) if v is None)]
+            raise H3WBFormatError(f"sample {first}: {name} is missing while other samples have it")
+        return np.stack([np.asarray(v) for v in columns[name]]) if fill is None else np.asarray(columns[name], fill)
+
+    if 0 < n_refs < len(ids):
+        first = ids[refs.index(None)]
+        raise H3WBFormatError(f"sample {first}: image_path is missing while other samples have it")
+    return Samples(
+        ids=np.asarray(ids, dtype=np.int64),
+        image_refs=refs if n_refs else [],
+        bbox=column("bbox", np.int64),
+        keypoints_2d=column("keypoints_2d", None),
+        keypoints_3d=column("keypoints_3d", None),
+        visible=column("visible", None),
+        scores=column("scores", None),
+    )

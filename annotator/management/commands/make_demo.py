@@ -1,0 +1,97 @@
+"""``python manage.py make_demo``: generate the synthetic rig (cached), import it, create demo users.
+
+The generator writes files in the H3WB release format and they go through ``import_h3wb``'s
+service like real data: there is one import path.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator import h36m, roles
+from annotator.conf import option
+from annotator.exceptions import ApplicationError
+from annotator.services.imports import dataset_import_h3wb
+from annotator.services.users import user_ensure
+
+DEFAULT_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
+DEFAULT_FRAMES = 40
+#: The demo's accounts: (username, password, role). Printed after set-up; meant for 127.0.0.1 only.
+DEMO_USERS = (
+    ("annotator1", "demo-annotator1", roles.ANNOTATOR),
+    ("annotator2", "demo-annotator2", roles.ANNOTATOR),
+    ("reviewer", "demo-reviewer", roles.REVIEWER),
+    ("admin", "demo-admin", roles.ADMIN),
+)
+
+
+def _subjects(text: str) -> tuple[str, ...]:
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    unknown = [s for s in names if s not in h36m.SUBJECTS]
+    if not names or unknown:
+        raise CommandError(f"--subjects must be a comma list of {', '.join(h36m.SUBJECTS)}; got {text!r}")
+    return names
+
+
+class Command(BaseCommand):
+    help = "Generate the synthetic multi-view demo (cached under var/), import it and create demo users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subjects", default=",".join(DEFAULT_SUBJECTS), help="comma list, e.g. S1,S5")
+        parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="instants per subject (4 views each)")
+        parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
+        parser.add_argument("--dataset", default="synthetic-demo", help="name of the dataset to import into")
+        parser.add_argument("--workers", type=int, default=2, help="rendering processes")
+        parser.add_argument("--no-users", action="store_true", help="do not create the demo accounts")
+
+    def handle(self, *args, **options):
+        from fixtures.synthetic import FORMAT, GENERATOR_VERSION, generate
+
+        subjects = _subjects(options["subjects"])
+        frames, seed = options["frames"], options["seed"]
+        if frames < 1:
+            raise CommandError("--frames must be at least 1")
+        if seed < 0:
+            raise CommandError("--seed must be a non-negative integer")
+        key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}"
+        out = Path(option("DATA_DIR")) / "synthetic" / key
+        manifest_path = out / "manifest.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
+        if manifest and manifest.get("format") == FORMAT and manifest.get("generator_version") == GENERATOR_VERSION:
+            self.stdout.write(f"using the cached synthetic rig in {out}")
+        else:
+            self.stdout.write(f"generating the synthetic rig into {out} ...")
+            try:
+                manifest = generate(out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"])
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+        errors = manifest["realised_error_mm"]
+        self.stdout.write("dataset error vs ground truth (mm): " + ", ".join(f"{k} {v:.1f}" for k, v in errors.items()))
+
+        try:
+            report = dataset_import_h3wb(
+                dataset_name=options["dataset"],
+                annotations=out / "h3wb.json",
+                images=out / "images",
+                ground_truth=out / "ground_truth.json",
+                detections=out / "detections.json",
+                description=(
+                    f"Synthetic whole-body people on the Human3.6M cameras: {', '.join(subjects)}, "
+                    f"{frames} instants each, seed {seed}"
+                ),
+                source_format="synthetic",
+                progress=True,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"import failed, nothing was changed: {exc.message}") from None
+        self.stdout.write(str(report))
+
+        if not options["no_users"]:
+            self.stdout.write("\ndemo accounts (sign in at http://127.0.0.1:8000/):")
+            for username, password, role in DEMO_USERS:
+                _, created = user_ensure(username=username, password=password, role=role)
+                note = "" if created else "  (existing account, password unchanged)"
+                self.stdout.write(f"  {role:<10} {username:<11} password: {password}{note}")

@@ -1,0 +1,212 @@
+"""Pure numpy keypoint errors: per-keypoint distances, per-part summaries and the H3WB benchmark table.
+
+Review scores, cross-checks between annotators and the benchmark export all compare poses through
+these functions, so the numbers in the tool match the published protocol
+(docs/reference/h3wb_format.md section 5) exactly. Missing keypoints are NaN and are left out of
+every mean rather than failing it, because partially annotated poses are the norm in review.
+Part membership and alignment roots come from ``annotator.keypoints`` only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from annotator import keypoints
+
+#: Percentile reported by ``part_summary`` next to the mean and median.
+SUMMARY_PERCENTILE = 90
+
+
+def _pair(pred: np.ndarray, gt: np.ndarray, dims: tuple[int, ...], full_layout: bool) -> tuple[np.ndarray, np.ndarray]:
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred and gt must have the same shape, got {pred.shape} and {gt.shape}")
+    if pred.ndim < 2 or pred.shape[-1] not in dims:
+        want = " or ".join(f"(..., J, {d})" for d in dims)
+        raise ValueError(f"poses must have shape {want}, got {pred.shape}")
+    if full_layout and pred.shape[-2] != keypoints.NUM_KEYPOINTS:
+        raise ValueError(
+            f"poses must have {keypoints.NUM_KEYPOINTS} keypoints ({keypoints.LAYOUT_NAME}), got {pred.shape[-2]}"
+        )
+    if np.isinf(pred).any() or np.isinf(gt).any():
+        raise ValueError("poses must be finite or NaN (NaN marks a missing keypoint)")
+    return pred, gt
+
+
+def keypoint_errors(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Euclidean distance per keypoint, in the unit of the input (px for 2D, mm for 3D).
+
+    Args:
+        pred, gt: (..., J, 2) pixels or (..., J, 3) mm; NaN marks a missing keypoint.
+    Returns:
+        (..., J) errors, NaN where either side is missing.
+    """
+    pred, gt = _pair(pred, gt, (2, 3), full_layout=False)
+    return np.linalg.norm(pred - gt, axis=-1)
+
+
+def keypoint_errors_2d(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """``keypoint_errors`` for (..., J, 2) pixel keypoints -> (..., J) px."""
+    pred, gt = _pair(pred, gt, (2,), full_layout=False)
+    return np.linalg.norm(pred - gt, axis=-1)
+
+
+def keypoint_errors_3d(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """``keypoint_errors`` for (..., J, 3) world or camera keypoints -> (..., J) mm."""
+    pred, gt = _pair(pred, gt, (3,), full_layout=False)
+    return np.linalg.norm(pred - gt, axis=-1)
+
+
+def _nanmean(values: np.ndarray) -> float | None:
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else None
+
+
+def part_summary(errors: np.ndarray) -> dict[str, dict[str, float | int | None]]:
+    """Mean, median, 90th percentile and count of finite errors per ``keypoints.METRIC_PARTS`` group.
+
+    Args:
+        errors: (..., J) per-keypoint errors with J = ``keypoints.NUM_KEYPOINTS``; NaN is skipped.
+    Returns:
+        ``{part: {"mean", "median", "p90", "count"}}`` as plain floats and ints, JSON-ready; the
+        statistics are None for a part with no finite error.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim < 1 or errors.shape[-1] != keypoints.NUM_KEYPOINTS:
+        raise ValueError(f"errors must have shape (..., {keypoints.NUM_KEYPOINTS}), got {errors.shape}")
+    summary: dict[str, dict[str, float | int | None]] = {}
+    for part, index in keypoints.METRIC_PARTS.items():
+        values = errors[..., index]
+        values = values[np.isfinite(values)]
+        empty = values.size == 0
+        summary[part] = {
+            "mean": None if empty else float(values.mean()),
+            "median": None if empty else float(np.median(values)),
+            f"p{SUMMARY_PERCENTILE}": None if empty else float(np.percentile(values, SUMMARY_PERCENTILE)),
+            "count": int(values.size),
+        }
+    return summary
+
+
+def _centred_errors(pred: np.ndarray, gt: np.ndarray, root: np.ndarray | int, joints: np.ndarray) -> np.ndarray:
+    """(N, J, 3) poses -> (N, len(joints)) errors after centring both on ``root`` (an index, or indices averaged)."""
+    D = pred - gt  # translation alignment of each pose on its own root is the same as subtracting D[root]
+    D_root = D[:, root].mean(axis=1) if np.ndim(root) else D[:, root]
+    return np.linalg.norm(D[:, joints] - D_root[:, None], axis=-1)
+
+
+def h3wb_mpjpe(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]:
+    """The official H3WB MPJPE variants (``test_leaderboard.py``), in mm.
+
+    Args:
+        pred, gt: (N, J, 3) mm with J = ``keypoints.NUM_KEYPOINTS``.
+    Returns:
+        ``all``, ``body``, ``face``, ``hand``: pelvis-aligned means (pelvis = mean of
+        ``keypoints.PELVIS_JOINTS``) over all / body+feet / face / both hands;
+        ``face_nose_aligned``: face re-centred on the body nose ``keypoints.NOSE``;
+        ``hand_root_aligned``: each hand re-centred on its root (``LEFT_HAND_ROOT`` /
+        ``RIGHT_HAND_ROOT``, root error 0 included), the mean of left and right.
+        NaN keypoints are skipped; a value is None when nothing is left to average.
+    """
+    pred, gt = _pair(pred, gt, (3,), full_layout=True)
+    if pred.ndim != 3:
+        raise ValueError(f"poses must have shape (N, {keypoints.NUM_KEYPOINTS}, 3), got {pred.shape}")
+    pelvis = np.asarray(keypoints.PELVIS_JOINTS)
+    result = {
+        part: _nanmean(_centred_errors(pred, gt, pelvis, index)) for part, index in keypoints.METRIC_PARTS.items()
+    }
+    result["face_nose_aligned"] = _nanmean(_centred_errors(pred, gt, keypoints.NOSE, keypoints.METRIC_PARTS["face"]))
+    result["hand_root_aligned"] = _mean_of_hands(
+        _nanmean(_centred_errors(pred, gt, keypoints.LEFT_HAND_ROOT, keypoints.PARTS["left_hand"])),
+        _nanmean(_centred_errors(pred, gt, keypoints.RIGHT_HAND_ROOT, keypoints.PARTS["right_hand"])),
+    )
+    return result
+
+
+def _mean_of_hands(left: float | None, right: float | None) -> float | None:
+    sides = [v for v in (left, right) if v is not None]
+    return float(np.mean(sides)) if sides else None
+
+
+def pafuse_part_mpjpe(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]:
+    """PAFUSE's part-frame errors, in mm: every part centred on its own root.
+
+    Body (body + feet) on the pelvis (mean of ``keypoints.PELVIS_JOINTS``), face on its nose tip
+    ``keypoints.FACE_NOSE_TIP``, each hand on its root; ``hand`` is the mean of the two hands.
+
+    Args:
+        pred, gt: (N, J, 3) mm with J = ``keypoints.NUM_KEYPOINTS``.
+    Returns:
+        ``body``, ``face``, ``left_hand``, ``right_hand``, ``hand``; None where nothing is finite.
+    """
+    pred, gt = _pair(pred, gt, (3,), full_layout=True)
+    if pred.ndim != 3:
+        raise ValueError(f"poses must have shape (N, {keypoints.NUM_KEYPOINTS}, 3), got {pred.shape}")
+    pelvis = np.asarray(keypoints.PELVIS_JOINTS)
+    result = {
+        "body": _nanmean(_centred_errors(pred, gt, pelvis, keypoints.METRIC_PARTS["body"])),
+        "face": _nanmean(_centred_errors(pred, gt, keypoints.FACE_NOSE_TIP, keypoints.METRIC_PARTS["face"])),
+        "left_hand": _nanmean(_centred_errors(pred, gt, keypoints.LEFT_HAND_ROOT, keypoints.PARTS["left_hand"])),
+        "right_hand": _nanmean(_centred_errors(pred, gt, keypoints.RIGHT_HAND_ROOT, keypoints.PARTS["right_hand"])),
+    }
+    result["hand"] = _mean_of_hands(result["left_hand"], result["right_hand"])
+    return result
+
+
+def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Align every predicted pose to its ground truth by rotation, translation and scale (Umeyama 1991).
+
+    Args:
+        pred, gt: (N, J, 3); keypoints NaN on either side are left out of the fit.
+    Returns:
+        (N, J, 3) aligned predictions (NaN where pred is NaN, or for a pose with fewer than three
+        keypoints finite on both sides, which does not fix a rotation).
+    """
+    pred, gt = _pair(pred, gt, (3,), full_layout=False)
+    if pred.ndim != 3:
+        raise ValueError(f"poses must have shape (N, J, 3), got {pred.shape}")
+    w = (np.isfinite(pred).all(-1) & np.isfinite(gt).all(-1)).astype(np.float64)  # (N, J)
+    count = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        P = np.where(w[..., None] > 0, pred, 0.0)
+        G = np.where(w[..., None] > 0, gt, 0.0)
+        mu_p = P.sum(axis=1) / count[:, None]  # (N, 3)
+        mu_g = G.sum(axis=1) / count[:, None]
+        P0 = (P - mu_p[:, None]) * w[..., None]
+        G0 = (G - mu_g[:, None]) * w[..., None]
+        H = np.einsum("nji,njk->nik", P0, G0)  # (N, 3, 3) cross-covariance
+        U, S, Vt = np.linalg.svd(np.nan_to_num(H))
+        # Reflections are not allowed: flip the weakest axis when det(V U^T) < 0.
+        sign = np.sign(np.linalg.det(np.einsum("nij,njk->nik", U, Vt)))
+        sign[sign == 0] = 1.0
+        S[:, 2] *= sign
+        U[:, :, 2] *= sign[:, None]
+        R = np.einsum("nij,njk->nik", U, Vt)  # pred @ R maps onto gt
+        scale = S.sum(axis=1) / (P0**2).sum(axis=(1, 2))
+        aligned = scale[:, None, None] * np.einsum("nji,nik->njk", pred - mu_p[:, None], R) + mu_g[:, None]
+    aligned[count < 3] = np.nan
+    return aligned
+
+
+def pa_mpjpe(pred: np.ndarray, gt: np.ndarray) -> float | None:
+    """Procrustes-aligned MPJPE (rotation, translation and scale per pose), mean over poses and keypoints.
+
+    Args:
+        pred, gt: (N, J, 3) mm; NaN keypoints are skipped.
+    Returns:
+        mm, or None when no keypoint is finite.
+    """
+    return _nanmean(keypoint_errors_3d(procrustes_align(pred, gt), gt))
+
+
+def benchmark_table(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]:
+    """Every benchmark number for (N, J, 3) predictions against ground truth, in mm, JSON-ready.
+
+    Keys: the H3WB variants of ``h3wb_mpjpe`` as they are; PAFUSE's part-frame errors prefixed
+    ``pafuse_``; ``pa_mpjpe`` over all keypoints.
+    """
+    table = h3wb_mpjpe(pred, gt)
+    table.update({f"pafuse_{k}": v for k, v in pafuse_part_mpjpe(pred, gt).items()})
+    table["pa_mpjpe"] = pa_mpjpe(pred, gt)
+    return table

@@ -1,0 +1,183 @@
+"""The domain's tables: datasets of calibrated multi-view frames and their 3D skeleton versions.
+
+A Frame is one instant of one subject's sequence, seen by several cameras (one View per camera
+image). Skeletons are whole arrays (``KeypointArrayField``) and append-only versions per frame:
+the dataset's own skeleton, the ground truth where known, triangulations and corrections each add
+a version, and nothing is overwritten. Fields and constraints only; writes live in
+``annotator.services``, non-trivial reads in ``annotator.selectors``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from annotator import geometry, keypoints
+from annotator.fields import KeypointArrayField
+
+
+class Dataset(models.Model):
+    """A named collection of subjects, frames and skeletons, e.g. one H3WB release or the synthetic demo."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    source_format = models.CharField(max_length=40, default="h3wb")
+    layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
+    #: Directory the views' image paths are relative to; empty when the dataset has no images.
+    image_root = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subject(models.Model):
+    """A person recorded in a dataset (Human3.6M: S1, S5, ...); extrinsics are per subject."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="subjects")
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["dataset", "name"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "name"], name="unique_subject_name")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}/{self.name}"
+
+
+class Camera(models.Model):
+    """A calibrated camera of one subject's recording; ``as_geometry()`` gives the math object."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="cameras")
+    name = models.CharField(max_length=40)
+    K = models.JSONField(help_text="3x3 intrinsics, pixels")
+    R = models.JSONField(help_text="3x3 world-to-camera rotation")
+    t = models.JSONField(help_text="world-to-camera translation, mm")
+    dist = models.JSONField(help_text="distortion k1 k2 p1 p2 k3")
+    model = models.CharField(max_length=10, choices=[(m, m) for m in geometry.DISTORTION_MODELS], default="opencv")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["subject", "name"]
+        constraints = [models.UniqueConstraint(fields=["subject", "name"], name="unique_camera_name")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}/{self.name}"
+
+    def as_geometry(self) -> geometry.Camera:
+        return geometry.Camera(
+            K=self.K,
+            R=self.R,
+            t=self.t,
+            dist=self.dist,
+            size=(self.width, self.height),
+            model=self.model,
+            name=self.name,
+        )
+
+    @classmethod
+    def fields_from_geometry(cls, cam: geometry.Camera) -> dict:
+        data = cam.to_dict()
+        return {
+            "K": data["K"],
+            "R": data["R"],
+            "t": data["t"],
+            "dist": data["dist"],
+            "model": data["model"],
+            "width": cam.width,
+            "height": cam.height,
+        }
+
+
+class Sequence(models.Model):
+    """One recorded action of a subject (Human3.6M video basename, e.g. ``Directions 1``)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="sequences")
+    action = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["subject", "action"]
+        constraints = [models.UniqueConstraint(fields=["subject", "action"], name="unique_sequence_action")]
+
+    def __str__(self) -> str:
+        return f"{self.subject}/{self.action}"
+
+
+class Frame(models.Model):
+    """One instant of a sequence, seen by every camera of its subject."""
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="frames")
+    index = models.PositiveIntegerField(help_text="video frame index")
+
+    class Meta:
+        ordering = ["sequence", "index"]
+        constraints = [models.UniqueConstraint(fields=["sequence", "index"], name="unique_frame_index")]
+
+    def __str__(self) -> str:
+        return f"{self.sequence}/{self.index}"
+
+
+class View(models.Model):
+    """One camera's image of a frame, with the dataset's 2D keypoints for it as imported."""
+
+    frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="views")
+    camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="views")
+    image_path = models.CharField(max_length=500, blank=True, help_text="relative to the dataset's image root")
+    #: Sample id in the imported file (H3WB ``"0"``, ``"1"``, ...), kept for provenance and re-export.
+    sample_id = models.BigIntegerField(null=True, blank=True)
+    bbox = models.JSONField(null=True, blank=True, help_text="[x_min, y_min, x_max, y_max] pixels")
+    keypoints_2d = KeypointArrayField(dims=2, null=True, help_text="dataset 2D, pixels")
+
+    class Meta:
+        ordering = ["frame", "camera__name"]
+        constraints = [models.UniqueConstraint(fields=["frame", "camera"], name="unique_view_camera")]
+
+    def __str__(self) -> str:
+        return f"{self.frame}@{self.camera.name}"
+
+
+class Detection2D(models.Model):
+    """A 2D detector's output for one view: keypoints and confidences (0 = missed)."""
+
+    view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="detections")
+    detector = models.CharField(max_length=100)
+    keypoints_2d = KeypointArrayField(dims=2)
+    scores = KeypointArrayField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["view", "detector"], name="unique_detection_detector")]
+
+    def __str__(self) -> str:
+        return f"{self.detector} on {self.view}"
+
+
+class Skeleton3D(models.Model):
+    """One version of a frame's 3D whole-body skeleton, world mm (NaN where a keypoint is unknown)."""
+
+    class Source(models.TextChoices):
+        DATASET = "dataset", "dataset"
+        GROUND_TRUTH = "ground_truth", "ground truth"
+        TRIANGULATED = "triangulated", "triangulated"
+        CORRECTED = "corrected", "corrected"
+
+    frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="skeletons")
+    version = models.PositiveIntegerField()
+    source = models.CharField(max_length=20, choices=Source.choices)
+    keypoints = KeypointArrayField(dims=3)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["frame", "version"]
+        constraints = [models.UniqueConstraint(fields=["frame", "version"], name="unique_skeleton_version")]
+        indexes = [models.Index(fields=["frame", "source", "version"], name="skeleton_frame_source")]
+
+    def __str__(self) -> str:
+        return f"{self.frame} v{self.version} ({self.source})"

@@ -1,0 +1,348 @@
+"""Importing H3WB release files into a dataset: one atomic, idempotent write.
+
+The 4 views of one instant are grouped into one Frame by the (subject, action, frame index,
+camera) their ``image_path`` carries, never by sample order. H3WB stores ``keypoints_3d`` as
+``R_cam @ X_world`` without the translation, so every view gives back the world skeleton through
+its own rotation; the views must agree, the importer reports their largest disagreement, and the
+mean becomes the frame's ``dataset`` skeleton.
+
+Everything is read and checked before the first write, and the write is one transaction: a
+malformed file changes nothing. Re-importing the same file adds nothing; re-importing a frame with
+different numbers is refused rather than silently replacing what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db import transaction
+from tqdm import tqdm
+
+from annotator import h36m, keypoints
+from annotator.exceptions import ImportFormatError
+from annotator.h3wb_format import H3WBFormatError, format_image_path
+from annotator.importers.h3wb import Samples, read_samples
+from annotator.models import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
+
+logger = logging.getLogger(__name__)
+
+#: Two stored skeletons within this distance (mm, per coordinate) count as the same import.
+SAME_SKELETON_TOLERANCE_MM = 1e-6
+BATCH_SIZE = 2000
+SYNTHETIC_DETECTOR = "synthetic-detector"
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``str()`` gives the summary the command prints."""
+
+    dataset: str
+    samples: int = 0
+    frames_created: int = 0
+    frames_unchanged: int = 0
+    views_created: int = 0
+    skeletons_created: int = 0
+    ground_truth_created: int = 0
+    detections_created: int = 0
+    max_disagreement_mm: float = 0.0
+    max_disagreement_at: str = ""
+    missing_images: int = 0
+    subjects: list[str] = field(default_factory=list)
+    actions: int = 0
+
+    def __str__(self) -> str:
+        lines = [
+            f"dataset {self.dataset}: {self.samples} samples, {len(self.subjects)} subjects "
+            f"({', '.join(self.subjects)}), {self.actions} sequences",
+            f"created {self.frames_created} frames, {self.views_created} views, {self.skeletons_created} dataset "
+            f"skeletons, {self.ground_truth_created} ground-truth skeletons, {self.detections_created} detections; "
+            f"{self.frames_unchanged} frames were already imported and left unchanged",
+            f"largest disagreement between the views of one instant: {self.max_disagreement_mm:.4f} mm"
+            + (f" ({self.max_disagreement_at})" if self.max_disagreement_at else ""),
+        ]
+        if self.missing_images:
+            lines.append(f"warning: {self.missing_images} image files were not found under the image directory")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Group:
+    """The samples of one instant: indices into the Samples arrays, keyed by camera id."""
+
+    subject: str
+    action: str
+    frame_index: int
+    by_camera: dict[str, int]
+
+
+def _group_samples(samples: Samples) -> list[_Group]:
+    if not samples.image_refs:
+        raise ImportFormatError(
+            f"sample {samples.ids[0]} has no image_path, so its subject, camera and frame are unknown. H3WB's 2D files "
+            "carry no metadata: import the RGBto3D file (which has image_path) with --annotations and give the aligned "
+            "2D file with --keypoints-2d."
+        )
+    if samples.keypoints_3d is None:
+        raise ImportFormatError(f"sample {samples.ids[0]} has no keypoints_3d; a dataset needs 3D skeletons")
+    groups: dict[tuple[str, str, int], _Group] = {}
+    for n, ref in enumerate(samples.image_refs):
+        assert ref is not None  # read_samples guarantees all or none
+        if ref.subject not in h36m.SUBJECTS:
+            raise ImportFormatError(
+                f"sample {samples.ids[n]}: subject {ref.subject} has no shipped calibration "
+                f"(known: {', '.join(h36m.SUBJECTS)})"
+            )
+        if ref.camera_id not in h36m.CAMERA_IDS:
+            raise ImportFormatError(
+                f"sample {samples.ids[n]}: camera {ref.camera_id} is not a Human3.6M camera "
+                f"({', '.join(h36m.CAMERA_IDS)})"
+            )
+        key = (ref.subject, ref.action, ref.frame_index)
+        group = groups.setdefault(key, _Group(ref.subject, ref.action, ref.frame_index, {}))
+        if ref.camera_id in group.by_camera:
+            other = samples.ids[group.by_camera[ref.camera_id]]
+            raise ImportFormatError(
+                f"samples {other} and {samples.ids[n]} are both {ref.subject} / {ref.action} / camera {ref.camera_id} "
+                f"/ frame {ref.frame_index}"
+            )
+        group.by_camera[ref.camera_id] = n
+    return list(groups.values())
+
+
+def _world_per_sample(samples: Samples, points_3d: np.ndarray) -> np.ndarray:
+    """(S, J, 3) camera-rotated 3D -> (S, J, 3) world mm, each through its own camera's rotation."""
+    rotations = np.stack([h36m.camera(r.subject, r.camera_id).R for r in samples.image_refs])  # (S, 3, 3)
+    # keypoints_3d = R @ X_world per point; as rows that is X_row @ R^T, so X_row = kp_row @ R.
+    return np.einsum("sjk,skl->sjl", points_3d, rotations)
+
+
+def _frame_skeletons(groups: list[_Group], world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean world skeleton of each group (G, J, 3) and each group's largest view disagreement (G,) mm."""
+    skeletons = np.empty((len(groups), keypoints.NUM_KEYPOINTS, 3))
+    spread = np.empty(len(groups))
+    for g, group in enumerate(groups):
+        views = world[list(group.by_camera.values())]  # (V, J, 3)
+        skeletons[g] = views.mean(axis=0)
+        spread[g] = np.linalg.norm(views - skeletons[g], axis=-1).max()
+    return skeletons, spread
+
+
+def _read_side_file(path: Path | None, ids: np.ndarray, what: str, progress: bool) -> Samples | None:
+    if path is None:
+        return None
+    try:
+        return read_samples(path, progress=progress, description=f"reading {what}").aligned_to(ids, path)
+    except H3WBFormatError as exc:
+        raise ImportFormatError(f"{what} file {path.name}: {exc}") from None
+
+
+def dataset_import_h3wb(
+    *,
+    dataset_name: str,
+    annotations: str | Path,
+    images: str | Path | None = None,
+    keypoints_2d: str | Path | None = None,
+    ground_truth: str | Path | None = None,
+    detections: str | Path | None = None,
+    description: str = "",
+    source_format: str = "h3wb",
+    progress: bool = False,
+) -> ImportReport:
+    """Import an H3WB release file (plus optional aligned side files) into the dataset ``dataset_name``.
+
+    Args:
+        annotations: samples with ``image_path`` and ``keypoints_3d`` (and optionally ``keypoints_2d``, ``bbox``).
+        images: directory that the samples' ``image_path`` values are relative to.
+        keypoints_2d: an aligned H3WB 2D file (same sample ids) when ``annotations`` has no 2D.
+        ground_truth: side file with the true ``keypoints_3d`` per sample (same convention), e.g. from the rig.
+        detections: side file with detector ``keypoints_2d`` and ``scores`` per sample.
+    """
+    annotations = Path(annotations)
+    image_root = ""
+    if images is not None:
+        images = Path(images).resolve()
+        if not images.is_dir():
+            raise ImportFormatError(f"image directory {images} does not exist")
+        image_root = str(images)
+    try:
+        samples = read_samples(annotations, progress=progress, description=f"reading {annotations.name}")
+    except H3WBFormatError as exc:
+        raise ImportFormatError(str(exc)) from None
+    groups = _group_samples(samples)
+    side_2d = _read_side_file(Path(keypoints_2d) if keypoints_2d else None, samples.ids, "2D", progress)
+    if side_2d is not None:
+        if side_2d.keypoints_2d is None:
+            raise ImportFormatError(f"2D file {Path(keypoints_2d).name} has no keypoints_2d")
+        samples.keypoints_2d = side_2d.keypoints_2d
+    gt = _read_side_file(Path(ground_truth) if ground_truth else None, samples.ids, "ground-truth", progress)
+    if gt is not None and gt.keypoints_3d is None:
+        raise ImportFormatError(f"ground-truth file {Path(ground_truth).name} has no keypoints_3d")
+    det = _read_side_file(Path(detections) if detections else None, samples.ids, "detections", progress)
+    if det is not None and (det.keypoints_2d is None or det.scores is None):
+        raise ImportFormatError(f"detections file {Path(detections).name} needs keypoints_2d and scores per sample")
+
+    world = _world_per_sample(samples, samples.keypoints_3d)
+    skeletons, spread = _frame_skeletons(groups, world)
+    gt_skeletons = _frame_skeletons(groups, _world_per_sample(samples, gt.keypoints_3d))[0] if gt else None
+
+    report = ImportReport(dataset=dataset_name, samples=len(samples))
+    worst = int(np.argmax(spread))
+    report.max_disagreement_mm = float(spread[worst])
+    g = groups[worst]
+    report.max_disagreement_at = f"{g.subject} / {g.action} / frame {g.frame_index}"
+    if report.max_disagreement_mm > 1.0:
+        logger.warning("views of one instant disagree by up to %.3f mm (%s)", spread[worst], report.max_disagreement_at)
+    if image_root:
+        root = Path(image_root)
+        report.missing_images = sum(
+            not (root / format_image_path(ref)).is_file() for ref in samples.image_refs if ref is not None
+        )
+
+    with transaction.atomic():
+        _write(report, dataset_name, description, source_format, image_root, samples, groups, skeletons,
+               gt_skeletons, det, progress)  # fmt: skip
+    return report
+
+
+def _write(
+    report: ImportReport,
+    dataset_name: str,
+    description: str,
+    source_format: str,
+    image_root: str,
+    samples: Samples,
+    groups: list[_Group],
+    skeletons: np.ndarray,
+    gt_skeletons: np.ndarray | None,
+    det: Samples | None,
+    progress: bool,
+) -> None:
+    dataset, created = Dataset.objects.get_or_create(
+        name=dataset_name,
+        defaults={"description": description, "source_format": source_format, "image_root": image_root},
+    )
+    if not created and image_root and dataset.image_root != image_root:
+        dataset.image_root = image_root
+        dataset.save(update_fields=["image_root"])
+
+    subjects = {s.name: s for s in dataset.subjects.all()}
+    for name in sorted({g.subject for g in groups} - set(subjects)):
+        subjects[name] = Subject.objects.create(dataset=dataset, name=name)
+    cameras: dict[tuple[str, str], Camera] = {(c.subject.name, c.name): c for c in Camera.objects.filter(
+        subject__dataset=dataset).select_related("subject")}  # fmt: skip
+    for subject in {g.subject for g in groups}:
+        for cam_id, cam in h36m.rig(subject).items():
+            if (subject, cam_id) not in cameras:
+                cameras[(subject, cam_id)] = Camera.objects.create(
+                    subject=subjects[subject], name=cam_id, **Camera.fields_from_geometry(cam)
+                )
+    sequences = {(s.subject.name, s.action): s for s in Sequence.objects.filter(
+        subject__dataset=dataset).select_related("subject")}  # fmt: skip
+    for key in sorted({(g.subject, g.action) for g in groups} - set(sequences)):
+        sequences[key] = Sequence.objects.create(subject=subjects[key[0]], action=key[1])
+    report.subjects = sorted(subjects)
+    report.actions = len(sequences)
+
+    existing = {
+        (f.sequence.subject.name, f.sequence.action, f.index): f
+        for f in Frame.objects.filter(sequence__subject__dataset=dataset).select_related("sequence__subject")
+    }
+    stored, highest_version = _stored_skeletons(list(existing.values()))
+    new_frames: list[Frame] = []
+    new_groups: list[int] = []
+    frame_of_group: list[Frame | None] = []
+    for g, group in enumerate(groups):
+        frame = existing.get((group.subject, group.action, group.frame_index))
+        frame_of_group.append(frame)
+        if frame is None:
+            new_frames.append(Frame(sequence=sequences[(group.subject, group.action)], index=group.frame_index))
+            new_groups.append(g)
+            continue
+        _check_same(stored, frame, Skeleton3D.Source.DATASET, skeletons[g], group)
+        if gt_skeletons is not None:
+            _check_same(stored, frame, Skeleton3D.Source.GROUND_TRUTH, gt_skeletons[g], group)
+    created_frames = Frame.objects.bulk_create(new_frames, batch_size=BATCH_SIZE)
+    for g, frame in zip(new_groups, created_frames, strict=True):
+        frame_of_group[g] = frame
+    report.frames_created = len(created_frames)
+    report.frames_unchanged = len(groups) - len(created_frames)
+
+    existing_views = set(
+        View.objects.filter(frame__sequence__subject__dataset=dataset).values_list("frame_id", "camera_id")
+    )
+    next_version = {frame_id: version + 1 for frame_id, version in highest_version.items()}
+    views: list[View] = []
+    view_samples: list[int] = []
+    new_skeletons: list[Skeleton3D] = []
+    for g, group in enumerate(tqdm(groups, desc="writing frames", disable=not progress)):
+        frame = frame_of_group[g]
+        for cam_id, n in group.by_camera.items():
+            camera = cameras[(group.subject, cam_id)]
+            if (frame.pk, camera.pk) in existing_views:
+                continue
+            box = samples.bbox[n] if samples.bbox is not None else None
+            views.append(
+                View(
+                    frame=frame,
+                    camera=camera,
+                    image_path=format_image_path(samples.image_refs[n]),
+                    sample_id=int(samples.ids[n]),
+                    bbox=None if box is None else [int(v) for v in box],
+                    keypoints_2d=None if samples.keypoints_2d is None else samples.keypoints_2d[n],
+                )
+            )
+            view_samples.append(n)
+        if (frame.pk, Skeleton3D.Source.DATASET) not in stored:
+            version = next_version.get(frame.pk, 1)
+            new_skeletons.append(
+                Skeleton3D(frame=frame, version=version, source=Skeleton3D.Source.DATASET, keypoints=skeletons[g])
+            )
+            next_version[frame.pk] = version + 1
+            report.skeletons_created += 1
+        if gt_skeletons is not None and (frame.pk, Skeleton3D.Source.GROUND_TRUTH) not in stored:
+            version = next_version.get(frame.pk, 1)
+            new_skeletons.append(
+                Skeleton3D(
+                    frame=frame, version=version, source=Skeleton3D.Source.GROUND_TRUTH, keypoints=gt_skeletons[g]
+                )
+            )
+            next_version[frame.pk] = version + 1
+            report.ground_truth_created += 1
+    created_views = View.objects.bulk_create(views, batch_size=BATCH_SIZE)
+    report.views_created = len(created_views)
+    Skeleton3D.objects.bulk_create(new_skeletons, batch_size=BATCH_SIZE)
+    if det is not None:
+        detections = [
+            Detection2D(view=view, detector=SYNTHETIC_DETECTOR, keypoints_2d=det.keypoints_2d[n], scores=det.scores[n])
+            for view, n in zip(created_views, view_samples, strict=True)
+        ]
+        Detection2D.objects.bulk_create(detections, batch_size=BATCH_SIZE)
+        report.detections_created = len(detections)
+
+
+def _stored_skeletons(frames: list[Frame]) -> tuple[dict[tuple[int, str], np.ndarray], dict[int, int]]:
+    """Latest stored keypoints per (frame id, source), and the highest version number per frame id."""
+    latest: dict[tuple[int, str], np.ndarray] = {}
+    highest: dict[int, int] = defaultdict(int)
+    if frames:
+        rows = Skeleton3D.objects.filter(frame__in=frames).values_list("frame_id", "source", "version", "keypoints")
+        for frame_id, source, version, points in rows.order_by("version").iterator(chunk_size=BATCH_SIZE):
+            latest[(frame_id, source)] = points
+            highest[frame_id] = max(highest[frame_id], version)
+    return latest, highest
+
+
+def _check_same(stored: dict, frame: Frame, source: str, points: np.ndarray, group: _Group) -> None:
+    previous = stored.get((frame.pk, source))
+    if previous is None:
+        return
+    if not np.allclose(previous, points, atol=SAME_SKELETON_TOLERANCE_MM, rtol=0, equal_nan=True):
+        diff = float(np.nanmax(np.abs(previous - points)))
+        raise ImportFormatError(
+            f"{group.subject} / {group.action} / frame {group.frame_index} is already in this dataset with a different "
+            f"{source} skeleton (up to {diff:.3f} mm apart); import into a new dataset name instead of replacing it"
+        )

@@ -1,0 +1,13 @@
+"""HTTP routes: the admin, authentication pages, the API and the browser front end."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include("api.urls")),
+    path("", include("frontend.urls")),
+]

@@ -1,0 +1,72 @@
+"""DRF endpoints: validate input, call one service or selector, answer through an output serializer."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from annotator import keypoints, selectors
+
+
+class ApiRootApi(APIView):
+    """Entry point: links to every collection of the API."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request, format=None):
+        return Response(
+            {
+                "datasets": reverse("api:dataset-list", request=request, format=format),
+                "layout": reverse("api:layout", request=request, format=format),
+                "token": reverse("api:token", request=request, format=format),
+                "schema": reverse("api:schema", request=request, format=format),
+                "docs": reverse("api:docs", request=request, format=format),
+            }
+        )
+
+
+class LayoutApi(APIView):
+    """The keypoint layout (names, parts, links, parents, flip index, colours) the tool works with."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(keypoints.layout_json())
+
+
+class DatasetListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        description = serializers.CharField()
+        source_format = serializers.CharField()
+        layout_version = serializers.CharField()
+        n_subjects = serializers.IntegerField()
+        n_sequences = serializers.IntegerField()
+        n_frames = serializers.IntegerField()
+        created_at = serializers.DateTimeField()
+        url = serializers.SerializerMethodField()
+
+        def get_url(self, obj) -> str:
+            return reverse("api:dataset-detail", kwargs={"name": obj.name}, request=self.context.get("request"))
+
+    @extend_schema(responses={200: OutputSerializer(many=True)})
+    def get(self, request):
+        datasets = selectors.dataset_list()
+        return Response(self.OutputSerializer(datasets, many=True, context={"request": request}).data)
+
+
+class DatasetDetailApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, name: str):
+        dataset = selectors.dataset_get(name=name)
+        return Response(selectors.dataset_overview(dataset=dataset))
+
+
+class TokenObtainApi(ObtainAuthToken):
+    """``POST {"username", "password"}`` -> ``{"token"}`` for the ``Authorization: Token ...`` header."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"

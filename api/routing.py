@@ -1,0 +1,9 @@
+"""Websocket routes."""
+
+from django.urls import path
+
+from api import consumers
+
+websocket_urlpatterns = [
+    path("ws/jobs/", consumers.JobProgressConsumer.as_asgi()),
+]

@@ -1,0 +1,1 @@
+"""The browser front end: Django templates and plain ES-module JavaScript, no bundler."""

@@ -1,0 +1,12 @@
+"""Page routes."""
+
+from django.urls import path
+
+from frontend import views
+
+app_name = "frontend"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("datasets/<slug:name>/", views.dataset_detail, name="dataset"),
+]

@@ -1,0 +1,1 @@
+"""Torch networks, training, scoring and labelling; importable without Django except at task entry points."""

@@ -1,0 +1,195 @@
+"""Tests for annotator.metrics on small cases whose answers are worked out by hand."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from annotator import keypoints, metrics
+
+J = keypoints.NUM_KEYPOINTS
+FACE = keypoints.METRIC_PARTS["face"]
+BODY = keypoints.METRIC_PARTS["body"]
+HAND = keypoints.METRIC_PARTS["hand"]
+
+
+def random_pose(n: int = 3, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 500, (n, J, 3))
+
+
+def rotation(axis: np.ndarray, angle: float) -> np.ndarray:
+    a = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
+    K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    return np.eye(3) + np.sin(angle) * K + (1 - np.cos(angle)) * K @ K
+
+
+def videopose3d_p_mpjpe(predicted: np.ndarray, target: np.ndarray) -> float:
+    """VideoPose3D's common/loss.py p_mpjpe, the reference PA-MPJPE (complete poses only)."""
+    muX = target.mean(axis=1, keepdims=True)
+    muY = predicted.mean(axis=1, keepdims=True)
+    X0, Y0 = target - muX, predicted - muY
+    normX = np.sqrt((X0**2).sum(axis=(1, 2), keepdims=True))
+    normY = np.sqrt((Y0**2).sum(axis=(1, 2), keepdims=True))
+    X0, Y0 = X0 / normX, Y0 / normY
+    U, s, Vt = np.linalg.svd(np.matmul(X0.transpose(0, 2, 1), Y0))
+    V = Vt.transpose(0, 2, 1)
+    R = np.matmul(V, U.transpose(0, 2, 1))
+    sign = np.sign(np.expand_dims(np.linalg.det(R), axis=1))
+    V[:, :, -1] *= sign
+    s[:, -1] *= sign.flatten()
+    R = np.matmul(V, U.transpose(0, 2, 1))
+    a = np.expand_dims(np.sum(s, axis=1, keepdims=True), axis=2) * normX / normY
+    t = muX - a * np.matmul(muY, R)
+    aligned = a * np.matmul(predicted, R) + t
+    return float(np.linalg.norm(aligned - target, axis=-1).mean())
+
+
+def test_keypoint_errors_are_euclidean_and_nan_aware() -> None:
+    gt = np.zeros((2, 3, 3))
+    pred = gt.copy()
+    pred[0, 0] = [3, 4, 0]
+    pred[1, 2] = [0, 2, 2 * np.sqrt(2)]  # 2 px in 2D, sqrt(12) mm in 3D
+    pred[1, 1] = np.nan
+    np.testing.assert_allclose(metrics.keypoint_errors_3d(pred, gt), [[5, 0, 0], [0, np.nan, np.sqrt(12)]])
+    np.testing.assert_allclose(metrics.keypoint_errors_2d(pred[..., :2], gt[..., :2]), [[5, 0, 0], [0, np.nan, 2]])
+    np.testing.assert_allclose(metrics.keypoint_errors(pred[..., :2], gt[..., :2]), [[5, 0, 0], [0, np.nan, 2]])
+
+
+def test_part_summary_per_metric_part() -> None:
+    errors = np.zeros((2, J))
+    errors[:, BODY] = 1.0
+    errors[:, FACE] = 2.0
+    errors[0, HAND] = 3.0
+    errors[1, HAND] = np.nan
+    errors[0, HAND[:10]] = np.arange(10)  # hand values 0..9 and 3 (x 32)
+    summary = metrics.part_summary(errors)
+    assert json.loads(json.dumps(summary)) == summary  # plain JSON types
+    assert summary["body"] == {"mean": 1.0, "median": 1.0, "p90": 1.0, "count": 2 * len(BODY)}
+    assert summary["face"]["count"] == 2 * len(FACE) and summary["face"]["mean"] == 2.0
+    hand = np.r_[np.arange(10), np.full(len(HAND) - 10, 3.0)]
+    assert summary["hand"]["count"] == len(HAND)
+    assert summary["hand"]["mean"] == pytest.approx(hand.mean())
+    assert summary["hand"]["median"] == 3.0
+    assert summary["hand"]["p90"] == pytest.approx(np.percentile(hand, 90))
+    assert summary["all"]["count"] == 2 * J - len(HAND)
+    assert set(summary) == set(keypoints.METRIC_PARTS)
+
+
+def test_part_summary_of_an_empty_part_is_none() -> None:
+    errors = np.zeros(J)
+    errors[FACE] = np.nan
+    assert metrics.part_summary(errors)["face"] == {"mean": None, "median": None, "p90": None, "count": 0}
+
+
+def test_h3wb_translation_alone_costs_nothing() -> None:
+    gt = random_pose()
+    pred = gt + np.array([[[100.0, -20.0, 7.0]], [[0.0, 0.0, 0.0]], [[-3.0, 5.0, 1e4]]])
+    for value in metrics.h3wb_mpjpe(pred, gt).values():
+        assert value == pytest.approx(0.0, abs=1e-9)
+
+
+def test_h3wb_pelvis_is_the_hip_midpoint() -> None:
+    gt = random_pose(1)
+    pred = gt.copy()
+    left, right = keypoints.PELVIS_JOINTS
+    pred[0, left] += [6.0, 0, 0]  # pelvis moves by 3 mm; every other joint is 3 mm off relative to it
+    result = metrics.h3wb_mpjpe(pred, gt)
+    expected_all = (3.0 * (J - 2) + 3.0 + 3.0) / J  # left hip +3 relative, right hip -3 relative
+    assert result["all"] == pytest.approx(expected_all)
+    assert result["face_nose_aligned"] == pytest.approx(0.0)
+    assert result["hand_root_aligned"] == pytest.approx(0.0)
+
+
+def test_h3wb_face_and_hand_alignment() -> None:
+    gt = random_pose(2)
+    pred = gt.copy()
+    pred[:, keypoints.NOSE] += [3.0, 4.0, 0.0]  # the body nose only
+    pred[:, keypoints.LEFT_HAND_ROOT] += [0.0, 0.0, 6.0]  # the left hand root only
+    result = metrics.h3wb_mpjpe(pred, gt)
+    assert result["body"] == pytest.approx(5.0 / len(BODY))
+    assert result["face"] == pytest.approx(0.0)
+    assert result["face_nose_aligned"] == pytest.approx(5.0)  # every face landmark is off relative to the nose
+    assert result["hand"] == pytest.approx(6.0 / len(HAND))
+    n_left = len(keypoints.PARTS["left_hand"])
+    assert result["hand_root_aligned"] == pytest.approx(6.0 * (n_left - 1) / n_left / 2)  # right hand is perfect
+    assert result["all"] == pytest.approx(11.0 / J)
+
+
+def test_pafuse_parts_use_their_own_roots() -> None:
+    gt = random_pose(2)
+    pred = gt.copy()
+    pred[:, keypoints.FACE_NOSE_TIP] += [0.0, 3.0, 4.0]
+    pred[:, keypoints.RIGHT_HAND_ROOT] += [8.0, 0.0, 0.0]
+    pred[:, BODY] += [100.0, 0.0, 0.0]  # the whole body moves: nothing changes in the body frame
+    result = metrics.pafuse_part_mpjpe(pred, gt)
+    n_face, n_right = len(FACE), len(keypoints.PARTS["right_hand"])
+    assert result["body"] == pytest.approx(0.0)
+    assert result["face"] == pytest.approx(5.0 * (n_face - 1) / n_face)
+    assert result["left_hand"] == pytest.approx(0.0)
+    assert result["right_hand"] == pytest.approx(8.0 * (n_right - 1) / n_right)
+    assert result["hand"] == pytest.approx(result["right_hand"] / 2)
+
+
+def test_pa_mpjpe_removes_similarity_transforms() -> None:
+    gt = random_pose(4)
+    R = rotation([1.0, 2.0, 3.0], 0.7)
+    pred = 1.3 * gt @ R.T + [10.0, -40.0, 5.0]
+    assert metrics.pa_mpjpe(pred, gt) == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_allclose(metrics.procrustes_align(pred, gt), gt, atol=1e-9)
+
+
+def test_pa_mpjpe_matches_videopose3d_and_forbids_reflections() -> None:
+    gt = random_pose(5, seed=1)
+    pred = gt + np.random.default_rng(2).normal(0, 40, gt.shape)
+    pred[1] *= [-1.0, 1.0, 1.0]  # a mirror image cannot be rotated back
+    assert metrics.pa_mpjpe(pred, gt) == pytest.approx(videopose3d_p_mpjpe(pred, gt), rel=1e-9)
+
+
+def test_pa_mpjpe_skips_missing_keypoints() -> None:
+    gt = random_pose(2, seed=3)
+    pred = 0.8 * gt @ rotation([0, 0, 1], 1.0).T
+    pred[0, :5] = np.nan
+    gt[1, 7] = np.nan
+    aligned = metrics.procrustes_align(pred, gt)
+    assert np.isnan(aligned[0, :5]).all() and np.isfinite(aligned[1]).all()
+    assert metrics.pa_mpjpe(pred, gt) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_benchmark_table_is_complete_and_json_ready() -> None:
+    gt = random_pose(3, seed=4)
+    pred = gt + np.random.default_rng(5).normal(0, 30, gt.shape)
+    table = metrics.benchmark_table(pred, gt)
+    assert json.loads(json.dumps(table)) == table
+    expected = {"all", "body", "face", "hand", "face_nose_aligned", "hand_root_aligned", "pa_mpjpe"}
+    expected |= {f"pafuse_{k}" for k in ("body", "face", "left_hand", "right_hand", "hand")}
+    assert set(table) == expected
+    assert table["pa_mpjpe"] < table["all"]
+
+
+def test_missing_everything_gives_none() -> None:
+    gt = random_pose(1)
+    pred = np.full_like(gt, np.nan)
+    table = metrics.benchmark_table(pred, gt)
+    assert all(v is None for v in table.values())
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: metrics.keypoint_errors(np.zeros((3, 2)), np.zeros((3, 3))), "same shape"),
+        (lambda: metrics.keypoint_errors(np.zeros((3, 4)), np.zeros((3, 4))), r"\(\.\.\., J, 2\) or \(\.\.\., J, 3\)"),
+        (lambda: metrics.keypoint_errors_2d(np.zeros((3, 3)), np.zeros((3, 3))), r"\(\.\.\., J, 2\)"),
+        (lambda: metrics.keypoint_errors_3d(np.full((3, 3), np.inf), np.zeros((3, 3))), "finite or NaN"),
+        (lambda: metrics.part_summary(np.zeros(J - 1)), f"errors must have shape \\(\\.\\.\\., {J}\\)"),
+        (lambda: metrics.h3wb_mpjpe(np.zeros((2, J - 1, 3)), np.zeros((2, J - 1, 3))), f"must have {J} keypoints"),
+        (lambda: metrics.h3wb_mpjpe(np.zeros((J, 3)), np.zeros((J, 3))), r"\(N, \d+, 3\)"),
+        (lambda: metrics.pafuse_part_mpjpe(np.zeros((1, J, 2)), np.zeros((1, J, 2))), r"\(\.\.\., J, 3\)"),
+        (lambda: metrics.pa_mpjpe(np.zeros((4, 3)), np.zeros((4, 3))), r"\(N, J, 3\)"),
+        (lambda: metrics.benchmark_table(np.zeros((1, J, 3)), np.zeros((2, J, 3))), "same shape"),
+    ],
+)
+def test_bad_input_raises_value_error(call, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()

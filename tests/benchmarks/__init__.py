@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print their figures (speed targets live here, not in timed tests)."""
