@@ -475,9 +475,14 @@ def _chunks(n: int):
     return (slice(i, min(i + _CHUNK, n)) for i in range(0, n, _CHUNK))
 
 
-def _refit(rig: _Rig, x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Weighted DLT on the views in mask (V, n): algebraic fit, then one reweighting by f/depth."""
+def _refit(rig: _Rig, x: np.ndarray, y: np.ndarray, mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Weighted DLT on the views in mask (V, n): algebraic fit, then one reweighting by f/depth.
+
+    ``weights`` (V, n), when given, multiply every view's squared residual in both fits.
+    """
     w2 = mask.astype(np.float64)
+    if weights is not None:
+        w2 = w2 * weights
     X = _solve(rig.normal_matrix(x, y, w2))
     # Hartley-Sturm reweighting: dividing each view's rows by its depth (times f) turns the algebraic
     # residual into a pixel residual, which brings the linear solution close to the least-squares one.
@@ -487,8 +492,23 @@ def _refit(rig: _Rig, x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> np.ndar
     return X
 
 
+def _weights(weights, visible: np.ndarray) -> np.ndarray | None:
+    """Check (V, N) non-negative finite view weights; None passes through."""
+    if weights is None:
+        return None
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != visible.shape:
+        raise ValueError(f"weights must have shape {visible.shape} (V, N), got {weights.shape}")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    return weights
+
+
 def triangulate(
-    cameras: Sequence[Camera] | Mapping[str, Camera], points: np.ndarray, visible: np.ndarray | None = None
+    cameras: Sequence[Camera] | Mapping[str, Camera],
+    points: np.ndarray,
+    visible: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Triangulate points seen by several cameras (linear DLT, Hartley & Zisserman sec. 12.2).
 
@@ -502,15 +522,23 @@ def triangulate(
         points: (V, N, 2) distorted pixel coordinates.
         visible: (V, N) bool; None means "every observation that is not NaN". Invisible
             observations may be NaN; visible ones must be finite.
+        weights: (V, N) non-negative finite weights, or None for all ones. Each multiplies its
+            view's squared residual in the normal equations (on top of the f/depth reweighting),
+            so a view of weight w pulls on the point like w copies of itself; weights of ones give
+            exactly the unweighted result, and a view of weight 0 counts as not visible.
     Returns:
         (N, 3) world points, mm. NaN where fewer than two views are visible (callers rely on
         this) or where the rays are degenerate (parallel, point on a baseline).
     """
     rig = _Rig(_camera_list(cameras))
     points, visible = _observations(rig, points, visible)
+    weights = _weights(weights, visible)
+    if weights is not None:
+        visible = visible & (weights > 0)
     out = np.empty((points.shape[1], 3))
     for s in _chunks(points.shape[1]):
-        out[s] = rig.to_world(_refit(rig, *_normalised(rig, points[:, s], visible[:, s])))
+        w = None if weights is None else weights[:, s]
+        out[s] = rig.to_world(_refit(rig, *_normalised(rig, points[:, s], visible[:, s]), w))
     return out
 
 

@@ -1,0 +1,22 @@
+"""The domain's tables: datasets of calibrated multi-view frames (``datasets``) and the annotation
+workflow on them (``annotation``). Everything is re-exported here: import from ``annotator.models``.
+"""
+
+from annotator.models.annotation import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock
+from annotator.models.datasets import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
+
+__all__ = [
+    "LOCK_TTL_S",
+    "Camera",
+    "Correction",
+    "Dataset",
+    "Detection2D",
+    "Frame",
+    "PartValidity",
+    "Sequence",
+    "Skeleton3D",
+    "Subject",
+    "Task",
+    "TaskLock",
+    "View",
+]

@@ -1,0 +1,107 @@
+// Draws everything around the views from a state: the toolbar's focus buttons and status line, the
+// banners (read-only, disconnected, notices), and the side panel listing the focused part's keypoints.
+// Like render.js it knows nothing about events or the network.
+
+import { partLabel } from "./render.js";
+import { focusMembers, isReadOnly, maxResidual } from "./state.js";
+
+const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+/** The key that focuses a part: its first letter (b, f, l, r for the COCO-WholeBody focus parts). */
+export function focusKey(part) {
+  return part[0].toLowerCase();
+}
+
+/** Build the focus buttons once from the layout. */
+export function mountToolbar(root, layout) {
+  const box = root.querySelector(".focus-buttons");
+  box.innerHTML =
+    layout.focus_parts
+      .map(
+        (p) =>
+          `<button type="button" class="focus" data-focus="${p}" style="--c:${layout.colors[p]}" title="zoom every view to the ${partLabel(p)} (${focusKey(p)})">` +
+          `<span class="swatch"></span>${partLabel(p)} <kbd>${focusKey(p)}</kbd></button>`,
+      )
+      .join("") + `<button type="button" class="focus" data-focus="" title="show the whole images (0)">fit <kbd>0</kbd></button>`;
+}
+
+function banner(root, name, text) {
+  const node = root.querySelector(`.banner.${name}`);
+  node.hidden = !text;
+  if (text && node.textContent !== text) node.textContent = text;
+}
+
+/** Draw the toolbar, banners and side panel of `state` into the editor element `root`. */
+export function renderPanel(state, root) {
+  const { task, layout } = state;
+  const readOnly = isReadOnly(state);
+  root.classList.toggle("is-read-only", readOnly);
+  root.dataset.revision = task.revision;
+  root.dataset.status = task.status;
+
+  let ro = "";
+  if (readOnly) {
+    if (task.lock?.holder && !task.lock.mine) ro = `read-only: ${task.lock.holder} is editing`;
+    else if (!task.can_edit) ro = `read-only: this task is ${task.status.replace("_", " ")} and cannot be edited here`;
+    else ro = "read-only: waiting for the editing lock";
+  }
+  banner(root, "readonly", ro);
+  banner(
+    root,
+    "offline",
+    state.connection === "disconnected" ? "connection lost: reconnecting… (changes are kept and sent when it is back)" : "",
+  );
+  banner(root, "notice", state.notice ?? "");
+
+  const status = root.querySelector(".status-line");
+  const pending = state.pending.length ? ` · ${state.pending.length} pending` : "";
+  status.textContent = state.status.text + (state.status.kind === "saving" ? "" : pending);
+  status.dataset.kind = state.status.kind;
+
+  root.querySelector(".task-title").textContent =
+    `Task ${task.id} · ${task.frame.subject} · ${task.frame.action} · frame ${task.frame.index} · ${task.status.replace("_", " ")}`;
+  for (const b of root.querySelectorAll("button.focus")) b.classList.toggle("active", b.dataset.focus === state.focus);
+  for (const b of root.querySelectorAll("[data-edit]")) b.disabled = readOnly;
+  const b = root.querySelector("#brightness");
+  const c = root.querySelector("#contrast");
+  if (b && Number(b.value) !== state.filters.brightness) b.value = state.filters.brightness;
+  if (c && Number(c.value) !== state.filters.contrast) c.value = state.filters.contrast;
+
+  renderKeypointList(state, root);
+}
+
+// The list's last HTML, so that an unchanged list is not rebuilt (and keeps its scroll position).
+const lastList = new WeakMap();
+
+function renderKeypointList(state, root) {
+  const { layout } = state;
+  const members = focusMembers(layout, state.focus);
+  const heading = root.querySelector(".panel-part");
+  heading.textContent = `${partLabel(state.focus)} · ${members.length} keypoints`;
+  heading.style.setProperty("--c", layout.colors[state.focus]);
+  const rows = members.map((k) => {
+    const corrected = state.views.filter((v) => v.corrected[k]).length;
+    const flags = new Set(state.views.map((v) => v.flags[k]).filter((f) => f && f !== "visible"));
+    const res = maxResidual(state, k);
+    const flagged = (state.flagged[k] ?? []).length > 0;
+    const badges = [];
+    if (corrected) badges.push(`<span class="badge corrected" title="corrected in ${corrected} view(s)">✓${corrected}</span>`);
+    for (const f of flags) badges.push(`<span class="badge ${f}">${f}</span>`);
+    const resText = res === null ? "" : `<span class="res${flagged ? " bad" : ""}">${res.toFixed(1)} px</span>`;
+    const selected = state.selection === k ? " selected" : "";
+    const part = layout.part_of[k];
+    return (
+      `<li class="kp-row${selected}" data-k="${k}" style="--c:${layout.colors[part]}">` +
+      `<span class="dot"></span><span class="idx">${k}</span><span class="name">${escape(layout.names[k])}</span>` +
+      `${badges.join("")}${resText}</li>`
+    );
+  });
+  const list = root.querySelector(".kp-list");
+  const html = rows.join("");
+  if (lastList.get(list) !== html) {
+    list.innerHTML = html;
+    lastList.set(list, html);
+    const sel = list.querySelector(".selected");
+    if (sel) sel.scrollIntoView({ block: "nearest" });
+  }
+}

@@ -1,0 +1,238 @@
+// Draws the views of a state: the image, the projected skeleton (links coloured by part, keypoints,
+// corrected marks, dataset positions, reprojection ghosts), the selection and the hover tooltip, as an
+// SVG in image pixels layered over the image, both inside one transformed "stage".
+//
+// It knows nothing about events or the network: mountView() builds a view's elements once, render()
+// replays a state into them (clear + redraw), and the drag helpers move the few elements a pointer
+// move changes, so a drag never redraws the scene.
+
+import { distance, viewTransform } from "./geometry.js";
+import { isValidIn, position } from "./state.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Marker radii and stroke widths in screen pixels (divided by the zoom when drawn). */
+const R_POINT = 3.2;
+const R_SMALL = 2.2; // dense parts (many keypoints in a small area)
+const R_SELECTED = 8;
+const R_BASE = 2.4;
+const R_GHOST = 5;
+/** Parts with more keypoints than this get the small marker. */
+const DENSE_PART = 20;
+/** A dataset position this far (image px) from the drawn one gets a marker. */
+const BASE_SHOWN_PX = 1.0;
+/** A ghost this far (image px) from the drop gets drawn. */
+const GHOST_SHOWN_PX = 0.5;
+
+const fmt = (v) => (Math.round(v * 100) / 100).toString();
+const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+/** Human label of a part name ("left_hand" -> "left hand"). */
+export function partLabel(part) {
+  return part.replace(/_/g, " ");
+}
+
+function el(tag, attrs = {}, ns = null) {
+  const node = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+/** Build a view's elements inside `container` (once); returns the view element. */
+export function mountView(container, view, layout) {
+  const root = el("section", { class: "view", "data-view-id": view.id, "data-camera": view.camera });
+  const head = el("header", { class: "view-head" });
+  head.innerHTML =
+    `<span class="cam">${escape(view.camera)}</span><span class="view-info"></span>` +
+    `<span class="part-toggles">${layout.validity_parts
+      .map((p) => `<button type="button" class="part-toggle" data-part="${p}" title="mark ${partLabel(p)} as not annotatable in this view">${partLabel(p)}</button>`)
+      .join("")}</span>`;
+  const viewport = el("div", { class: "viewport", tabindex: "-1" });
+  const stage = el("div", { class: "stage" });
+  const img = el("img", { class: "frame", alt: `camera ${view.camera}`, draggable: "false", decoding: "async" });
+  img.width = view.width;
+  img.height = view.height;
+  const svg = el("svg", { class: "overlay", width: view.width, height: view.height, viewBox: `0 0 ${view.width} ${view.height}` }, SVG);
+  for (const name of ["links", "base", "ghosts", "points", "selection", "epipolar"]) {
+    svg.appendChild(el("g", { class: `layer-${name}` }, SVG));
+  }
+  svg.querySelector(".layer-epipolar").appendChild(el("polyline", { class: "epipolar-curve", points: "" }, SVG));
+  const tooltip = el("div", { class: "tooltip", hidden: "" });
+  stage.append(img, svg);
+  viewport.append(stage, tooltip);
+  root.append(head, viewport);
+  container.appendChild(root);
+  img.src = view.image_url;
+  return root;
+}
+
+/** The screen transform of a view element for the state's zoom (reads the viewport's size). */
+export function transformOf(state, view, viewEl) {
+  const vp = viewEl.querySelector(".viewport");
+  return viewTransform(state.zoom[view.id], [view.width, view.height], [vp.clientWidth || 1, vp.clientHeight || 1]);
+}
+
+/** Apply only the zoom of a view (a pan): no marker changes. */
+export function applyTransform(viewEl, t) {
+  viewEl.querySelector(".stage").style.transform = `translate(${t.tx}px, ${t.ty}px) scale(${t.s})`;
+}
+
+function pointClass(state, view, k) {
+  const classes = ["kp"];
+  if (view.corrected[k]) classes.push("corrected");
+  const flag = view.flags[k];
+  if (flag && flag !== "visible") classes.push(flag);
+  if (!isValidIn(state, view, k)) classes.push("invalid");
+  return classes.join(" ");
+}
+
+/** Draw `view` of `state` into its element (everything but the transient drag elements). */
+export function render(state, viewEl, view = state.views.find((v) => String(v.id) === viewEl.dataset.viewId)) {
+  const { layout } = state;
+  const t = transformOf(state, view, viewEl);
+  applyTransform(viewEl, t);
+  const inv = 1 / t.s;
+  const colors = layout.colors;
+  const partSize = {};
+  for (const [p, [a, b]] of Object.entries(layout.parts)) partSize[p] = b - a;
+  const pos = view.current.map((_, k) => position(view, k));
+
+  const links = [];
+  for (const [a, b, part] of layout.links) {
+    const pa = pos[a];
+    const pb = pos[b];
+    if (!pa || !pb) continue;
+    const invalid = !isValidIn(state, view, a) || !isValidIn(state, view, b);
+    links.push(
+      `<line data-a="${a}" data-b="${b}" class="link${invalid ? " invalid" : ""}" stroke="${colors[part] ?? colors.connector}" ` +
+        `x1="${fmt(pa[0])}" y1="${fmt(pa[1])}" x2="${fmt(pb[0])}" y2="${fmt(pb[1])}"/>`,
+    );
+  }
+
+  const bases = [];
+  const ghosts = [];
+  const points = [];
+  for (let k = 0; k < pos.length; k++) {
+    const p = pos[k];
+    const part = layout.part_of[k];
+    const base = view.base[k];
+    if (base && p && distance(base, p) > BASE_SHOWN_PX) {
+      bases.push(
+        `<line class="base-offset" x1="${fmt(base[0])}" y1="${fmt(base[1])}" x2="${fmt(p[0])}" y2="${fmt(p[1])}"/>` +
+          `<circle class="base" data-k="${k}" cx="${fmt(base[0])}" cy="${fmt(base[1])}" r="${fmt(R_BASE * inv)}"/>`,
+      );
+    }
+    const ghost = state.ghosts[k]?.[view.id];
+    if (ghost && p && view.annotated[k] && distance(ghost, p) > GHOST_SHOWN_PX) {
+      ghosts.push(
+        `<line class="ghost-offset" x1="${fmt(p[0])}" y1="${fmt(p[1])}" x2="${fmt(ghost[0])}" y2="${fmt(ghost[1])}"/>` +
+          `<circle class="ghost" data-k="${k}" cx="${fmt(ghost[0])}" cy="${fmt(ghost[1])}" r="${fmt(R_GHOST * inv)}"/>`,
+      );
+    }
+    if (!p) continue;
+    const r = (partSize[part] > DENSE_PART ? R_SMALL : R_POINT) * (view.corrected[k] ? 1.25 : 1);
+    points.push(
+      `<circle data-k="${k}" class="${pointClass(state, view, k)}" data-part="${part}" style="--c:${colors[part]}" ` +
+        `cx="${fmt(p[0])}" cy="${fmt(p[1])}" r="${fmt(r * inv)}"/>`,
+    );
+  }
+
+  const svg = viewEl.querySelector("svg.overlay");
+  svg.querySelector(".layer-links").innerHTML = links.join("");
+  svg.querySelector(".layer-base").innerHTML = bases.join("");
+  svg.querySelector(".layer-ghosts").innerHTML = ghosts.join("");
+  svg.querySelector(".layer-points").innerHTML = points.join("");
+  const sel = state.selection;
+  const sp = sel === null ? null : pos[sel];
+  svg.querySelector(".layer-selection").innerHTML = sp
+    ? `<circle class="selected" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>`
+    : "";
+
+  renderHead(state, view, viewEl);
+  renderTooltip(state, view, viewEl, t, pos);
+  const img = viewEl.querySelector("img.frame");
+  const filter = `brightness(${state.filters.brightness}%) contrast(${state.filters.contrast}%)`;
+  if (img.style.filter !== filter) img.style.filter = filter;
+  viewEl.classList.toggle("enlarged", String(state.enlarged) === String(view.id));
+  viewEl.classList.toggle("read-only", !state.task.can_edit || !state.task.lock?.mine);
+}
+
+function renderHead(state, view, viewEl) {
+  const sel = state.selection;
+  const flagged = sel !== null && (state.flagged[sel] ?? []).includes(String(view.id));
+  viewEl.classList.toggle("flagged", flagged);
+  const info = viewEl.querySelector(".view-info");
+  let text = "";
+  if (sel !== null) {
+    const res = state.residuals[sel]?.[view.id];
+    const parts = [state.layout.names[sel]];
+    if (Number.isFinite(res)) parts.push(`residual ${res.toFixed(1)} px`);
+    if (view.corrected[sel]) parts.push("corrected");
+    if (view.flags[sel] && view.flags[sel] !== "visible") parts.push(view.flags[sel]);
+    text = parts.join(" · ");
+  }
+  if (info.textContent !== text) info.textContent = text;
+  for (const button of viewEl.querySelectorAll(".part-toggle")) {
+    const invalid = view.part_valid[button.dataset.part] === false;
+    button.classList.toggle("off", invalid);
+    button.setAttribute("aria-pressed", invalid ? "true" : "false");
+  }
+}
+
+function renderTooltip(state, view, viewEl, t, pos) {
+  const tip = viewEl.querySelector(".tooltip");
+  const hover = state.hover;
+  const k = hover && String(hover.view) === String(view.id) ? hover.k : null;
+  if (k === null || !pos[k]) {
+    tip.hidden = true;
+    return;
+  }
+  const res = state.residuals[k]?.[view.id];
+  const bits = [`${k} ${state.layout.names[k]}`];
+  if (view.corrected[k]) bits.push("corrected");
+  if (view.flags[k] && view.flags[k] !== "visible") bits.push(view.flags[k]);
+  if (Number.isFinite(res)) bits.push(`${res.toFixed(1)} px`);
+  tip.textContent = bits.join(" · ");
+  tip.style.left = `${t.s * pos[k][0] + t.tx + 10}px`;
+  tip.style.top = `${t.s * pos[k][1] + t.ty - 26}px`;
+  tip.hidden = false;
+}
+
+// --- drag: the only elements a pointer move touches -------------------------------------------------
+
+/** The elements that follow keypoint k while it is dragged in `viewEl`. */
+export function dragHandles(viewEl, k) {
+  const svg = viewEl.querySelector("svg.overlay");
+  return {
+    point: svg.querySelector(`.layer-points circle[data-k="${k}"]`),
+    selected: svg.querySelector(`.layer-selection circle[data-k="${k}"]`),
+    from: [...svg.querySelectorAll(`.layer-links line[data-a="${k}"]`)],
+    to: [...svg.querySelectorAll(`.layer-links line[data-b="${k}"]`)],
+  };
+}
+
+/** Move the dragged keypoint's marker and its links to image point [x, y]. */
+export function moveDragHandles(handles, x, y) {
+  const sx = fmt(x);
+  const sy = fmt(y);
+  for (const c of [handles.point, handles.selected]) {
+    if (!c) continue;
+    c.setAttribute("cx", sx);
+    c.setAttribute("cy", sy);
+  }
+  for (const line of handles.from) {
+    line.setAttribute("x1", sx);
+    line.setAttribute("y1", sy);
+  }
+  for (const line of handles.to) {
+    line.setAttribute("x2", sx);
+    line.setAttribute("y2", sy);
+  }
+}
+
+/** Draw (or with null/[] clear) the epipolar polyline of a view; `color` is the dragged part's. */
+export function drawEpipolar(viewEl, points, color = null) {
+  const line = viewEl.querySelector(".epipolar-curve");
+  line.setAttribute("points", points && points.length ? points.map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(" ") : "");
+  if (color) line.style.setProperty("--c", color);
+}
