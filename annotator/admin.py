@@ -2,7 +2,20 @@
 
 from django.contrib import admin
 
-from annotator.models import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
+from annotator.models import (
+    Camera,
+    Correction,
+    Dataset,
+    Detection2D,
+    Frame,
+    PartValidity,
+    Sequence,
+    Skeleton3D,
+    Subject,
+    Task,
+    TaskLock,
+    View,
+)
 
 
 @admin.register(Dataset)
@@ -59,3 +72,46 @@ class Skeleton3DAdmin(admin.ModelAdmin):
     list_select_related = ["frame__sequence__subject__dataset", "created_by"]
     raw_id_fields = ["frame", "parent"]
     readonly_fields = ["keypoints"]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["id", "frame", "assignee", "status", "priority", "revision", "updated_at"]
+    list_filter = ["status", "frame__sequence__subject__dataset"]
+    list_select_related = ["frame__sequence__subject", "assignee"]
+    search_fields = ["assignee__username"]
+    raw_id_fields = ["frame", "base_skeleton", "result_skeleton"]
+    filter_horizontal = ["views"]
+    readonly_fields = ["revision", "current_keypoints", "result_skeleton", "created_at", "updated_at"]
+
+
+class _AppendOnlyAdmin(admin.ModelAdmin):
+    """Append-only history: visible in the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Correction)
+class CorrectionAdmin(_AppendOnlyAdmin):
+    list_display = ["task", "revision", "view", "keypoint", "x", "y", "flag", "kind", "source", "author", "created_at"]
+    list_filter = ["kind", "flag", "source"]
+    list_select_related = ["view__camera", "author"]
+
+
+@admin.register(PartValidity)
+class PartValidityAdmin(_AppendOnlyAdmin):
+    list_display = ["task", "revision", "view", "part", "valid", "kind", "author", "created_at"]
+    list_filter = ["part", "valid"]
+
+
+@admin.register(TaskLock)
+class TaskLockAdmin(admin.ModelAdmin):
+    list_display = ["task", "holder", "channel_name", "acquired_at", "heartbeat_at"]
+    raw_id_fields = ["task"]

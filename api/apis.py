@@ -21,6 +21,7 @@ class ApiRootApi(APIView):
         return Response(
             {
                 "datasets": reverse("api:dataset-list", request=request, format=format),
+                "tasks": reverse("api:task-list", request=request, format=format),
                 "layout": reverse("api:layout", request=request, format=format),
                 "token": reverse("api:token", request=request, format=format),
                 "schema": reverse("api:schema", request=request, format=format),

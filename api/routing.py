@@ -6,4 +6,5 @@ from api import consumers
 
 websocket_urlpatterns = [
     path("ws/jobs/", consumers.JobProgressConsumer.as_asgi()),
+    path("ws/tasks/<int:task_id>/", consumers.TaskConsumer.as_asgi()),
 ]

@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import apis
+from api import apis, task_apis
 
 app_name = "api"
 
@@ -13,6 +13,19 @@ urlpatterns = [
     path("auth/token/", apis.TokenObtainApi.as_view(), name="token"),
     path("datasets/", apis.DatasetListApi.as_view(), name="dataset-list"),
     path("datasets/<slug:name>/", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("tasks/", task_apis.TaskListApi.as_view(), name="task-list"),
+    path("tasks/next/", task_apis.TaskNextApi.as_view(), name="task-next"),
+    path("tasks/<int:task_id>/", task_apis.TaskDetailApi.as_view(), name="task-detail"),
+    path("tasks/<int:task_id>/corrections/", task_apis.TaskCorrectionCreateApi.as_view(), name="task-corrections"),
+    path("tasks/<int:task_id>/undo/", task_apis.TaskUndoApi.as_view(), name="task-undo"),
+    path("tasks/<int:task_id>/redo/", task_apis.TaskRedoApi.as_view(), name="task-redo"),
+    path("tasks/<int:task_id>/parts/", task_apis.TaskPartValidityApi.as_view(), name="task-parts"),
+    path("tasks/<int:task_id>/submit/", task_apis.TaskSubmitApi.as_view(), name="task-submit"),
+    path("tasks/<int:task_id>/accept/", task_apis.TaskAcceptApi.as_view(), name="task-accept"),
+    path("tasks/<int:task_id>/reject/", task_apis.TaskRejectApi.as_view(), name="task-reject"),
+    path("tasks/<int:task_id>/history/", task_apis.TaskHistoryApi.as_view(), name="task-history"),
+    path("tasks/<int:task_id>/epipolar/", task_apis.TaskEpipolarApi.as_view(), name="task-epipolar"),
+    path("views/<int:view_id>/image/", task_apis.ViewImageApi.as_view(), name="view-image"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

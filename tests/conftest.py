@@ -34,17 +34,33 @@ def require(condition: bool, service: str, reason: str) -> None:
 
 @pytest.fixture
 def users(db):
-    """One user per role: annotator, second annotator, reviewer, admin."""
-    from django.contrib.auth import get_user_model
+    """One user per role: two annotators ("annotator", "other"), a reviewer and an admin."""
+    from annotator import roles
+    from annotator.services.users import user_ensure
 
-    User = get_user_model()
-    return {
-        "annotator": User.objects.create_user("ann", password="pw-ann-123"),
-        "other": User.objects.create_user("ann2", password="pw-ann2-123"),
-        "reviewer": User.objects.create_user("rev", password="pw-rev-123"),
-        "admin": User.objects.create_superuser("admin", password="pw-admin-123"),
+    spec = {
+        "annotator": ("ann", "pw-ann-123", roles.ANNOTATOR),
+        "other": ("ann2", "pw-ann2-123", roles.ANNOTATOR),
+        "reviewer": ("rev", "pw-rev-123", roles.REVIEWER),
+        "admin": ("admin", "pw-admin-123", roles.ADMIN),
     }
+    return {key: user_ensure(username=u, password=p, role=r)[0] for key, (u, p, r) in spec.items()}
 
+
+@pytest.fixture
+def frames(db, tmp_path):
+    """Three imported frames on the Human3.6M rigs (see tests/annotator/services/task_data.py)."""
+    from tests.annotator.services.task_data import import_frames
+
+    return import_frames(tmp_path)
+
+
+@pytest.fixture
+def task(frames, users):
+    """A correction task on the first frame for the annotator."""
+    from tests.annotator.services.task_data import make_task
+
+    return make_task(frames[0], users["annotator"])
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 #: Flags that keep Chromium from reaching for the network (closed here) or a sandbox (we run as root).

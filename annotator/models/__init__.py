@@ -4,6 +4,8 @@ workflow on them (``annotation``). Everything is re-exported here: import from `
 
 from annotator.models.annotation import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock
 from annotator.models.datasets import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
+from annotator.models.jobs import Job, JobChunk
+from annotator.models.quality import QualityScore
 
 __all__ = [
     "LOCK_TTL_S",
@@ -12,7 +14,10 @@ __all__ = [
     "Dataset",
     "Detection2D",
     "Frame",
+    "Job",
+    "JobChunk",
     "PartValidity",
+    "QualityScore",
     "Sequence",
     "Skeleton3D",
     "Subject",

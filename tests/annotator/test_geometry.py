@@ -344,3 +344,43 @@ def coincident_rig() -> list[Camera]:
 def test_bad_input_raises_value_error(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_weights_of_ones_equal_the_unweighted_result() -> None:
+    rng = np.random.default_rng(11)
+    X = room_points(rng, 50)
+    points = np.stack([geometry.project(cam, X) for cam in S1]) + rng.normal(0, 2.0, (len(S1), 50, 2))
+    np.testing.assert_allclose(
+        geometry.triangulate(S1, points, weights=np.ones((len(S1), 50))), geometry.triangulate(S1, points), atol=1e-9
+    )
+
+
+def test_a_near_zero_weight_view_has_negligible_influence() -> None:
+    rng = np.random.default_rng(12)
+    X = room_points(rng, 20)
+    points = np.stack([geometry.project(cam, X) for cam in S1])
+    points[0] += 80.0  # view 0 is badly off
+    weights = np.ones((len(S1), 20))
+    weights[0] = 1e-9
+    without = geometry.triangulate(S1[1:], points[1:])
+    np.testing.assert_allclose(geometry.triangulate(S1, points, weights=weights), without, atol=1e-3)
+    np.testing.assert_allclose(without, X, atol=1e-6)
+
+
+def test_a_zero_weight_counts_as_not_visible() -> None:
+    X = room_points(np.random.default_rng(13), 3)
+    points = np.stack([geometry.project(cam, X) for cam in S1])
+    weights = np.zeros((len(S1), 3))
+    weights[0] = 1.0
+    assert np.isnan(geometry.triangulate(S1, points, weights=weights)).all()
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [(np.ones((4, 2)), r"weights must have shape \(4, 3\)"), (-np.ones((4, 3)), "non-negative"),
+     (np.full((4, 3), np.nan), "finite")],
+)  # fmt: skip
+def test_bad_weights_raise(weights, message) -> None:
+    points = np.stack([geometry.project(cam, room_points(np.random.default_rng(0), 3)) for cam in S1])
+    with pytest.raises(ValueError, match=message):
+        geometry.triangulate(S1, points, weights=weights)

@@ -14,7 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from annotator import h36m, roles
 from annotator.conf import option
 from annotator.exceptions import ApplicationError
+from annotator.models import Dataset
 from annotator.services.imports import dataset_import_h3wb
+from annotator.services.tasks import tasks_create_for_annotator
 from annotator.services.users import user_ensure
 
 DEFAULT_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
@@ -26,6 +28,8 @@ DEMO_USERS = (
     ("reviewer", "demo-reviewer", roles.REVIEWER),
     ("admin", "demo-admin", roles.ADMIN),
 )
+#: Correction tasks each demo annotator gets, on frames nobody else has (seeded, so re-runs agree).
+DEMO_TASKS_PER_ANNOTATOR = 8
 
 
 def _subjects(text: str) -> tuple[str, ...]:
@@ -91,7 +95,18 @@ class Command(BaseCommand):
 
         if not options["no_users"]:
             self.stdout.write("\ndemo accounts (sign in at http://127.0.0.1:8000/):")
+            accounts = {}
             for username, password, role in DEMO_USERS:
-                _, created = user_ensure(username=username, password=password, role=role)
+                accounts[username], created = user_ensure(username=username, password=password, role=role)
                 note = "" if created else "  (existing account, password unchanged)"
                 self.stdout.write(f"  {role:<10} {username:<11} password: {password}{note}")
+
+            dataset = Dataset.objects.get(name=options["dataset"])
+            admin = next(accounts[name] for name, _, role in DEMO_USERS if role == roles.ADMIN)
+            annotators = [name for name, _, role in DEMO_USERS if role == roles.ANNOTATOR]
+            for n, username in enumerate(annotators):
+                created = tasks_create_for_annotator(
+                    dataset=dataset, assignee=accounts[username], count=DEMO_TASKS_PER_ANNOTATOR, seed=seed + n,
+                    created_by=admin,
+                )  # fmt: skip
+                self.stdout.write(f"  {username}: {len(created)} new correction tasks")

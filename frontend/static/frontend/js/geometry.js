@@ -230,7 +230,7 @@ export function bbox(points, indices) {
  * size on each side; the framed area is at least `minSize` image pixels across so that a tiny hand
  * does not fill the screen with blur).
  */
-export function zoomToBox(box, imageSize, viewport, margin = 0.15, minSize = 60) {
+export function zoomToBox(box, imageSize, viewport, margin = 0.15, minSize = 120) {
   const w = Math.max((box[2] - box[0]) * (1 + 2 * margin), minSize);
   const h = Math.max((box[3] - box[1]) * (1 + 2 * margin), minSize);
   const fit = Math.min(viewport[0] / imageSize[0], viewport[1] / imageSize[1]);

@@ -57,6 +57,10 @@ export function renderPanel(state, root) {
   const pending = state.pending.length ? ` · ${state.pending.length} pending` : "";
   status.textContent = state.status.text + (state.status.kind === "saving" ? "" : pending);
   status.dataset.kind = state.status.kind;
+  const conn = root.querySelector(".conn");
+  const connText = { connected: "live", disconnected: "offline", connecting: "connecting…" }[state.connection] ?? "";
+  conn.textContent = `${connText} · revision ${task.revision}`;
+  conn.dataset.state = state.connection;
 
   root.querySelector(".task-title").textContent =
     `Task ${task.id} · ${task.frame.subject} · ${task.frame.action} · frame ${task.frame.index} · ${task.status.replace("_", " ")}`;

@@ -18,7 +18,7 @@ const R_SELECTED = 8;
 const R_BASE = 2.4;
 const R_GHOST = 5;
 /** Parts with more keypoints than this get the small marker. */
-const DENSE_PART = 20;
+const DENSE_PART = 30;
 /** A dataset position this far (image px) from the drawn one gets a marker. */
 const BASE_SHOWN_PX = 1.0;
 /** A ghost this far (image px) from the drop gets drawn. */
@@ -56,7 +56,9 @@ export function mountView(container, view, layout) {
   for (const name of ["links", "base", "ghosts", "points", "selection", "epipolar"]) {
     svg.appendChild(el("g", { class: `layer-${name}` }, SVG));
   }
-  svg.querySelector(".layer-epipolar").appendChild(el("polyline", { class: "epipolar-curve", points: "" }, SVG));
+  const epipolar = svg.querySelector(".layer-epipolar");
+  epipolar.appendChild(el("polyline", { class: "epipolar-halo", points: "" }, SVG));
+  epipolar.appendChild(el("polyline", { class: "epipolar-curve", points: "" }, SVG));
   const tooltip = el("div", { class: "tooltip", hidden: "" });
   stage.append(img, svg);
   viewport.append(stage, tooltip);
@@ -89,6 +91,9 @@ function pointClass(state, view, k) {
 /** Draw `view` of `state` into its element (everything but the transient drag elements). */
 export function render(state, viewEl, view = state.views.find((v) => String(v.id) === viewEl.dataset.viewId)) {
   const { layout } = state;
+  // Layout classes first: the transform depends on the viewport's size, which they change.
+  viewEl.classList.toggle("enlarged", String(state.enlarged) === String(view.id));
+  viewEl.parentElement.classList.toggle("has-enlarged", state.enlarged !== null);
   const t = transformOf(state, view, viewEl);
   applyTransform(viewEl, t);
   const inv = 1 / t.s;
@@ -138,6 +143,7 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   }
 
   const svg = viewEl.querySelector("svg.overlay");
+  svg.style.setProperty("--inv", inv);
   svg.querySelector(".layer-links").innerHTML = links.join("");
   svg.querySelector(".layer-base").innerHTML = bases.join("");
   svg.querySelector(".layer-ghosts").innerHTML = ghosts.join("");
@@ -145,7 +151,8 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   const sel = state.selection;
   const sp = sel === null ? null : pos[sel];
   svg.querySelector(".layer-selection").innerHTML = sp
-    ? `<circle class="selected" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>`
+    ? `<circle class="selected-halo" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>` +
+      `<circle class="selected" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>`
     : "";
 
   renderHead(state, view, viewEl);
@@ -153,8 +160,6 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   const img = viewEl.querySelector("img.frame");
   const filter = `brightness(${state.filters.brightness}%) contrast(${state.filters.contrast}%)`;
   if (img.style.filter !== filter) img.style.filter = filter;
-  viewEl.classList.toggle("enlarged", String(state.enlarged) === String(view.id));
-  viewEl.classList.toggle("read-only", !state.task.can_edit || !state.task.lock?.mine);
 }
 
 function renderHead(state, view, viewEl) {
@@ -205,7 +210,7 @@ export function dragHandles(viewEl, k) {
   const svg = viewEl.querySelector("svg.overlay");
   return {
     point: svg.querySelector(`.layer-points circle[data-k="${k}"]`),
-    selected: svg.querySelector(`.layer-selection circle[data-k="${k}"]`),
+    selected: [...svg.querySelectorAll(`.layer-selection circle[data-k="${k}"]`)],
     from: [...svg.querySelectorAll(`.layer-links line[data-a="${k}"]`)],
     to: [...svg.querySelectorAll(`.layer-links line[data-b="${k}"]`)],
   };
@@ -215,7 +220,7 @@ export function dragHandles(viewEl, k) {
 export function moveDragHandles(handles, x, y) {
   const sx = fmt(x);
   const sy = fmt(y);
-  for (const c of [handles.point, handles.selected]) {
+  for (const c of [handles.point, ...handles.selected]) {
     if (!c) continue;
     c.setAttribute("cx", sx);
     c.setAttribute("cy", sy);
@@ -232,7 +237,7 @@ export function moveDragHandles(handles, x, y) {
 
 /** Draw (or with null/[] clear) the epipolar polyline of a view; `color` is the dragged part's. */
 export function drawEpipolar(viewEl, points, color = null) {
-  const line = viewEl.querySelector(".epipolar-curve");
-  line.setAttribute("points", points && points.length ? points.map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(" ") : "");
-  if (color) line.style.setProperty("--c", color);
+  const text = points && points.length ? points.map((p) => `${fmt(p[0])},${fmt(p[1])}`).join(" ") : "";
+  for (const line of viewEl.querySelectorAll(".layer-epipolar polyline")) line.setAttribute("points", text);
+  if (color) viewEl.querySelector(".epipolar-curve").style.setProperty("--c", color);
 }

@@ -124,10 +124,11 @@ function noteCorrected(state, k) {
  * the revision, the re-triangulated keypoint's reprojection in every view (its new current position
  * and its ghost), the residuals and flagged views, and the corrected view's mark and flag.
  *
- * `own`: the answer to this browser's drop, whose position is kept where the annotator put it. Undo
- * and redo answers pass `own: false`; their correction entry names what was undone, not a drop.
+ * The corrected view keeps the drop position (this browser's or, from the websocket, another's).
+ * Undo and redo answers pass `undo: true`: their correction entry names what was undone, not a drop,
+ * so the view's drop is forgotten and the caller reloads the task for the authoritative marks.
  */
-export function applyCorrectionAnswer(state, answer, { own = true } = {}) {
+export function applyCorrectionAnswer(state, answer, { undo = false } = {}) {
   const c = answer.correction ?? {};
   const k = c.keypoint;
   if (answer.revision !== undefined) state.task.revision = Math.max(state.task.revision, answer.revision);
@@ -143,13 +144,13 @@ export function applyCorrectionAnswer(state, answer, { own = true } = {}) {
   const view = c.view !== undefined ? viewById(state, c.view) : undefined;
   if (view) {
     const reset = c.x === null || c.x === undefined;
-    if (own) {
+    if (undo) {
+      delete view.annotated[k];
+    } else {
       view.corrected[k] = !reset;
       if (c.flag) view.flags[k] = c.flag;
       if (reset) delete view.annotated[k];
       else view.annotated[k] = [c.x, c.y];
-    } else {
-      delete view.annotated[k];
     }
   }
   noteCorrected(state, k);

@@ -1,0 +1,180 @@
+"""Reads for the ML worker: trusted 2D for training refiners, skeletons and images to score, and the
+quality rankings (best K per subject, review queue) built on stored ``QualityScore`` rows.
+
+Trusted 2D comes from pluggable sources (``TRUSTED_2D_SOURCES``): the ground truth projected into
+every view on the synthetic rig now; accepted corrections on real data can register another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.db.models import Max, QuerySet
+
+from annotator import geometry
+from annotator.exceptions import ApplicationError
+from annotator.models import Dataset, Frame, QualityScore, Skeleton3D, View
+
+
+@dataclass(frozen=True)
+class TrustedView:
+    """One view with trusted 2D keypoints: (J, 2) ``points`` and an optional (J, 2) ``start`` guess, pixels."""
+
+    frame_id: int
+    view_id: int
+    image_path: Path
+    points: np.ndarray
+    start: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class ScoringItem:
+    """A skeleton to score: its (J, 3) world keypoints and its frame's views (cameras and images)."""
+
+    skeleton_id: int
+    frame_id: int
+    keypoints: np.ndarray
+    cameras: tuple[geometry.Camera, ...]
+    camera_names: tuple[str, ...]
+    image_paths: tuple[Path, ...]
+
+
+def _image_root(dataset: Dataset) -> Path:
+    if not dataset.image_root:
+        raise ApplicationError(f"dataset {dataset.name} has no images; refinement and scoring need them")
+    return Path(dataset.image_root)
+
+
+def latest_skeletons(*, dataset: Dataset, source: str) -> QuerySet[Skeleton3D]:
+    """The newest skeleton version of ``source`` of every frame of ``dataset``, ordered by frame."""
+    if source not in Skeleton3D.Source.values:
+        raise ApplicationError(f"unknown skeleton source {source!r}; choose one of {', '.join(Skeleton3D.Source.values)}")
+    of_source = Skeleton3D.objects.filter(frame__sequence__subject__dataset=dataset, source=source)
+    newest = set(of_source.values("frame_id").annotate(v=Max("version")).values_list("frame_id", "v"))
+    ids = [pk for pk, frame_id, version in of_source.values_list("pk", "frame_id", "version") if (frame_id, version) in newest]
+    return Skeleton3D.objects.filter(pk__in=ids).order_by("frame_id")
+
+
+def _views_by_frame(frame_ids) -> dict[int, list[View]]:
+    out: dict[int, list[View]] = defaultdict(list)
+    for view in View.objects.filter(frame_id__in=frame_ids).select_related("camera").order_by("frame_id", "camera__name"):
+        out[view.frame_id].append(view)
+    return out
+
+
+def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
+    """Ground-truth skeletons projected into every view; the dataset skeleton's projection is the start."""
+    root = _image_root(dataset)
+    truth = {s.frame_id: s.keypoints for s in latest_skeletons(dataset=dataset, source=Skeleton3D.Source.GROUND_TRUTH)}
+    if not truth:
+        raise ApplicationError(f"dataset {dataset.name} has no ground-truth skeletons to train on")
+    start = {s.frame_id: s.keypoints for s in latest_skeletons(dataset=dataset, source=Skeleton3D.Source.DATASET)}
+    out = []
+    for frame_id, views in _views_by_frame(truth).items():
+        for view in views:
+            if not view.image_path:
+                continue
+            cam = view.camera.as_geometry()
+            guess = geometry.project(cam, start[frame_id]) if frame_id in start else None
+            out.append(TrustedView(frame_id, view.pk, root / view.image_path, geometry.project(cam, truth[frame_id]),
+                                   guess))  # fmt: skip
+    return out
+
+
+#: Where trusted 2D comes from; accepted corrections on real data plug in here later.
+TRUSTED_2D_SOURCES: dict[str, Callable[[Dataset], list[TrustedView]]] = {"ground_truth": trusted_views_ground_truth}
+
+
+def refiner_training_views(*, dataset: Dataset, source: str = "ground_truth") -> list[TrustedView]:
+    """Every view of ``dataset`` with trusted 2D from ``source`` (a key of ``TRUSTED_2D_SOURCES``)."""
+    if source not in TRUSTED_2D_SOURCES:
+        raise ApplicationError(f"unknown trusted-2D source {source!r}; known: {', '.join(TRUSTED_2D_SOURCES)}")
+    views = TRUSTED_2D_SOURCES[source](dataset)
+    if not views:
+        raise ApplicationError(f"dataset {dataset.name} has no views with images and trusted 2D")
+    return views
+
+
+def scoring_skeleton_ids(*, dataset: Dataset, source: str) -> list[int]:
+    """Ids of the skeletons a scoring job covers: the newest ``source`` version of every frame with images."""
+    _image_root(dataset)
+    ids = list(latest_skeletons(dataset=dataset, source=source).values_list("pk", flat=True))
+    if not ids:
+        raise ApplicationError(f"dataset {dataset.name} has no {source} skeletons to score")
+    return ids
+
+
+def scoring_items(*, skeleton_ids: list[int]) -> list[ScoringItem]:
+    """Skeletons with their frames' cameras and image files, in the order of ``skeleton_ids``."""
+    skeletons = Skeleton3D.objects.filter(pk__in=skeleton_ids).select_related("frame__sequence__subject__dataset")
+    by_id = {s.pk: s for s in skeletons}
+    missing = [pk for pk in skeleton_ids if pk not in by_id]
+    if missing:
+        raise ApplicationError(f"skeletons {missing[:5]} no longer exist")
+    views = _views_by_frame({s.frame_id for s in skeletons})
+    out = []
+    for pk in skeleton_ids:
+        s = by_id[pk]
+        root = _image_root(s.frame.sequence.subject.dataset)
+        vs = [v for v in views[s.frame_id] if v.image_path]
+        out.append(ScoringItem(pk, s.frame_id, s.keypoints, tuple(v.camera.as_geometry() for v in vs),
+                               tuple(v.camera.name for v in vs), tuple(root / v.image_path for v in vs)))  # fmt: skip
+    return out
+
+
+def ground_truth_errors(*, skeleton_ids: list[int], parts: np.ndarray) -> dict[int, tuple[float, float]]:
+    """Per skeleton with a ground truth of its frame: (mean 2D px over views, mean 3D mm) on ``parts``."""
+    skeletons = {s.pk: s for s in Skeleton3D.objects.filter(pk__in=skeleton_ids)}
+    frame_ids = {s.frame_id for s in skeletons.values()}
+    truth = {}
+    for s in Skeleton3D.objects.filter(frame_id__in=frame_ids, source=Skeleton3D.Source.GROUND_TRUTH).order_by("version"):
+        truth[s.frame_id] = s.keypoints
+    views = _views_by_frame(frame_ids)
+    out = {}
+    for pk, s in skeletons.items():
+        if s.frame_id not in truth:
+            continue
+        gt = truth[s.frame_id][parts]
+        est = s.keypoints[parts]
+        err3d = float(np.nanmean(np.linalg.norm(est - gt, axis=-1)))
+        err2d = [np.nanmean(np.linalg.norm(geometry.project(cam, est) - geometry.project(cam, gt), axis=-1))
+                 for cam in (v.camera.as_geometry() for v in views[s.frame_id])]  # fmt: skip
+        out[pk] = (float(np.mean(err2d)) if err2d else float("nan"), err3d)
+    return out
+
+
+def quality_scores(*, dataset: Dataset, checkpoint: str) -> QuerySet[QualityScore]:
+    """Scores of ``dataset``'s skeletons by the models with hash ``checkpoint``, best (lowest) first."""
+    return (
+        QualityScore.objects.filter(skeleton__frame__sequence__subject__dataset=dataset, checkpoint=checkpoint)
+        .select_related("skeleton__frame__sequence__subject")
+        .order_by("score", "skeleton_id")
+    )
+
+
+def quality_best_per_subject(*, dataset: Dataset, checkpoint: str, k: int) -> dict[str, list[int]]:
+    """The ``k`` best-scored skeleton ids of every subject (H3WB kept 5k per subject), best first."""
+    if k < 1:
+        raise ApplicationError(f"k must be at least 1, got {k}")
+    out: dict[str, list[int]] = defaultdict(list)
+    rows = quality_scores(dataset=dataset, checkpoint=checkpoint).values_list(
+        "skeleton__frame__sequence__subject__name", "skeleton_id"
+    )
+    for subject, skeleton_id in rows:
+        if len(out[subject]) < k:
+            out[subject].append(skeleton_id)
+    return dict(out)
+
+
+def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame]:
+    """Frames ordered worst score first (each frame by its worst scored skeleton), for the review queue."""
+    return (
+        Frame.objects.filter(sequence__subject__dataset=dataset, skeletons__quality_scores__checkpoint=checkpoint)
+        .annotate(worst_score=Max("skeletons__quality_scores__score"))
+        .order_by("-worst_score", "pk")
+        .select_related("sequence__subject")
+    )

@@ -1,0 +1,257 @@
+"""Reads of the correction workflow: who sees which task, the editor's payload, history and its replay.
+
+The 2D state of a task (latest x, y and flag per view and keypoint; validity per view and part) is
+never stored: it is derived from the append-only rows. ``task_state`` reads it from the heads of the
+``supersedes`` chains (the corrections nothing supersedes); ``task_state_replay`` rebuilds it from
+the ordered history alone. Both must agree, and the tests check that they do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from annotator import geometry, keypoints, roles
+from annotator.exceptions import ApplicationError, NotFoundError
+from annotator.models import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock, View
+
+#: What a keypoint looks like in a view before anyone corrects it there.
+DEFAULT_FLAG = Correction.Flag.VISIBLE
+
+
+@dataclass
+class TaskState:
+    """The derived 2D state of a task.
+
+    ``points``: (view id, keypoint) -> (x, y, flag) for every pair with a correction; x and y are
+    None after a reset to the dataset position. ``validity``: (view id, part) -> bool for every
+    pair that was ever set (unset parts are valid).
+    """
+
+    points: dict[tuple[int, int], tuple[float | None, float | None, str]] = field(default_factory=dict)
+    validity: dict[tuple[int, str], bool] = field(default_factory=dict)
+
+    def is_corrected(self, view_id: int, keypoint: int) -> bool:
+        entry = self.points.get((view_id, keypoint))
+        return entry is not None and entry[0] is not None
+
+    def flag(self, view_id: int, keypoint: int) -> str:
+        entry = self.points.get((view_id, keypoint))
+        return DEFAULT_FLAG if entry is None else entry[2]
+
+    def part_valid(self, view_id: int, part: str) -> bool:
+        return self.validity.get((view_id, part), True)
+
+
+def _sees_all(user) -> bool:
+    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
+
+
+def task_list_for(*, user, status: str | None = None) -> QuerySet[Task]:
+    """Tasks ``user`` may see (annotators: their own; reviewers and admins: all), queue order.
+
+    Annotated with ``n_corrections``.
+    """
+    tasks = Task.objects.all() if _sees_all(user) else Task.objects.filter(assignee=user)
+    if status is not None:
+        tasks = tasks.filter(status=status)
+    return (
+        tasks.select_related("frame__sequence__subject__dataset", "assignee")
+        .annotate(n_corrections=Count("corrections", distinct=True))
+        .order_by("priority", "id")
+    )
+
+
+def task_get_for(*, user, task_id: int) -> Task:
+    """The task ``task_id`` if ``user`` may see it; else NotFoundError (annotators must not learn it exists)."""
+    tasks = Task.objects.all() if _sees_all(user) else Task.objects.filter(assignee=user)
+    try:
+        # Only the columns callers read before re-reading the task in full (payload) or locked (writes).
+        return tasks.only("id", "frame_id", "assignee_id", "status", "revision").get(pk=task_id)
+    except Task.DoesNotExist:
+        raise NotFoundError(f"no task {task_id}") from None
+
+
+def view_get_for_image(*, user, view_id: int) -> View:
+    """The view ``view_id`` if ``user`` may see its image (a task on its frame, or reviewer/admin)."""
+    views = View.objects.select_related("frame__sequence__subject__dataset")
+    if not _sees_all(user):
+        views = views.filter(frame__tasks__assignee=user).distinct()
+    try:
+        return views.get(pk=view_id)
+    except View.DoesNotExist:
+        raise NotFoundError(f"no view {view_id}") from None
+
+
+def view_image_file(*, view: View) -> Path:
+    """The image file of ``view``, joined safely under its dataset's image root; NotFoundError if there is none.
+
+    The stored relative path is resolved and must stay under the root (no ``..`` or absolute escapes).
+    """
+    root_text = view.frame.sequence.subject.dataset.image_root
+    if not root_text:
+        raise NotFoundError(f"dataset {view.frame.sequence.subject.dataset.name} has no image directory")
+    if not view.image_path:
+        raise NotFoundError(f"view {view.pk} has no image")
+    root = Path(root_text).resolve()
+    path = (root / view.image_path).resolve()
+    if not path.is_relative_to(root):
+        raise NotFoundError(f"the image path of view {view.pk} points outside the dataset's image directory")
+    if not path.is_file():
+        raise NotFoundError(f"the image of view {view.pk} is missing: {view.image_path}")
+    return path
+
+
+def task_history(*, task: Task, view: int | None = None, keypoint: int | None = None) -> QuerySet[Correction]:
+    """The task's corrections, oldest first, optionally of one view and/or keypoint."""
+    rows = Correction.objects.filter(task=task).select_related("author").order_by("revision")
+    if view is not None:
+        rows = rows.filter(view_id=view)
+    if keypoint is not None:
+        rows = rows.filter(keypoint=keypoint)
+    return rows
+
+
+def task_state_replay(corrections: Iterable[Correction], validities: Iterable[PartValidity] = ()) -> TaskState:
+    """Rebuild the 2D state from rows alone: the last write of each (view, keypoint) and (view, part) wins.
+
+    Pure: works on any objects with the rows' attributes; rows are sorted by revision first.
+    """
+    state = TaskState()
+    for c in sorted(corrections, key=lambda c: c.revision):
+        state.points[(c.view_id, c.keypoint)] = (c.x, c.y, c.flag)
+    for p in sorted(validities, key=lambda p: p.revision):
+        state.validity[(p.view_id, p.part)] = p.valid
+    return state
+
+
+def task_state(*, task: Task) -> TaskState:
+    """The task's current 2D state, from the heads of the correction chains and the latest validities."""
+    state = TaskState()
+    heads = Correction.objects.filter(task=task, superseded_by__isnull=True)
+    for view_id, keypoint, x, y, flag in heads.values_list("view_id", "keypoint", "x", "y", "flag"):
+        state.points[(view_id, keypoint)] = (x, y, flag)
+    rows = PartValidity.objects.filter(task=task).order_by("revision")
+    for view_id, part, valid in rows.values_list("view_id", "part", "valid"):
+        state.validity[(view_id, part)] = valid
+    return state
+
+
+def _live_lock(task: Task) -> TaskLock | None:
+    cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
+    return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
+
+
+def task_lock_state(*, task: Task, user) -> dict:
+    """``{"holder": username or None, "mine": bool}`` for the task's live edit lock."""
+    lock = _live_lock(task)
+    holder = lock.holder if lock else None
+    return {"holder": holder.username if holder else None, "mine": holder is not None and holder.pk == user.pk}
+
+
+def _points_json(xy: np.ndarray) -> list[list[float] | None]:
+    """(J, 2) pixels -> JSON list, None where NaN."""
+    finite = np.isfinite(xy).all(axis=1)
+    return [[float(p[0]), float(p[1])] if ok else None for p, ok in zip(xy, finite)]
+
+
+def _iso(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def correction_as_dict(correction: Correction, author: str | None = None) -> dict:
+    """A correction as plain JSON data (the API's and the websocket's shape)."""
+    return {
+        "id": correction.pk,
+        "revision": correction.revision,
+        "view": correction.view_id,
+        "keypoint": correction.keypoint,
+        "x": correction.x,
+        "y": correction.y,
+        "flag": str(correction.flag),
+        "kind": str(correction.kind),
+        "author": author if author is not None else correction.author.username,
+        "created_at": _iso(correction.created_at),
+    }
+
+
+def task_frame_dict(task: Task) -> dict:
+    frame = task.frame
+    return {
+        "id": frame.pk,
+        "dataset": frame.sequence.subject.dataset.name,
+        "subject": frame.sequence.subject.name,
+        "action": frame.sequence.action,
+        "index": frame.index,
+    }
+
+
+def task_editor_payload(*, task: Task, user) -> dict:
+    """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity."""
+    task = (
+        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
+        .prefetch_related("views__camera")
+        .get(pk=task.pk)
+    )
+    state = task_state(task=task)
+    base = task.base_skeleton.keypoints
+    current = task.current_keypoints
+    views = []
+    corrected_keypoints: set[int] = set()
+    for view in sorted(task.views.all(), key=lambda v: v.camera.name):
+        cam = view.camera.as_geometry()
+        corrected = [state.is_corrected(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)]
+        corrected_keypoints.update(k for k, c in enumerate(corrected) if c)
+        views.append(
+            {
+                "id": view.pk,
+                "camera": view.camera.name,
+                "image_url": f"/api/views/{view.pk}/image/",
+                "width": cam.width,
+                "height": cam.height,
+                "camera_params": cam.to_dict(),
+                "base": _points_json(geometry.project(cam, base)),
+                "current": _points_json(geometry.project(cam, current)),
+                "corrected": corrected,
+                "flags": [state.flag(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)],
+                "part_valid": {part: state.part_valid(view.pk, part) for part in keypoints.VALIDITY_PARTS},
+            }
+        )
+    return {
+        "id": task.pk,
+        "status": task.status,
+        "revision": task.revision,
+        "assignee": task.assignee.username,
+        "review_comment": task.review_comment,
+        "can_edit": task.assignee_id == user.pk and task.is_editable,
+        "lock": task_lock_state(task=task, user=user),
+        "frame": task_frame_dict(task),
+        "layout": keypoints.layout_json(),
+        "views": views,
+        "corrected_keypoints": sorted(corrected_keypoints),
+        "history_url": f"/api/tasks/{task.pk}/history/",
+        "submit_url": f"/api/tasks/{task.pk}/submit/",
+    }
+
+
+def task_epipolar_curves(*, task: Task, view: int, x: float, y: float) -> dict[str, list[list[float]]]:
+    """The epipolar curve of pixel (x, y) of ``view`` in each other view of the task, as view id -> polyline."""
+    views = {v.pk: v for v in task.views.select_related("camera")}
+    if view not in views:
+        raise ApplicationError(f"view {view} is not one of task {task.pk}'s views", extra={"field": "view"})
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ApplicationError("x and y must be finite numbers of pixels")
+    cam_a = views[view].camera.as_geometry()
+    curves = {}
+    for view_id, other in sorted(views.items()):
+        if view_id != view:
+            curve = geometry.epipolar_curve(cam_a, other.camera.as_geometry(), np.array([x, y]))
+            curves[str(view_id)] = curve.tolist()
+    return curves

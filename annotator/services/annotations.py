@@ -1,0 +1,397 @@
+"""Corrections: an annotator drags a keypoint in one view and the server re-triangulates it from all views.
+
+Every write appends a row (``Correction`` or ``PartValidity``) stamped with the task's next revision;
+nothing is updated or deleted. Undo and redo are writes too: they append a row that restores the
+value before the undone write (undo) or re-applies it (redo).
+
+Re-triangulation rule, for keypoint k after any write that touches it:
+
+* observations come from every view of the frame: the latest correction's (x, y) where k has one in
+  that view and it is not a reset, else the projection of the task's BASE skeleton there;
+* a plain DLT would let the three untouched views cancel a single drag, and a robust fit would
+  discard the dragged view as the outlier, so views are weighted (``geometry.triangulate``'s
+  ``weights``): corrected observations 1, uncorrected ones ``UNCORRECTED_VIEW_WEIGHT``. With one
+  corrected view the point moves onto (nearly) its ray, at the depth the other views suggest (the
+  dragged view says nothing about depth, so the small weights alone decide it); with two or more
+  corrected views they decide the point and the uncorrected ones barely pull;
+* with no corrected view left, the keypoint goes back to the base skeleton's point exactly;
+* occluded and unsure flags keep the observation in the fit; part validity does not change the fit
+  (an invalid part only refuses new corrections in that view);
+* ``flagged_views`` are the task's views whose residual exceeds ``geometry.DEFAULT_THRESHOLD_PX``:
+  they disagree with the fit (for an uncorrected view, the dataset position there is probably wrong
+  too).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from annotator import geometry, keypoints, selectors
+from annotator.exceptions import ApplicationError
+from annotator.models import Correction, PartValidity, Task, View
+from annotator.services.events import task_event_broadcast
+from annotator.services.tasks import (
+    task_bump,
+    task_check_writable,
+    task_lock_for_write,
+    task_start_if_needed,
+    task_status_broadcast,
+)
+
+#: Weight of a view's uncorrected (projected) observation relative to a corrected one. The dragged
+#: view's residual after a single-view correction of d px is about d * 3w / (1 + 3w) with three
+#: uncorrected views: 0.1 px for a 30 px drag at 1e-3, while depth along the dragged ray is still
+#: decided by the uncorrected views (and the normal equations stay far from singular).
+UNCORRECTED_VIEW_WEIGHT = 1e-3
+#: A corrected position may lie outside the image by this fraction of its size on each side (a
+#: keypoint just out of frame); beyond that it is absurd and refused.
+IMAGE_MARGIN = 0.5
+NOTHING_TO_UNDO = "nothing to undo"
+NOTHING_TO_REDO = "nothing to redo"
+
+
+@dataclass
+class CorrectionResult:
+    """The answer to a correction (or undo/redo): the keypoint's new 3D point and how each view sees it.
+
+    ``reprojections``/``residuals`` are keyed by view id over the task's views; ``part_validity`` is
+    set instead of the keypoint fields when an undo or redo restored a part validity.
+    """
+
+    revision: int
+    point_3d: list[float] | None = None
+    reprojections: dict[int, list[float] | None] = field(default_factory=dict)
+    residuals: dict[int, float | None] = field(default_factory=dict)
+    flagged_views: list[int] = field(default_factory=list)
+    correction: Correction | None = None
+    part_validity: PartValidity | None = None
+    author: str = ""
+
+    def as_dict(self) -> dict:
+        """Plain JSON data: the HTTP answer, and (with ``author``) the websocket event."""
+        data = {
+            "revision": self.revision,
+            "point_3d": self.point_3d,
+            "reprojections": {str(k): v for k, v in self.reprojections.items()},
+            "residuals": {str(k): v for k, v in self.residuals.items()},
+            "flagged_views": self.flagged_views,
+            "correction": None
+            if self.correction is None
+            else selectors.correction_as_dict(self.correction, self.author),
+        }
+        if self.part_validity is not None:
+            data["part_validity"] = part_validity_as_dict(self.part_validity)
+        return data
+
+
+def part_validity_as_dict(validity: PartValidity) -> dict:
+    return {"revision": validity.revision, "view": validity.view_id, "part": validity.part, "valid": validity.valid}
+
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Frame:
+    """The locked task's frame views (with cameras, by id) and which of them the task covers: two queries."""
+
+    views: list[View]
+    task_view_ids: set[int]
+
+    @classmethod
+    def load(cls, task: Task) -> _Frame:
+        in_task = Exists(Task.views.through.objects.filter(task_id=task.pk, view_id=OuterRef("pk")))
+        rows = View.objects.filter(frame_id=task.frame_id).select_related("camera").annotate(in_task=in_task)
+        views = sorted(rows, key=lambda v: v.pk)
+        return cls(views, {v.pk for v in views if v.in_task})
+
+    def task_view(self, task: Task, view: View | int) -> View:
+        view_id = view.pk if isinstance(view, View) else view
+        if view_id not in self.task_view_ids:
+            raise ApplicationError(f"view {view_id} is not one of task {task.pk}'s views", extra={"field": "view"})
+        return next(v for v in self.views if v.pk == view_id)
+
+
+def _check_keypoint(keypoint) -> int:
+    if isinstance(keypoint, bool) or not isinstance(keypoint, int) or not 0 <= keypoint < keypoints.NUM_KEYPOINTS:
+        raise ApplicationError(
+            f"keypoint must be an integer from 0 to {keypoints.NUM_KEYPOINTS - 1}, got {keypoint!r}",
+            extra={"field": "keypoint"},
+        )
+    return keypoint
+
+
+def _check_xy(view: View, x, y) -> tuple[float | None, float | None]:
+    if x is None and y is None:
+        return None, None
+    if x is None or y is None:
+        raise ApplicationError("x and y must both be numbers, or both null to go back to the dataset position")
+    width, height = view.camera.width, view.camera.height
+    out = []
+    for name, value, size in (("x", x, width), ("y", y, height)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ApplicationError(f"{name} must be a finite number of pixels, got {value!r}", extra={"field": name})
+        if not -IMAGE_MARGIN * size <= value <= (1 + IMAGE_MARGIN) * size:
+            raise ApplicationError(
+                f"{name}={value} is far outside the {width}x{height} image of view {view.pk} (allowed "
+                f"{-IMAGE_MARGIN * size:g} to {(1 + IMAGE_MARGIN) * size:g})",
+                extra={"field": name},
+            )
+        out.append(float(value))
+    return out[0], out[1]
+
+
+def _check_choice(name: str, value, choices) -> str:
+    if value not in choices:
+        raise ApplicationError(f"{name} must be one of {', '.join(choices)}, got {value!r}", extra={"field": name})
+    return value
+
+
+def _part_valid(task: Task, view_id: int, part: str) -> bool:
+    latest = PartValidity.objects.filter(task=task, view_id=view_id, part=part).order_by("-revision").first()
+    return True if latest is None else latest.valid
+
+
+# --- re-triangulation -------------------------------------------------------------------------------
+
+
+def _retriangulate(task: Task, keypoint: int, frame: _Frame, latest: dict[int, Correction]) -> CorrectionResult:
+    """Re-fit keypoint ``keypoint`` of the locked task from all the frame's views; update current_keypoints.
+
+    ``latest``: the keypoint's latest correction per view id.
+    """
+    cams = [v.camera.as_geometry() for v in frame.views]
+    base_point = np.asarray(task.base_skeleton.keypoints[keypoint], dtype=np.float64)  # (3,)
+    observed = np.stack([geometry.project(cam, base_point) for cam in cams])  # (V, 2)
+    weights = np.full(len(cams), UNCORRECTED_VIEW_WEIGHT)
+    corrected = False
+    for i, view in enumerate(frame.views):
+        c = latest.get(view.pk)
+        if c is not None and not c.is_reset:
+            observed[i] = (c.x, c.y)
+            weights[i] = 1.0
+            corrected = True
+    if not corrected:
+        point = base_point.copy()
+    elif len(cams) < 2:
+        point = np.full(3, np.nan)
+    else:
+        visible = np.isfinite(observed).all(axis=1)
+        point = geometry.triangulate(cams, observed[:, None], visible[:, None], weights[:, None])[0]
+    current = np.array(task.current_keypoints, copy=True)
+    current[keypoint] = point
+    task.current_keypoints = current
+
+    result = CorrectionResult(revision=task.revision)
+    if np.isfinite(point).all():
+        result.point_3d = [float(v) for v in point]
+    for i, view in enumerate(frame.views):
+        if view.pk not in frame.task_view_ids:
+            continue
+        xy = geometry.project(cams[i], point)
+        ok = bool(np.isfinite(xy).all())
+        residual = float(np.linalg.norm(xy - observed[i])) if ok else float("nan")
+        result.reprojections[view.pk] = [float(xy[0]), float(xy[1])] if ok else None
+        result.residuals[view.pk] = residual if math.isfinite(residual) else None
+        if math.isfinite(residual) and residual > geometry.DEFAULT_THRESHOLD_PX:
+            result.flagged_views.append(view.pk)
+    return result
+
+
+def _write_correction(
+    task: Task,
+    user,
+    frame: _Frame,
+    view_id: int,
+    keypoint: int,
+    x,
+    y,
+    flag: str,
+    kind: str | None,
+    source: str,
+    target: int | None = None,
+) -> CorrectionResult:
+    """Append one correction at the next revision, re-fit its keypoint, save the task, broadcast; the task is locked.
+
+    ``kind`` None means a manual write: ``flag`` when the position stays as it was, else ``move``.
+    """
+    latest: dict[int, Correction] = {}
+    for c in Correction.objects.filter(task=task, keypoint=keypoint).order_by("revision"):
+        latest[c.view_id] = c
+    head = latest.get(view_id)
+    if kind is None:
+        same_place = (head.x, head.y) == (x, y) if head is not None else x is None
+        kind = Correction.Kind.FLAG if same_place else Correction.Kind.MOVE
+    started = task_start_if_needed(task)
+    correction = Correction.objects.create(
+        task=task,
+        revision=task.revision + 1,
+        view_id=view_id,
+        keypoint=keypoint,
+        x=x,
+        y=y,
+        flag=flag,
+        kind=kind,
+        source=source,
+        supersedes=head,
+        target_revision=target,
+        author=user,
+    )
+    latest[view_id] = correction
+    result = _retriangulate(task, keypoint, frame, latest)
+    result.revision = task_bump(task, fields=("current_keypoints", "status", "started_at"))
+    result.correction = correction
+    result.author = user.username
+    task_event_broadcast(task_id=task.pk, kind="correction", data={**result.as_dict(), "author": user.username})
+    if started:
+        task_status_broadcast(task)
+    return result
+
+
+def _write_validity(task: Task, user, view_id: int, part: str, valid: bool, kind: str, target: int | None = None):
+    started = task_start_if_needed(task)
+    validity = PartValidity.objects.create(
+        task=task, revision=task.revision + 1, view_id=view_id, part=part, valid=valid, kind=kind,
+        target_revision=target, author=user,
+    )  # fmt: skip
+    task_bump(task, fields=("status", "started_at"))
+    if started:
+        task_status_broadcast(task)
+    return validity
+
+
+# --- services ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def correction_create(
+    *,
+    task: Task,
+    user,
+    view: View | int,
+    keypoint: int,
+    x: float | None,
+    y: float | None,
+    flag: str = Correction.Flag.VISIBLE,
+    base_revision: int | None,
+    source: str = Correction.Source.MANUAL,
+) -> CorrectionResult:
+    """Move keypoint ``keypoint`` to (x, y) in ``view`` (None, None: back to the dataset) and re-triangulate it.
+
+    A to-do (or rejected) task is started by its first correction.
+    """
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision)
+    frame = _Frame.load(task)
+    view = frame.task_view(task, view)
+    keypoint = _check_keypoint(keypoint)
+    x, y = _check_xy(view, x, y)
+    flag = _check_choice("flag", flag, Correction.Flag.values)
+    source = _check_choice("source", source, Correction.Source.values)
+    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
+    if part in keypoints.VALIDITY_PARTS and not _part_valid(task, view.pk, part):
+        raise ApplicationError(
+            f"the {part.replace('_', ' ')} is marked not annotatable in view {view.pk}; mark it valid first",
+            extra={"field": "keypoint", "part": part},
+        )
+    return _write_correction(task, user, frame, view.pk, keypoint, x, y, flag, None, source)
+
+
+@transaction.atomic
+def part_validity_set(*, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None):
+    """Mark ``part`` (one of ``keypoints.VALIDITY_PARTS``) annotatable or not in ``view``; returns the PartValidity."""
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision)
+    view = _Frame.load(task).task_view(task, view)
+    part = _check_choice("part", part, keypoints.VALIDITY_PARTS)
+    if not isinstance(valid, bool):
+        raise ApplicationError(f"valid must be true or false, got {valid!r}", extra={"field": "valid"})
+    validity = _write_validity(task, user, view.pk, part, valid, PartValidity.Kind.SET)
+    task_event_broadcast(
+        task_id=task.pk, kind="part", data={**part_validity_as_dict(validity), "author": user.username}
+    )
+    return validity
+
+
+def _undo_stacks(task: Task, user) -> tuple[list, list]:
+    """The user's undo and redo stacks of original writes (Correction or PartValidity), rebuilt from the rows.
+
+    An original write (move, flag, set) is pushed on the undo stack and empties the redo stack; an
+    undo moves the top of the undo stack to the redo stack; a redo moves it back.
+    """
+    rows = [*Correction.objects.filter(task=task, author=user), *PartValidity.objects.filter(task=task, author=user)]
+    undo: list = []
+    redo: list = []
+    for row in sorted(rows, key=lambda r: r.revision):
+        if row.kind == "undo":
+            if undo:
+                redo.append(undo.pop())
+        elif row.kind == "redo":
+            if redo:
+                undo.append(redo.pop())
+        else:
+            undo.append(row)
+            redo.clear()
+    return undo, redo
+
+
+def _revert(task: Task, user, original, kind: str, restore_before: bool) -> CorrectionResult:
+    """Write a new revision that restores the value before ``original`` (undo) or ``original``'s own (redo)."""
+    if isinstance(original, Correction):
+        if restore_before:
+            before = (
+                Correction.objects.filter(
+                    task=task, view_id=original.view_id, keypoint=original.keypoint, revision__lt=original.revision
+                )
+                .order_by("-revision")
+                .first()
+            )
+            x, y, flag = (before.x, before.y, before.flag) if before else (None, None, Correction.Flag.VISIBLE)
+        else:
+            x, y, flag = original.x, original.y, original.flag
+        return _write_correction(
+            task, user, _Frame.load(task), original.view_id, original.keypoint, x, y, flag, kind, original.source,
+            original.revision,
+        )  # fmt: skip
+    if restore_before:
+        before = (
+            PartValidity.objects.filter(
+                task=task, view_id=original.view_id, part=original.part, revision__lt=original.revision
+            )
+            .order_by("-revision")
+            .first()
+        )
+        valid = before.valid if before else True
+    else:
+        valid = original.valid
+    validity = _write_validity(task, user, original.view_id, original.part, valid, kind, original.revision)
+    result = CorrectionResult(revision=validity.revision, part_validity=validity, author=user.username)
+    task_event_broadcast(task_id=task.pk, kind="correction", data={**result.as_dict(), "author": user.username})
+    return result
+
+
+@transaction.atomic
+def correction_undo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+    """Undo the user's latest write not yet undone (a move, flag or part validity), as a new revision."""
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision)
+    undo, _ = _undo_stacks(task, user)
+    if not undo:
+        raise ApplicationError(NOTHING_TO_UNDO)
+    return _revert(task, user, undo[-1], "undo", restore_before=True)
+
+
+@transaction.atomic
+def correction_redo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+    """Re-apply the write the user undid last; only possible right after undos."""
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision)
+    _, redo = _undo_stacks(task, user)
+    if not redo:
+        raise ApplicationError(NOTHING_TO_REDO)
+    return _revert(task, user, redo[-1], "redo", restore_before=False)

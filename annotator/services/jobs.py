@@ -1,0 +1,168 @@
+"""Chunked, resumable background jobs: create a job with its chunks, claim a chunk, finish or fail it.
+
+A worker claims one chunk at a time (``select_for_update(skip_locked=True)`` where the database
+supports it, and a conditional UPDATE everywhere, so two workers never run one chunk). A chunk whose
+worker died stays ``running`` with an old ``started_at``; after ``stale_after_s`` any worker may
+claim it again. Finishing a chunk and writing its results happen in one transaction (the caller's
+``write`` callback), so a chunk is either done with all its results or not done at all. Every state
+change updates the job's progress and broadcasts it to the ``jobs`` websocket group.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotator.exceptions import ApplicationError
+from annotator.models import Dataset, Job, JobChunk
+from annotator.services.events import job_progress_broadcast
+
+#: A running chunk whose worker has not finished it within this many seconds is presumed dead.
+DEFAULT_STALE_AFTER_S = 30 * 60
+#: Attempts after which a failing chunk stays failed until the job is resumed explicitly.
+MAX_ATTEMPTS = 3
+
+
+def worker_name() -> str:
+    """host:pid of this process, recorded on the chunks it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_label(job: Job) -> str:
+    """The name a job goes by in progress events and logs."""
+    return f"{job.kind}#{job.pk}"
+
+
+@transaction.atomic
+def job_create(
+    *, kind: str, dataset: Dataset, params: dict[str, Any], payloads: list[dict[str, Any]], created_by=None
+) -> Job:
+    """A queued job of ``kind`` with one chunk per payload (chunk i gets ``payloads[i]``)."""
+    if not payloads:
+        raise ApplicationError(f"a {kind} job needs at least one chunk of work")
+    job = Job.objects.create(kind=kind, dataset=dataset, params=params, created_by=created_by,
+                             progress_total=len(payloads))  # fmt: skip
+    JobChunk.objects.bulk_create(JobChunk(job=job, index=i, payload=p) for i, p in enumerate(payloads))
+    job_progress_broadcast(job=job_label(job), done=0, total=job.progress_total, state=job.status)
+    return job
+
+
+def job_find_unfinished(*, kind: str, dataset: Dataset, params: dict[str, Any]) -> Job | None:
+    """The newest job of ``kind`` on ``dataset`` with exactly ``params`` that is not done (to resume it)."""
+    candidates = Job.objects.filter(kind=kind, dataset=dataset).exclude(status=Job.Status.DONE).order_by("-pk")
+    return next((job for job in candidates if job.params == params), None)
+
+
+@transaction.atomic
+def job_resume(*, job: Job) -> Job:
+    """Put failed chunks back in the queue (attempts reset) so a rerun retries them; finished ones stay."""
+    job.chunks.filter(status=JobChunk.Status.FAILED).update(status=JobChunk.Status.QUEUED, attempts=0, error="")
+    return _job_refresh(job)
+
+
+def _claimable(job: Job, stale_after_s: float) -> Q:
+    stale = timezone.now() - timedelta(seconds=stale_after_s)
+    return Q(job=job) & (
+        Q(status=JobChunk.Status.QUEUED)
+        | Q(status=JobChunk.Status.RUNNING, started_at__lt=stale)
+        | Q(status=JobChunk.Status.RUNNING, started_at__isnull=True)
+    )
+
+
+def _take(chunk: JobChunk, worker: str) -> JobChunk | None:
+    """Move ``chunk`` to running for ``worker`` unless someone else changed it since it was read."""
+    now = timezone.now()
+    won = JobChunk.objects.filter(pk=chunk.pk, status=chunk.status, started_at=chunk.started_at).update(
+        status=JobChunk.Status.RUNNING, worker=worker, attempts=chunk.attempts + 1, started_at=now, finished_at=None
+    )
+    if not won:
+        return None
+    chunk.refresh_from_db()
+    if chunk.job.status == Job.Status.QUEUED:
+        Job.objects.filter(pk=chunk.job_id, status=Job.Status.QUEUED).update(status=Job.Status.RUNNING)
+    return chunk
+
+
+def _locked(queryset):
+    if connection.features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True)
+    return queryset
+
+
+@transaction.atomic
+def chunk_claim(*, job: Job, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> JobChunk | None:
+    """The next queued (or stale running) chunk of ``job``, now running for ``worker``; None when none is left."""
+    for chunk in _locked(JobChunk.objects.filter(_claimable(job, stale_after_s)).order_by("index"))[:8]:
+        taken = _take(chunk, worker or worker_name())
+        if taken is not None:
+            return taken
+    return None
+
+
+@transaction.atomic
+def chunk_claim_index(
+    *, job: Job, index: int, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> JobChunk | None:
+    """Claim chunk ``index`` of ``job`` (a task for one chunk); None when it is done or another live worker has it."""
+    chunk = _locked(JobChunk.objects.filter(_claimable(job, stale_after_s), index=index)).first()
+    if chunk is None:
+        if not JobChunk.objects.filter(job=job, index=index).exists():
+            raise ApplicationError(f"job {job_label(job)} has no chunk {index}")
+        return None
+    return _take(chunk, worker or worker_name())
+
+
+def chunk_done(*, chunk: JobChunk, result: dict[str, Any], write: Callable[[], None] | None = None) -> JobChunk:
+    """Mark ``chunk`` done with ``result``, running ``write`` (the chunk's output) in the same transaction.
+
+    A chunk re-claimed by another worker meanwhile is finished by whichever commits first; the other's
+    writes must therefore be idempotent (quality scores are upserts).
+    """
+    with transaction.atomic():
+        if write is not None:
+            write()
+        JobChunk.objects.filter(pk=chunk.pk).update(status=JobChunk.Status.DONE, result=result, error="",
+                                                    finished_at=timezone.now())  # fmt: skip
+        _job_refresh(chunk.job)
+    chunk.refresh_from_db()
+    return chunk
+
+
+@transaction.atomic
+def chunk_failed(*, chunk: JobChunk, error: str) -> JobChunk:
+    """Record ``error``; the chunk goes back to the queue until it has failed ``MAX_ATTEMPTS`` times."""
+    status = JobChunk.Status.FAILED if chunk.attempts >= MAX_ATTEMPTS else JobChunk.Status.QUEUED
+    JobChunk.objects.filter(pk=chunk.pk).update(status=status, error=error[:5000], finished_at=timezone.now())
+    _job_refresh(chunk.job, message=f"chunk {chunk.index} failed: {error[:200]}")
+    chunk.refresh_from_db()
+    return chunk
+
+
+def _job_refresh(job: Job, message: str = "") -> Job:
+    """Recount the job's progress and status from its chunks and broadcast them."""
+    counts = dict(job.chunks.values("status").annotate(n=Count("id")).values_list("status", "n"))
+    done, failed = counts.get(JobChunk.Status.DONE, 0), counts.get(JobChunk.Status.FAILED, 0)
+    total = sum(counts.values())
+    if done == total:
+        status = Job.Status.DONE
+    elif failed and done + failed == total:
+        status = Job.Status.FAILED
+    elif done or counts.get(JobChunk.Status.RUNNING, 0) or failed:
+        status = Job.Status.RUNNING
+    else:
+        status = Job.Status.QUEUED
+    finished = timezone.now() if status in (Job.Status.DONE, Job.Status.FAILED) else None
+    errors = "" if status != Job.Status.FAILED else f"{failed} chunks failed; see their errors"
+    Job.objects.filter(pk=job.pk).update(status=status, progress_done=done, progress_total=total,
+                                         finished_at=finished, error=errors, updated_at=timezone.now())  # fmt: skip
+    job.refresh_from_db()
+    job_progress_broadcast(job=job_label(job), done=done, total=total, message=message, state=status)
+    return job
+

@@ -1,0 +1,253 @@
+"""Tasks: creating them, the annotator's queue, submitting, and the edit lock a browser holds.
+
+Every write locks the task row (``select_for_update``) so concurrent writers are serialised, checks
+the revision the caller based it on, bumps the task's revision and broadcasts what changed after
+the transaction commits. The helpers ``task_lock_for_write`` and ``task_check_writable`` are shared
+with the correction and review services.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Case, IntegerField, Max, Value, When
+from django.utils import timezone
+
+from annotator import selectors
+from annotator.exceptions import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from annotator.models import LOCK_TTL_S, Dataset, Frame, Skeleton3D, Task, TaskLock, View
+from annotator.services.events import task_event_broadcast
+
+NO_TASK_LEFT = "no task left in your queue"
+#: Queue order of ``task_start_next``: rejected work first, then work already started, then new work.
+QUEUE_ORDER = (Task.Status.REJECTED, Task.Status.IN_PROGRESS, Task.Status.TODO)
+
+
+# --- shared by every task write ---------------------------------------------------------------------
+
+
+def task_lock_for_write(task: Task) -> Task:
+    """Re-read ``task`` with its row locked until the transaction ends (serialises concurrent writers)."""
+    return Task.objects.select_for_update(of=("self",)).select_related("base_skeleton", "assignee").get(pk=task.pk)
+
+
+def _live_lock(task: Task) -> TaskLock | None:
+    cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
+    return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
+
+
+def task_check_writable(*, task: Task, user, base_revision: int | None) -> None:
+    """Refuse a write by ``user`` to the locked ``task`` based on ``base_revision``, or return."""
+    if task.assignee_id != user.pk:
+        raise PermissionDeniedError(f"only the task's assignee, {task.assignee.username}, can edit task {task.pk}")
+    if not task.is_editable:
+        raise ApplicationError(f"task {task.pk} is {task.status} and can no longer be edited")
+    if base_revision is None:
+        raise ApplicationError("base_revision is required: send the revision your edit is based on")
+    if base_revision != task.revision:
+        raise ConflictError(
+            f"task {task.pk} has changed: your edit is based on revision {base_revision}, the task is at revision "
+            f"{task.revision}; reload it and try again",
+            extra={"current_revision": task.revision, "state": selectors.task_editor_payload(task=task, user=user)},
+        )
+    lock = _live_lock(task)
+    if lock is not None and lock.holder_id != user.pk:
+        raise ConflictError(
+            f"the task is open for editing by {lock.holder.username}",
+            extra={"current_revision": task.revision, "holder": lock.holder.username},
+        )
+
+
+def task_bump(task: Task, *, fields: tuple[str, ...] = ()) -> int:
+    """Advance the task's head revision and save it with ``fields``; returns the new revision."""
+    task.revision += 1
+    task.save(update_fields=["revision", "updated_at", *fields])
+    return task.revision
+
+
+def task_start_if_needed(task: Task) -> bool:
+    """Move an editable task to in_progress (first write, or picked from the queue); True if it changed."""
+    if task.status == Task.Status.IN_PROGRESS:
+        return False
+    task.status = Task.Status.IN_PROGRESS
+    if task.started_at is None:
+        task.started_at = timezone.now()
+    return True
+
+
+def task_status_broadcast(task: Task) -> None:
+    data = {"status": task.status, "revision": task.revision, "review_comment": task.review_comment}
+    task_event_broadcast(task_id=task.pk, kind="status", data=data)
+
+
+# --- creating tasks ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_create(
+    *,
+    frame: Frame,
+    assignee,
+    views: list[View] | None = None,
+    base_skeleton: Skeleton3D | None = None,
+    created_by=None,
+    priority: int = 0,
+) -> Task:
+    """Ask ``assignee`` to correct ``frame`` in ``views`` (default: all), starting from ``base_skeleton``.
+
+    The base defaults to the frame's latest ``dataset`` skeleton. A frame has at most one open task
+    per assignee.
+    """
+    if base_skeleton is None:
+        base_skeleton = frame.skeletons.filter(source=Skeleton3D.Source.DATASET).order_by("-version").first()
+        if base_skeleton is None:
+            raise ApplicationError(f"frame {frame} has no dataset skeleton to correct")
+    elif base_skeleton.frame_id != frame.pk:
+        raise ApplicationError(f"skeleton {base_skeleton.pk} belongs to another frame than {frame}")
+    frame_views = list(frame.views.all())
+    if views is None:
+        views = frame_views
+    else:
+        outside = [v.pk for v in views if v.frame_id != frame.pk]
+        if outside:
+            raise ApplicationError(f"views {outside} do not belong to frame {frame}")
+    if not views:
+        raise ApplicationError(f"frame {frame} has no views to correct")
+    if Task.objects.filter(frame=frame, assignee=assignee, status__in=Task.OPEN_STATUSES).exists():
+        raise ApplicationError(f"{assignee.username} already has an open task on frame {frame}")
+    task = Task.objects.create(
+        frame=frame,
+        assignee=assignee,
+        base_skeleton=base_skeleton,
+        current_keypoints=np.array(base_skeleton.keypoints, copy=True),
+        created_by=created_by,
+        priority=priority,
+    )
+    task.views.set(views)
+    return task
+
+
+@transaction.atomic
+def tasks_create_for_annotator(*, dataset: Dataset, assignee, count: int, seed: int = 0, created_by=None) -> list[Task]:
+    """Give ``assignee`` ``count`` tasks on random frames of ``dataset`` nobody has a task on yet.
+
+    Idempotent: tasks the assignee already has in the dataset count towards ``count``.
+    """
+    if count < 0:
+        raise ApplicationError(f"count must be non-negative, got {count}")
+    have = Task.objects.filter(assignee=assignee, frame__sequence__subject__dataset=dataset).count()
+    need = count - have
+    if need <= 0:
+        return []
+    candidates = list(
+        Frame.objects.filter(sequence__subject__dataset=dataset, skeletons__source=Skeleton3D.Source.DATASET)
+        .exclude(tasks__isnull=False)
+        .distinct()
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    rng = np.random.default_rng(seed)
+    chosen = sorted(rng.choice(len(candidates), min(need, len(candidates)), replace=False).tolist())
+    frames = Frame.objects.in_bulk([candidates[i] for i in chosen])
+    return [task_create(frame=frames[candidates[i]], assignee=assignee, created_by=created_by) for i in chosen]
+
+
+# --- the annotator's queue and submitting -----------------------------------------------------------
+
+
+@transaction.atomic
+def task_start_next(*, user) -> Task:
+    """Start the user's next task: the oldest rejected one, else in progress, else to do (priority, then id)."""
+    rank = Case(*[When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_ORDER)], output_field=IntegerField())
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .filter(assignee=user, status__in=QUEUE_ORDER)
+        .annotate(queue_rank=rank)
+        .order_by("queue_rank", "priority", "id")
+        .first()
+    )
+    if task is None:
+        raise NotFoundError(NO_TASK_LEFT)
+    if task_start_if_needed(task):
+        task_bump(task, fields=("status", "started_at"))
+        task_status_broadcast(task)
+    return task
+
+
+@transaction.atomic
+def task_submit(*, task: Task, user, base_revision: int | None) -> Task:
+    """Write the corrected skeleton as a new ``corrected`` Skeleton3D version and mark the task submitted.
+
+    One transaction: a database error leaves neither a version nor a status change.
+    """
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision)
+    latest = Skeleton3D.objects.filter(frame_id=task.frame_id).aggregate(v=Max("version"))["v"] or 0
+    skeleton = Skeleton3D.objects.create(
+        frame_id=task.frame_id,
+        version=latest + 1,
+        source=Skeleton3D.Source.CORRECTED,
+        keypoints=task.current_keypoints,
+        parent=task.base_skeleton,
+        created_by=user,
+        note=f"task {task.pk}, revision {task.revision + 1}",
+    )
+    now = timezone.now()
+    task.status = Task.Status.SUBMITTED
+    task.result_skeleton = skeleton
+    task.submitted_at = now
+    if task.started_at is None:
+        task.started_at = now
+    task_bump(task, fields=("status", "result_skeleton", "submitted_at", "started_at"))
+    task_status_broadcast(task)
+    return task
+
+
+# --- edit locks -------------------------------------------------------------------------------------
+
+
+def _lock_broadcast(task: Task, holder) -> None:
+    data = {"holder": holder.username if holder else None, "assignee": task.assignee.username, "status": task.status}
+    task_event_broadcast(task_id=task.pk, kind="lock", data=data)
+
+
+@transaction.atomic
+def task_lock_acquire(*, task: Task, user, channel_name: str) -> tuple[bool, object | None]:
+    """Try to take the edit lock of ``task`` for ``user`` through ``channel_name``; returns (acquired, holder).
+
+    Only the assignee of an editable task can hold it; a lock whose heartbeat is older than
+    ``LOCK_TTL_S`` has expired and is taken over; the same user re-acquiring moves it to the new channel.
+    """
+    task = task_lock_for_write(task)
+    now = timezone.now()
+    lock = TaskLock.objects.filter(task=task).select_related("holder").first()
+    live = lock is not None and lock.heartbeat_at >= now - timedelta(seconds=LOCK_TTL_S)
+    if task.assignee_id != user.pk or not task.is_editable:
+        return False, lock.holder if live else None
+    if live and lock.holder_id != user.pk:
+        return False, lock.holder
+    if lock is None:
+        TaskLock.objects.create(task=task, holder=user, channel_name=channel_name, acquired_at=now, heartbeat_at=now)
+    else:
+        lock.holder, lock.channel_name, lock.acquired_at, lock.heartbeat_at = user, channel_name, now, now
+        lock.save()
+    _lock_broadcast(task, user)
+    return True, user
+
+
+@transaction.atomic
+def task_lock_heartbeat(*, task: Task, channel_name: str) -> bool:
+    """Keep the lock held through ``channel_name`` alive; False if that channel does not hold it (any more)."""
+    return TaskLock.objects.filter(task=task, channel_name=channel_name).update(heartbeat_at=timezone.now()) > 0
+
+
+@transaction.atomic
+def task_lock_release(*, channel_name: str) -> list[int]:
+    """Release every lock held through ``channel_name``; returns the ids of the tasks released."""
+    locks = list(TaskLock.objects.filter(channel_name=channel_name).select_related("task__assignee"))
+    for lock in locks:
+        lock.delete()
+        _lock_broadcast(lock.task, None)
+    return [lock.task_id for lock in locks]

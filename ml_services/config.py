@@ -1,0 +1,113 @@
+"""Hyperparameters of the refinement networks (one ``RefinerConfig`` per part), as plain dataclasses.
+
+Checkpoints store ``asdict(config)`` as ``model_args`` and rebuild the network from it, so every
+number that shapes the network or its training lives here, and nowhere else.
+
+Noise is expressed in *part-relative* units: a standard deviation of 0.05 means 5 % of the side of
+the part's square box (the box around its keypoints), so one schedule fits a 40 px face and a
+400 px one. The default schedule, 0.03 to 0.15 of the part side over steps t = 1..5, is H3WB's
+5..25 px (sec. 3.3) for a part about 170 px across, and at the synthetic rig's typical face (about
+40 px) it spans 1.2..6 px per axis, which brackets the dataset skeletons' own projection error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from annotator import keypoints
+
+#: The parts a refiner exists for; ``hand`` serves both hands (left hands are mirrored).
+REFINER_PARTS: tuple[str, ...] = ("face", "hand")
+
+
+def part_size(part: str) -> int:
+    """Keypoints the ``part`` network predicts (a hand network predicts one hand)."""
+    if part == "face":
+        return len(keypoints.PARTS["face"])
+    if part == "hand":
+        return len(keypoints.PARTS["right_hand"])
+    raise ValueError(f"unknown refiner part {part!r}; choose one of {', '.join(REFINER_PARTS)}")
+
+
+@dataclass
+class RefinerConfig:
+    """Network, crop, noise and training settings of one part's refiner.
+
+    Attributes:
+        part: ``face`` or ``hand``.
+        crop_size: side of the square network input, pixels.
+        context_scale: side of the stored training context crop, in part-box sides.
+        context_size: pixels of the stored training context crop.
+        crop_scale: range of the crop side in part-box sides; scoring's corner crops lie inside it.
+        min_box_px: smallest part box side (image pixels), so a collapsed part still gets a crop.
+        channels: widths of the backbone stages; each stage is two conv-bn-relu blocks.
+        token_dim: width of each keypoint's token after sampling the feature map.
+        hidden: width of the MLP that mixes all keypoint tokens (the shape prior).
+        embed_dim: width of the learned per-keypoint embedding.
+        noise_steps: T; step t has spread noise_min + (t-1)/(T-1) (noise_max - noise_min).
+        noise_min, noise_max: per-axis noise std of steps 1 and T, in part-box sides.
+        shared_noise: fraction of the noise variance shared by the whole part (a rigid shift).
+        iterations: refinement steps at inference (H3WB: 10).
+        epochs, batch_size, lr, weight_decay, seed: training.
+        held_out_fraction: share of frames (by frame-id hash) kept for evaluation.
+    """
+
+    part: str = "face"
+    crop_size: int = 64
+    context_scale: float = 3.0
+    context_size: int = 128
+    crop_scale: tuple[float, float] = (1.25, 1.75)
+    min_box_px: float = 12.0
+    channels: tuple[int, ...] = (24, 48, 64)
+    token_dim: int = 32
+    hidden: int = 256
+    embed_dim: int = 16
+    noise_steps: int = 5
+    noise_min: float = 0.03
+    noise_max: float = 0.15
+    shared_noise: float = 0.5
+    iterations: int = 10
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    held_out_fraction: float = 0.2
+    num_keypoints: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.num_keypoints = part_size(self.part)
+        self.crop_scale = tuple(float(v) for v in self.crop_scale)
+        self.channels = tuple(int(c) for c in self.channels)
+        if self.crop_size < 16 or self.context_size < self.crop_size:
+            raise ValueError(f"crop_size must be >= 16 and <= context_size, got {self.crop_size}/{self.context_size}")
+        if not 1.0 <= self.crop_scale[0] <= self.crop_scale[1] < self.context_scale / 1.5:
+            raise ValueError(f"crop_scale must satisfy 1 <= low <= high < context_scale / 1.5, got {self.crop_scale}")
+        if self.noise_steps < 1 or not 0 < self.noise_min <= self.noise_max:
+            raise ValueError("noise_steps must be >= 1 and 0 < noise_min <= noise_max")
+        if not 0.0 <= self.shared_noise <= 1.0 or not 0.0 < self.held_out_fraction < 1.0:
+            raise ValueError("shared_noise must be in [0, 1] and held_out_fraction in (0, 1)")
+        if not self.channels or min(self.channels) < 1 or self.iterations < 1:
+            raise ValueError("channels must be positive and iterations >= 1")
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("num_keypoints")
+        data["crop_scale"] = list(self.crop_scale)
+        data["channels"] = list(self.channels)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RefinerConfig:
+        known = {f.name for f in fields(cls) if f.init}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown RefinerConfig fields {unknown}")
+        return cls(**data)
+
+    def noise_schedule(self) -> list[float]:
+        """Per-axis std of steps 1..T in part-box sides (index 0 is step 0, the truth: 0)."""
+        T = self.noise_steps
+        if T == 1:
+            return [0.0, self.noise_max]
+        return [0.0] + [self.noise_min + (t - 1) / (T - 1) * (self.noise_max - self.noise_min) for t in range(1, T + 1)]

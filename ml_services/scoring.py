@@ -1,0 +1,156 @@
+"""Multi-crop quality scores of skeletons (H3WB sec. 3.4): arrays in, arrays out, no ORM.
+
+For every view of a skeleton, the face and each hand are cut out four times, with the part's box
+in each corner of a crop ``corner_scale`` part sides wide. The part's refiner moves the projected
+keypoints in each crop; a good skeleton's projection already sits where the image says, so the
+refiners barely move it whatever the crop. The score is the mean displacement (pixels) over
+crops, parts and views: lower is better. Per-view and per-part means are kept.
+
+All crops of a call go through each network in large batches (one ``grid_sample`` per network to
+cut them), on whatever device the models live on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from annotator import keypoints
+from ml_services.data import crop_images, part_boxes, stack_regions
+from ml_services.inference import refine_pixels
+from ml_services.models import Refiner
+
+#: The scored parts: (name, refiner, layout indices in the refiner's canonical order, mirrored crop).
+SCORED_PARTS: tuple[tuple[str, str, np.ndarray, bool], ...] = (
+    ("face", "face", keypoints.PARTS["face"], False),
+    ("left_hand", "hand", keypoints.FLIP_INDEX[keypoints.PARTS["right_hand"]], True),
+    ("right_hand", "hand", keypoints.PARTS["right_hand"], False),
+)
+PART_NAMES: tuple[str, ...] = tuple(p[0] for p in SCORED_PARTS)
+#: Corner of the crop that holds the part box, as (x, y) signs: top-left, top-right, bottom-left, bottom-right.
+CORNERS: tuple[tuple[int, int], ...] = ((-1, -1), (1, -1), (-1, 1), (1, 1))
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """``corner_scale``: crop side in part sides (inside the refiners' training ``crop_scale``);
+    ``corner_margin``: gap between the part box and the crop corner, in crop sides."""
+
+    corner_scale: float = 1.5
+    corner_margin: float = 0.04
+    iterations: int | None = None
+
+
+@dataclass
+class ScoreResult:
+    """Scores of S skeletons seen in V views: ``score`` (S,), ``per_view`` (S, V), ``per_part`` (S, P)
+    with P = len(PART_NAMES), and ``per_crop`` (S, V, P, 4); NaN where nothing could be scored."""
+
+    score: np.ndarray
+    per_view: np.ndarray
+    per_part: np.ndarray
+    per_crop: np.ndarray
+
+
+def corner_boxes(boxes: torch.Tensor, config: ScoringConfig) -> torch.Tensor:
+    """(..., 3) part boxes -> (..., 4, 3) crop boxes with the part in each corner (``CORNERS`` order)."""
+    side = boxes[..., 2:]  # (..., 1)
+    crop = side * config.corner_scale
+    reach = (crop - side) / 2 - config.corner_margin * crop  # (..., 1) centre shift towards the far corner
+    signs = torch.tensor(CORNERS, dtype=boxes.dtype, device=boxes.device)  # (4, 2)
+    centres = boxes[..., None, :2] - signs * reach[..., None, :]  # (..., 4, 2)
+    return torch.cat([centres, crop[..., None, :].expand(*centres.shape[:-1], 1)], -1)
+
+
+def _nanmean(x: np.ndarray, axis) -> np.ndarray:
+    count = np.isfinite(x).sum(axis=axis)
+    total = np.where(np.isfinite(x), x, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def score_views(
+    refiners: Mapping[str, Refiner],
+    points_2d: np.ndarray,
+    images: Sequence[np.ndarray],
+    config: ScoringConfig = ScoringConfig(),
+) -> ScoreResult:
+    """Score S skeletons from their projections into V views each.
+
+    Args:
+        refiners: ``{"face": Refiner, "hand": Refiner}``.
+        points_2d: (S, V, J, 2) projected keypoints, pixels (NaN where unknown).
+        images: S * V arrays (H, W, 3) uint8, skeleton-major (image s * V + v is view v of skeleton s).
+    """
+    points_2d = np.asarray(points_2d, dtype=np.float32)
+    if points_2d.ndim != 4 or points_2d.shape[2:] != (keypoints.NUM_KEYPOINTS, 2):
+        raise ValueError(f"points_2d must be (S, V, {keypoints.NUM_KEYPOINTS}, 2), got {points_2d.shape}")
+    S, V = points_2d.shape[:2]
+    if len(images) != S * V:
+        raise ValueError(f"expected {S * V} images (S * V), got {len(images)}")
+    missing = {net for _, net, _, _ in SCORED_PARTS} - set(refiners)
+    if missing:
+        raise ValueError(f"missing refiners for {sorted(missing)}")
+    pts = torch.from_numpy(points_2d).reshape(S * V, keypoints.NUM_KEYPOINTS, 2)  # (N, J, 2)
+    sizes = torch.tensor([[img.shape[1], img.shape[0]] for img in images], dtype=torch.float32)  # (N, 2)
+    per_crop = np.full((S * V, len(SCORED_PARTS), len(CORNERS)), np.nan)
+    for net in dict.fromkeys(n for _, n, _, _ in SCORED_PARTS):
+        model = refiners[net]
+        slots = [i for i, p in enumerate(SCORED_PARTS) if p[1] == net]
+        part_pts = torch.stack([pts[:, SCORED_PARTS[i][2]] for i in slots], 1)  # (N, m, K, 2)
+        box = part_boxes(part_pts, model.config.min_box_px)  # (N, m, 3)
+        ok = torch.isfinite(part_pts).all(-1).all(-1) & ((box[..., :2] >= 0) & (box[..., :2] < sizes[:, None])).all(-1)
+        crops_box = corner_boxes(box, config).reshape(S * V, -1, 3)  # (N, m*4, 3)
+        mirror = torch.tensor([SCORED_PARTS[i][3] for i in slots]).repeat_interleave(len(CORNERS))
+        mirror = mirror[None].expand(S * V, -1)  # (N, m*4)
+        regions, region_box = stack_regions(images, torch.where(ok.repeat_interleave(len(CORNERS), 1)[..., None],
+                                                                crops_box, torch.nan))  # fmt: skip
+        region_box = torch.where(torch.isfinite(region_box), region_box, crops_box)
+        crops = crop_images(regions, region_box, mirror, model.config.crop_size)  # (N, m*4, 3, s, s)
+        offset = crops_box[..., None, :2] - region_box[..., None, :2]  # (N, m*4, 1, 2) image - region pixels
+        start = part_pts.repeat_interleave(len(CORNERS), 1) - offset  # (N, m*4, K, 2) region pixels
+        refined = refine_pixels(
+            model,
+            crops.reshape(-1, *crops.shape[2:]),
+            region_box.reshape(-1, 3),
+            mirror.reshape(-1),
+            start.reshape(-1, *start.shape[2:]),
+            config.iterations,
+        ).reshape(start.shape)
+        moved = (refined - start).norm(dim=-1).mean(-1).reshape(S * V, len(slots), len(CORNERS))  # (N, m, 4)
+        moved = torch.where(ok[..., None], moved, torch.nan)
+        per_crop[:, slots] = moved.double().numpy()
+    per_crop = per_crop.reshape(S, V, len(SCORED_PARTS), len(CORNERS))
+    return ScoreResult(
+        score=_nanmean(per_crop.reshape(S, -1), axis=1),
+        per_view=_nanmean(per_crop.reshape(S, V, -1), axis=2),
+        per_part=_nanmean(per_crop.transpose(0, 2, 1, 3).reshape(S, len(SCORED_PARTS), -1), axis=2),
+        per_crop=per_crop,
+    )
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two (N,) arrays over the pairs where both are finite (average ranks for ties)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"a and b must be (N,) arrays of one length, got {a.shape} and {b.shape}")
+    keep = np.isfinite(a) & np.isfinite(b)
+    if keep.sum() < 3:
+        return float("nan")
+    ra, rb = _ranks(a[keep]), _ranks(b[keep])
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denom = np.sqrt((ra**2).sum() * (rb**2).sum())
+    return float((ra * rb).sum() / denom) if denom > 0 else float("nan")
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="mergesort")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x), dtype=np.float64)
+    # Average the ranks of ties.
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=ranks)
+    return sums[inverse] / counts[inverse]

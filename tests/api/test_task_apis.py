@@ -1,0 +1,297 @@
+"""The task endpoints: payload shapes, permissions by role, status transitions and bad input (4xx, nothing stored)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rest_framework import status
+from rest_framework.test import APIClient
+
+from annotator import keypoints
+from annotator.models import Correction, PartValidity, Skeleton3D, Task
+from tests.annotator.services.task_data import import_frames, make_task
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+def _as(client, user):
+    client.force_authenticate(user)
+    return client
+
+
+def _stored():
+    return (
+        Correction.objects.count(),
+        PartValidity.objects.count(),
+        list(Task.objects.values_list("revision", "status")),
+    )
+
+
+def _correct(client, task, view, keypoint=5, x=400.0, y=300.0, base_revision=0, **extra):
+    body = {"view": view.pk, "keypoint": keypoint, "x": x, "y": y, "base_revision": base_revision, **extra}
+    return client.post(f"/api/tasks/{task.pk}/corrections/", body, format="json")
+
+
+@pytest.mark.django_db
+class TaskListApiTests:
+    def test_annotators_see_their_own_reviewers_all(self, client, frames, users):
+        mine = make_task(frames[0], users["annotator"])
+        make_task(frames[1], users["other"])
+        rows = _as(client, users["annotator"]).get("/api/tasks/").json()
+        assert [r["id"] for r in rows] == [mine.pk]
+        row = rows[0]
+        assert set(row) == {"id", "status", "frame", "assignee", "revision", "n_corrections", "updated_at", "url",
+                            "editor_url"}  # fmt: skip
+        assert row["frame"] == {"id": frames[0].frame.pk, "dataset": "tasks-test", "subject": "S1",
+                                "action": "Walking 1", "index": 10}  # fmt: skip
+        assert (row["editor_url"], row["url"], row["n_corrections"]) == (
+            f"/tasks/{mine.pk}/",
+            f"/api/tasks/{mine.pk}/",
+            0,
+        )
+        assert len(_as(APIClient(), users["reviewer"]).get("/api/tasks/").json()) == 2
+        assert len(_as(APIClient(), users["admin"]).get("/api/tasks/?status=todo").json()) == 2
+        assert _as(APIClient(), users["admin"]).get("/api/tasks/?status=accepted").json() == []
+
+    def test_bad_status_filter_and_anonymous(self, client, users):
+        response = _as(client, users["reviewer"]).get("/api/tasks/?status=lost")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "status" in response.json()["message"]
+        assert APIClient().get("/api/tasks/").status_code in (status.HTTP_401_UNAUTHORIZED, status.HTTP_403_FORBIDDEN)
+
+
+@pytest.mark.django_db
+class TaskDetailApiTests:
+    def test_payload_shape(self, client, task, frames, users):
+        body = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/").json()
+        assert set(body) == {"id", "status", "revision", "assignee", "review_comment", "can_edit", "lock", "frame",
+                             "layout", "views", "corrected_keypoints", "history_url", "submit_url"}  # fmt: skip
+        assert (body["can_edit"], body["lock"], body["assignee"]) == (True, {"holder": None, "mine": False}, "ann")
+        assert body["layout"] == keypoints.layout_json()
+        view = body["views"][0]
+        assert set(view) == {"id", "camera", "image_url", "width", "height", "camera_params", "base", "current",
+                             "corrected", "flags", "part_valid"}  # fmt: skip
+        assert view["image_url"] == f"/api/views/{view['id']}/image/"
+        assert set(view["camera_params"]) == {"K", "R", "t", "dist", "size", "model", "name"}
+        assert len(view["base"]) == len(view["current"]) == len(view["flags"]) == keypoints.NUM_KEYPOINTS
+        np.testing.assert_allclose(view["base"], frames[0].project(0, frames[0].world), atol=1e-6)
+        assert view["part_valid"] == dict.fromkeys(keypoints.VALIDITY_PARTS, True)
+        assert (body["history_url"], body["submit_url"]) == (f"/api/tasks/{task.pk}/history/",
+                                                             f"/api/tasks/{task.pk}/submit/")  # fmt: skip
+
+    @pytest.mark.parametrize("who, code", [("other", 404), ("reviewer", 200), ("admin", 200)])
+    def test_visibility(self, client, task, users, who, code):
+        response = _as(client, users[who]).get(f"/api/tasks/{task.pk}/")
+        assert response.status_code == code
+        if code == 404:
+            assert response.json() == {"message": f"no task {task.pk}", "extra": {}}
+        else:
+            assert response.json()["can_edit"] is False
+
+    def test_anonymous(self, task):
+        assert APIClient().get(f"/api/tasks/{task.pk}/").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+class TaskNextApiTests:
+    def test_next_starts_a_task_then_empty_queue_is_404(self, client, task, users):
+        _as(client, users["annotator"])
+        body = client.post("/api/tasks/next/").json()
+        assert (body["id"], body["status"], body["revision"]) == (task.pk, "in_progress", 1)
+        Task.objects.filter(pk=task.pk).update(status=Task.Status.ACCEPTED)
+        response = client.post("/api/tasks/next/")
+        assert response.status_code == status.HTTP_404_NOT_FOUND
+        assert response.json()["message"] == "no task left in your queue"
+
+
+@pytest.mark.django_db
+class TaskCorrectionApiTests:
+    def test_correction_answer(self, client, task, frames, users):
+        d = frames[0]
+        response = _correct(_as(client, users["annotator"]), task, d.views[0])
+        assert response.status_code == status.HTTP_201_CREATED
+        body = response.json()
+        assert set(body) == {"revision", "point_3d", "reprojections", "residuals", "flagged_views", "correction"}
+        assert body["revision"] == 1 and len(body["point_3d"]) == 3
+        assert set(body["reprojections"]) == {str(v.pk) for v in d.views}
+        assert set(body["correction"]) == {"id", "revision", "view", "keypoint", "x", "y", "flag", "kind", "author",
+                                           "created_at"}  # fmt: skip
+        assert body["correction"]["author"] == "ann"
+        detail = client.get(f"/api/tasks/{task.pk}/").json()
+        assert detail["corrected_keypoints"] == [5] and detail["views"][0]["corrected"][5] is True
+        assert detail["status"] == "in_progress"
+
+    def test_reset_with_null_coordinates(self, client, task, frames, users):
+        _correct(_as(client, users["annotator"]), task, frames[0].views[0])
+        response = _correct(client, task, frames[0].views[0], x=None, y=None, base_revision=1)
+        assert response.status_code == status.HTTP_201_CREATED
+        assert client.get(f"/api/tasks/{task.pk}/").json()["corrected_keypoints"] == []
+
+    def test_stale_revision_is_409_with_state(self, client, task, frames, users):
+        _correct(_as(client, users["annotator"]), task, frames[0].views[0])
+        before = _stored()
+        response = _correct(client, task, frames[0].views[1], base_revision=0)
+        assert response.status_code == status.HTTP_409_CONFLICT
+        body = response.json()
+        assert "revision" in body["message"]
+        assert body["extra"]["current_revision"] == 1
+        assert body["extra"]["state"]["revision"] == 1 and body["extra"]["state"]["corrected_keypoints"] == [5]
+        assert _stored() == before
+
+    @pytest.mark.parametrize(
+        "change, fragment",
+        [
+            ({"keypoint": keypoints.NUM_KEYPOINTS}, "keypoint must be an integer from 0 to"),
+            ({"x": "abc"}, "x: A valid number is required"),
+            ({"x": "nan"}, "x: A valid number is required"),
+            ({"y": "Infinity"}, "y: A valid number is required"),
+            ({"x": 99999.0}, "far outside"),
+            ({"view": 987654}, "view 987654 is not one of task"),
+            ({"flag": "hidden"}, "flag"),
+            ({"base_revision": None}, "base_revision"),
+        ],
+    )
+    def test_bad_input(self, client, task, frames, users, change, fragment):
+        body = {"view": frames[0].views[0].pk, "keypoint": 5, "x": 400.0, "y": 300.0, "base_revision": 0, **change}
+        body = {k: v for k, v in body.items() if v is not None or k in ("x", "y")}
+        before = _stored()
+        response = _as(client, users["annotator"]).post(f"/api/tasks/{task.pk}/corrections/", body, format="json")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST, response.json()
+        assert fragment in response.json()["message"]
+        assert _stored() == before
+
+    def test_a_view_outside_the_task(self, client, task, frames, users):
+        response = _correct(_as(client, users["annotator"]), task, frames[1].views[0])
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "is not one of task" in response.json()["message"]
+
+    def test_another_annotators_task_is_404_and_a_reviewer_403(self, client, task, frames, users):
+        response = _correct(_as(client, users["other"]), task, frames[0].views[0])
+        assert response.status_code == status.HTTP_404_NOT_FOUND
+        response = _correct(_as(APIClient(), users["reviewer"]), task, frames[0].views[0])
+        assert response.status_code == status.HTTP_403_FORBIDDEN
+        assert Correction.objects.count() == 0
+
+    def test_a_submitted_task_is_refused(self, client, task, frames, users):
+        _as(client, users["annotator"]).post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json")
+        response = _correct(client, task, frames[0].views[0], base_revision=1)
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "is submitted and can no longer be edited" in response.json()["message"]
+
+    def test_session_auth_enforces_csrf(self, task, frames, users):
+        client = APIClient(enforce_csrf_checks=True)
+        client.force_login(users["annotator"])
+        response = _correct(client, task, frames[0].views[0])
+        assert response.status_code == status.HTTP_403_FORBIDDEN
+        assert "CSRF" in response.json()["message"]
+
+
+@pytest.mark.django_db
+class TaskUndoRedoPartsApiTests:
+    def test_undo_redo_and_parts(self, client, task, frames, users):
+        d = frames[0]
+        _as(client, users["annotator"])
+        url = f"/api/tasks/{task.pk}"
+        response = client.post(f"{url}/undo/", {"base_revision": 0}, format="json")
+        assert (response.status_code, response.json()["message"]) == (400, "nothing to undo")
+        _correct(client, task, d.views[0])
+        undo = client.post(f"{url}/undo/", {"base_revision": 1}, format="json")
+        assert undo.status_code == status.HTTP_200_OK
+        assert (undo.json()["revision"], undo.json()["correction"]["kind"]) == (2, "undo")
+        redo = client.post(f"{url}/redo/", {"base_revision": 2}, format="json")
+        assert (redo.json()["revision"], redo.json()["correction"]["kind"]) == (3, "redo")
+        assert client.post(f"{url}/redo/", {"base_revision": 3}, format="json").json()["message"] == "nothing to redo"
+        assert client.post(f"{url}/undo/", {"base_revision": 0}, format="json").status_code == 409
+        assert client.post(f"{url}/undo/", {}, format="json").status_code == 400
+
+        part = client.post(f"{url}/parts/", {"view": d.views[1].pk, "part": "face", "valid": False,
+                                             "base_revision": 3}, format="json")  # fmt: skip
+        assert part.status_code == status.HTTP_201_CREATED
+        assert part.json() == {"revision": 4, "view": d.views[1].pk, "part": "face", "valid": False}
+        bad = client.post(f"{url}/parts/", {"view": d.views[1].pk, "part": "tail", "valid": False,
+                                            "base_revision": 4}, format="json")  # fmt: skip
+        assert bad.status_code == 400 and "part" in bad.json()["message"]
+        undone = client.post(f"{url}/undo/", {"base_revision": 4}, format="json").json()
+        assert undone["part_validity"] == {"revision": 5, "view": d.views[1].pk, "part": "face", "valid": True}
+        assert undone["correction"] is None
+
+        history = client.get(f"{url}/history/").json()
+        assert [h["kind"] for h in history] == ["move", "undo", "redo"]
+        assert client.get(f"{url}/history/?view={d.views[1].pk}").json() == []
+        assert len(client.get(f"{url}/history/?keypoint=5").json()) == 3
+
+
+@pytest.mark.django_db
+class TaskSubmitReviewApiTests:
+    def test_submit_accept(self, client, task, frames, users):
+        _as(client, users["annotator"])
+        _correct(client, task, frames[0].views[0])
+        response = client.post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 1}, format="json")
+        assert response.status_code == status.HTTP_200_OK
+        body = response.json()
+        skeleton = Skeleton3D.objects.get(source=Skeleton3D.Source.CORRECTED)
+        assert body == {"status": "submitted", "skeleton": {"id": skeleton.pk, "version": 2, "source": "corrected"}}
+        assert client.post(f"/api/tasks/{task.pk}/accept/", {}, format="json").status_code == 403
+        reviewer = _as(APIClient(), users["reviewer"])
+        assert reviewer.post(f"/api/tasks/{task.pk}/accept/", {}, format="json").json() == {"status": "accepted"}
+
+    def test_reject_needs_comment_then_returns_to_queue(self, client, task, users):
+        _as(client, users["annotator"]).post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json")
+        reviewer = _as(APIClient(), users["admin"])
+        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {}, format="json")
+        assert response.status_code == 400 and "comment" in response.json()["message"]
+        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {"comment": "hands"}, format="json")
+        assert response.json() == {"status": "rejected"}
+        body = client.post("/api/tasks/next/").json()
+        assert (body["id"], body["status"], body["review_comment"], body["can_edit"]) == (task.pk, "in_progress",
+                                                                                           "hands", True)  # fmt: skip
+
+    def test_accepting_a_task_that_is_not_submitted(self, task, users):
+        response = _as(APIClient(), users["reviewer"]).post(f"/api/tasks/{task.pk}/accept/", {}, format="json")
+        assert response.status_code == 400 and "only submitted tasks" in response.json()["message"]
+
+
+@pytest.mark.django_db
+class ViewImageApiTests:
+    def test_image_permissions_and_safe_join(self, client, users, tmp_path):
+        frames = import_frames(tmp_path, images=True)
+        d = frames[0]
+        make_task(d, users["annotator"])
+        view = d.views[0]
+        response = _as(client, users["annotator"]).get(f"/api/views/{view.pk}/image/")
+        assert response.status_code == status.HTTP_200_OK
+        assert response["Content-Type"] == "image/jpeg"
+        assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+        # A frame without a task of this annotator: 404; reviewers see any.
+        other_view = frames[1].views[0]
+        assert _as(APIClient(), users["other"]).get(f"/api/views/{view.pk}/image/").status_code == 404
+        assert client.get(f"/api/views/{other_view.pk}/image/").status_code == 404
+        assert _as(APIClient(), users["reviewer"]).get(f"/api/views/{other_view.pk}/image/").status_code == 200
+        # An escaping stored path and a missing file are 404 with a message.
+        type(view).objects.filter(pk=view.pk).update(image_path="../../etc/passwd")
+        response = client.get(f"/api/views/{view.pk}/image/")
+        assert response.status_code == 404 and "outside the dataset's image directory" in response.json()["message"]
+        type(view).objects.filter(pk=view.pk).update(image_path="S1/missing.jpg")
+        assert "is missing" in client.get(f"/api/views/{view.pk}/image/").json()["message"]
+
+    def test_dataset_without_images(self, client, task, frames, users):
+        response = _as(client, users["annotator"]).get(f"/api/views/{frames[0].views[0].pk}/image/")
+        assert response.status_code == 404 and "has no image directory" in response.json()["message"]
+
+
+@pytest.mark.django_db
+class TaskEpipolarApiTests:
+    def test_curves_pass_near_the_true_projection(self, client, task, frames, users):
+        d = frames[0]
+        xy = d.project(0, d.world[0])
+        url = f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x={xy[0]}&y={xy[1]}"
+        body = _as(client, users["annotator"]).get(url).json()
+        assert set(body["curves"]) == {str(v.pk) for v in d.views[1:]}
+        curve = np.asarray(body["curves"][str(d.views[1].pk)])
+        target = d.project(1, d.world[0])
+        assert np.min(np.linalg.norm(curve - target, axis=1)) < 100
+        assert client.get(f"/api/tasks/{task.pk}/epipolar/?view=0&x=1&y=1").status_code == 400
+        assert client.get(f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x=a&y=1").status_code == 400

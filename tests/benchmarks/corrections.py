@@ -1,0 +1,146 @@
+"""Correction round trip through a real server: POST a correction, get the re-triangulated answer.
+
+Not a timed test: run ``python -m tests.benchmarks.corrections``. The script prepares a temporary
+SQLite database (migrate, one imported H3WB frame on the Human3.6M S1 rig, an annotator with a
+token and a task), starts daphne on a free 127.0.0.1 port as a subprocess, and sends N sequential
+corrections over one keep-alive connection with token authentication, each based on the revision
+the previous answer returned. It prints p50/p95/p99 latency and throughput. Target: p95 <= 30 ms
+on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TARGET_P95_MS = 30.0
+SETTINGS = "annotator.settings.base"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(var_dir: Path) -> tuple[str, int, list[dict]]:
+    """Migrate, import one frame, create the annotator, token and task; returns (token, task id, views)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from annotator import geometry, roles
+    from annotator.services.imports import dataset_import_h3wb
+    from annotator.services.tasks import task_create
+    from annotator.services.users import user_ensure
+    from tests.h3wb_files import write_release
+
+    call_command("migrate", verbosity=0)
+    written = write_release(var_dir / "release.json", [("S1", "Walking 1", 10)])
+    dataset_import_h3wb(dataset_name="bench", annotations=written.path)
+    from annotator.models import Frame
+
+    frame = Frame.objects.get()
+    user, _ = user_ensure(username="bench", password="bench-password-123", role=roles.ANNOTATOR)
+    token, _ = Token.objects.get_or_create(user=user)
+    task = task_create(frame=frame, assignee=user)
+    world = next(iter(written.world.values()))
+    views = []
+    for view in frame.views.select_related("camera").order_by("camera__name"):
+        cam = view.camera.as_geometry()
+        views.append({"id": view.pk, "projection": geometry.project(cam, world)})
+    return token.key, task.pk, views
+
+
+def _wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"daphne did not listen on port {port} within {timeout} s")
+
+
+def run(n: int, seed: int) -> dict:
+    var_dir = Path(tempfile.mkdtemp(prefix="annotator-bench-"))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DJANGO_VAR_DIR": str(var_dir), "DJANGO_DEBUG": "false",
+           "DJANGO_LOG_LEVEL": "WARNING"}  # fmt: skip
+    os.environ.update(env)
+    token, task_id, views = _prepare(var_dir)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "annotator.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _wait_for(port, server)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        rng = np.random.default_rng(seed)
+        revision = 0
+        latencies = []
+        start = time.perf_counter()
+        for _ in range(n):
+            view = views[int(rng.integers(len(views)))]
+            keypoint = int(rng.integers(len(view["projection"])))
+            x, y = view["projection"][keypoint] + rng.normal(0, 8.0, 2)
+            body = json.dumps({"view": view["id"], "keypoint": keypoint, "x": float(x), "y": float(y),
+                               "base_revision": revision})  # fmt: skip
+            t0 = time.perf_counter()
+            conn.request("POST", f"/api/tasks/{task_id}/corrections/", body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            latencies.append(time.perf_counter() - t0)
+            if response.status != 201:
+                raise RuntimeError(f"correction failed with {response.status}: {payload[:300]!r}")
+            revision = json.loads(payload)["revision"]
+        elapsed = time.perf_counter() - start
+        conn.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    ms = np.asarray(latencies) * 1000.0
+    return {
+        "n": n,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "max_ms": float(ms.max()),
+        "throughput_per_s": n / elapsed,
+        "final_revision": revision,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=500, help="sequential corrections (default 500)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    r = run(args.n, args.seed)
+    print(f"{r['n']} sequential corrections through daphne over loopback (token auth, keep-alive):")
+    print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+          f"max {r['max_ms']:.1f} ms")  # fmt: skip
+    print(f"  throughput {r['throughput_per_s']:.0f} corrections/s; final revision {r['final_revision']}")
+    verdict = "meets" if r["p95_ms"] <= TARGET_P95_MS else "MISSES"
+    print(f"  p95 {verdict} the {TARGET_P95_MS:.0f} ms target")
+
+
+if __name__ == "__main__":
+    main()

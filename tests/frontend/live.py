@@ -1,0 +1,129 @@
+"""A real ASGI server (daphne: HTTP and websockets) over a throw-away database, for browser tests.
+
+``prepare(workdir)`` builds the data in a subprocess with its own settings: it migrates a fresh SQLite
+file, renders the synthetic rig's people (real images, Human3.6M cameras), imports them, creates the
+users and gives the annotator tasks. ``serve(workdir)`` runs daphne on a free port against that file
+and yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+#: The accounts the browser signs in with: username -> (password, role).
+ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer")}
+#: Instants rendered by the synthetic rig; the annotator gets one task per instant.
+FRAMES = 2
+#: Seconds to wait for data set-up and for the server to answer.
+SETUP_TIMEOUT_S = 240
+START_TIMEOUT_S = 30
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'live.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="annotator.settings.test",
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def prepare(workdir: Path) -> dict:
+    """Build the database in ``workdir`` (once; cached in info.json) and return its description."""
+    info_path = workdir / "info.json"
+    if not info_path.exists():
+        workdir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [PYTHON, "-m", "tests.frontend.live", str(workdir)],
+            cwd=ROOT, env=_env(workdir), check=True, timeout=SETUP_TIMEOUT_S,
+        )  # fmt: skip
+    return json.loads(info_path.read_text())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(workdir: Path) -> Iterator[str]:
+    """Run daphne against ``workdir``'s database; yields the base URL, stops the server after."""
+    port = _free_port()
+    log = open(workdir / "daphne.log", "ab")  # noqa: SIM115 - closed below, after the process
+    daphne = Path(PYTHON).with_name("daphne")
+    proc = subprocess.Popen(
+        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "annotator.asgi:application"],
+        cwd=ROOT, env=_env(workdir), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/accounts/login/", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start; see {workdir / 'daphne.log'}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _build(workdir: Path) -> dict:
+    """In the subprocess: migrate, render and import the rig, create accounts and tasks."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from annotator.models import Frame
+    from annotator.services.imports import dataset_import_h3wb
+    from annotator.services.tasks import task_create
+    from annotator.services.users import user_ensure
+    from fixtures.synthetic import generate
+
+    call_command("migrate", verbosity=0)
+    rig = workdir / "rig"
+    generate(rig, subjects=("S1",), frames=FRAMES, workers=1, progress=False)
+    dataset_import_h3wb(
+        dataset_name="rig",
+        annotations=rig / "h3wb.json",
+        images=rig / "images",
+        ground_truth=rig / "ground_truth.json",
+        detections=rig / "detections.json",
+        description="synthetic rig for the browser tests",
+    )
+    users = {name: user_ensure(username=name, password=pw, role=role)[0] for name, (pw, role) in ACCOUNTS.items()}
+    tasks = [
+        task_create(frame=frame, assignee=users["ann"], priority=i).pk
+        for i, frame in enumerate(Frame.objects.order_by("id"))
+    ]
+    return {"tasks": tasks, "accounts": {name: pw for name, (pw, _) in ACCOUNTS.items()}}
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1])
+    info = _build(target)
+    (target / "info.json").write_text(json.dumps(info))
+    print(json.dumps(info))
