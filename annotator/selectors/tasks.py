@@ -49,6 +49,14 @@ class TaskState:
     def part_valid(self, view_id: int, part: str) -> bool:
         return self.validity.get((view_id, part), True)
 
+    def annotated(self, view_id: int) -> dict[str, list[float]]:
+        """Where the annotator put each corrected keypoint of a view: {"k": [x, y]} (JSON keys)."""
+        return {
+            str(k): [entry[0], entry[1]]
+            for (v, k), entry in self.points.items()
+            if v == view_id and entry[0] is not None
+        }
+
 
 def _sees_all(user) -> bool:
     return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
@@ -220,6 +228,7 @@ def task_editor_payload(*, task: Task, user) -> dict:
                 "base": _points_json(geometry.project(cam, base)),
                 "current": _points_json(geometry.project(cam, current)),
                 "corrected": corrected,
+                "annotated": state.annotated(view.pk),
                 "flags": [state.flag(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)],
                 "part_valid": {part: state.part_valid(view.pk, part) for part in keypoints.VALIDITY_PARTS},
             }

@@ -79,11 +79,12 @@ def test_lens_jacobian_matches_finite_differences(model: str) -> None:
     # Newton's quadratic convergence, hence undistortion speed, depends on this derivative.
     cam = Camera(K=np.eye(3), R=np.eye(3), t=np.zeros(3), dist=[-0.21, 0.25, 1.5e-3, -0.9e-3, -3e-3], model=model)
     x, y = np.random.default_rng(12).uniform(-0.6, 0.6, (2, 50))
-    parts = geometry._distort_xy(cam, x, y)[2]
-    jxx, jxy, jyx, jyy = geometry._distort_jacobian(cam, x, y, parts)
+    parts = geometry.camera._distort_xy(cam, x, y)[2]
+    jxx, jxy, jyx, jyy = geometry.camera._distort_jacobian(cam, x, y, parts)
     h = 1e-6
-    dx = (np.stack(geometry._distort_xy(cam, x + h, y)[:2]) - np.stack(geometry._distort_xy(cam, x - h, y)[:2])) / 2 / h
-    dy = (np.stack(geometry._distort_xy(cam, x, y + h)[:2]) - np.stack(geometry._distort_xy(cam, x, y - h)[:2])) / 2 / h
+    distort = geometry.camera._distort_xy
+    dx = (np.stack(distort(cam, x + h, y)[:2]) - np.stack(distort(cam, x - h, y)[:2])) / 2 / h
+    dy = (np.stack(distort(cam, x, y + h)[:2]) - np.stack(distort(cam, x, y - h)[:2])) / 2 / h
     np.testing.assert_allclose(np.stack([jxx, jyx]), dx, atol=1e-8)
     np.testing.assert_allclose(np.stack([jxy, jyy]), dy, atol=1e-8)
 

@@ -73,7 +73,7 @@ class TaskDetailApiTests:
         assert body["layout"] == keypoints.layout_json()
         view = body["views"][0]
         assert set(view) == {"id", "camera", "image_url", "width", "height", "camera_params", "base", "current",
-                             "corrected", "flags", "part_valid"}  # fmt: skip
+                             "corrected", "annotated", "flags", "part_valid"}  # fmt: skip
         assert view["image_url"] == f"/api/views/{view['id']}/image/"
         assert set(view["camera_params"]) == {"K", "R", "t", "dist", "size", "model", "name"}
         assert len(view["base"]) == len(view["current"]) == len(view["flags"]) == keypoints.NUM_KEYPOINTS
@@ -122,6 +122,8 @@ class TaskCorrectionApiTests:
         assert body["correction"]["author"] == "ann"
         detail = client.get(f"/api/tasks/{task.pk}/").json()
         assert detail["corrected_keypoints"] == [5] and detail["views"][0]["corrected"][5] is True
+        # Where the annotator dropped it, not the reprojection, so a reloaded editor shows the drop.
+        assert detail["views"][0]["annotated"] == {"5": [body["correction"]["x"], body["correction"]["y"]]}
         assert detail["status"] == "in_progress"
 
     def test_reset_with_null_coordinates(self, client, task, frames, users):

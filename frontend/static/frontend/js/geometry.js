@@ -2,16 +2,16 @@
 // epipolar curves, the image <-> viewport transform of a zoomed view, bounding boxes and hit testing.
 //
 // No DOM, no network: every function takes plain data and returns plain data, so node's test runner
-// checks it against annotator/geometry.py (tests/frontend/js/). Conventions are Python's: world mm,
+// checks it against annotator/geometry (camera.py) (tests/frontend/js/). Conventions are Python's: world mm,
 // X_cam = R X_world + t, pixels of the distorted image; camera_params is Camera.to_dict():
 // {K 3x3, R 3x3, t [3], dist [k1 k2 p1 p2 k3], size [w, h], model "opencv" | "h36m", name}.
 
-/** Newton iterations of the lens inverse and its tolerances, as in annotator/geometry.py. */
+/** Newton iterations of the lens inverse and its tolerances, as in annotator/geometry/camera.py. */
 const UNDISTORT_MAX_ITER = 20;
 const UNDISTORT_TOL = 1e-12;
 const UNDISTORT_FAIL = 1e-9;
 
-/** Epipolar samples keep an ideal projection within the image grown by this fraction (geometry.py). */
+/** Epipolar samples keep an ideal projection within the image grown by this fraction (annotator/geometry/epipolar.py). */
 export const EPIPOLAR_MARGIN = 0.25;
 
 /** n depths (mm) spaced geometrically from lo to hi, like numpy.geomspace. */

@@ -20,10 +20,12 @@ const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stri
 
 function viewFromPayload(v, previous) {
   const n = v.current.length;
+  // Where the annotator put each corrected keypoint: the server's record (payload "annotated"), else,
+  // for payloads without it, this browser's drops for keypoints still corrected in that view.
   const annotated = {};
-  // Drop positions survive a refresh for keypoints still corrected in that view: the payload
-  // carries the reprojection of the triangulated point, not where the annotator put it.
-  if (previous) {
+  if (v.annotated) {
+    for (const [k, p] of Object.entries(v.annotated)) annotated[k] = clone(p);
+  } else if (previous) {
     for (const [k, p] of Object.entries(previous.annotated)) {
       if (v.corrected[k]) annotated[k] = p;
     }

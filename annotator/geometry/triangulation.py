@@ -1,14 +1,4 @@
-"""Pure numpy camera geometry: the calibrated camera, lens distortion, projection and triangulation.
-
-Everything the tool measures rests on these functions, so they take and return plain arrays,
-state their shapes, import nothing from Django and raise ``ValueError`` (never ``assert``) on
-input a user request can reach.
-
-Conventions: world coordinates in millimetres; ``X_cam = R @ X_world + t``; the camera looks
-along +Z with image u to the right and v down; pixel coordinates of a pixel's centre are integers.
-"Distorted pixels" are what an image shows; "ideal pixels" are where an undistorted pinhole camera
-with the same K would put the point; "normalised" coordinates are ideal ones with K removed
-(X/Z, Y/Z).
+"""Multi-view triangulation: linear DLT for every point at once, and robust view selection.
 
 Triangulation (Hartley & Zisserman, *Multiple View Geometry*, 2nd ed., sec. 12.2) works on
 normalised coordinates in a world frame centred and scaled on the rig (Hartley normalisation), and
@@ -22,39 +12,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Lens models. ``opencv``: OpenCV's Brown-Conrady model. ``h36m``: the Human3.6M calibration's
-#: own tangential form (VideoPose3D ``project_to_2d``), which is *not* OpenCV's:
-#: ``x_d = x (radial + p1 x + p2 y) + p1 r^2``. Both keep coefficients in the order k1 k2 p1 p2 k3.
-DISTORTION_MODELS: tuple[str, ...] = ("opencv", "h36m")
+from annotator.geometry.camera import (
+    Camera,
+    _pixels_to_distorted_xy,
+    _undistort_xy,
+    project,
+    rig_cameras,
+)
 
-#: Camera centres closer than this (mm) make a rig degenerate: the two views see along the same rays.
-MIN_BASELINE_MM = 1.0
 #: Default inlier threshold of ``triangulate_robust`` in pixels: about five times the noise of careful
 #: clicks (2 px), far below the size of a swapped or mislabelled keypoint.
 DEFAULT_THRESHOLD_PX = 10.0
-#: Default largest angle between two optical axes for 2-view lifting. On every Human3.6M rig the
-#: pairs along a wall are 43-50 or 123-129 degrees apart and the diagonal (facing) pairs 153-156.
-DEFAULT_MAX_PAIR_ANGLE_DEG = 140.0
-#: Default sample depths (mm, along camera a's axis) of ``epipolar_curve``: a person 2-9 m away,
-#: plus a metre either side, spaced geometrically so the image spacing stays roughly even.
-DEFAULT_EPIPOLAR_DEPTHS: np.ndarray = np.geomspace(1000.0, 10000.0, 64)
-#: ``epipolar_curve`` keeps samples whose ideal projection lies within the image grown by this
-#: fraction of its size on each side: outside, polynomial lens models fold back and mean nothing.
-EPIPOLAR_MARGIN = 0.25
 #: Views with all subsets are tried up to this many cameras (57 subsets for 6); beyond, RANSAC.
 MAX_EXHAUSTIVE_VIEWS = 6
 #: Most 2-view hypotheses RANSAC tries (all pairs when there are fewer; else drawn once, fixed seed).
 MAX_RANSAC_HYPOTHESES = 64
 
-# Newton iterations of the lens inverse: the residual tolerance in normalised units (~1e-9 px) and
-# the residual above which a point counts as outside the invertible part of the lens model.
-_UNDISTORT_MAX_ITER = 20
-_UNDISTORT_TOL = 1e-12
-_UNDISTORT_FAIL = 1e-9
 # Points per block in the batched solvers: small enough for the temporaries to stay in cache.
 _CHUNK = 16384
 # A normal matrix whose determinant is this small relative to its diagonal product is singular
@@ -62,286 +38,6 @@ _CHUNK = 16384
 _SINGULAR = 1e-12
 # Upper-triangle entries of a symmetric 4x4 matrix, in the order the solvers use.
 _TRIU = np.triu_indices(4)
-
-
-def _as_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
-    arr = np.array(value, dtype=np.float64)
-    if arr.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr.tolist()}")
-    arr.setflags(write=False)
-    return arr
-
-
-@dataclass(frozen=True, eq=False)
-class Camera:
-    """A calibrated pinhole camera with lens distortion.
-
-    Args:
-        K: (3, 3) intrinsics, pixels.
-        R: (3, 3) world-to-camera rotation (orthonormal, det +1).
-        t: (3,) world-to-camera translation, mm.
-        dist: (5,) distortion coefficients k1 k2 p1 p2 k3.
-        size: (width, height) of the image in pixels.
-        model: one of ``DISTORTION_MODELS``.
-        name: free-form identifier (e.g. the Human3.6M camera id).
-    """
-
-    K: np.ndarray
-    R: np.ndarray
-    t: np.ndarray
-    dist: np.ndarray = field(default_factory=lambda: np.zeros(5))
-    size: tuple[int, int] = (1000, 1000)
-    model: str = "opencv"
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        K = _as_array("K", self.K, (3, 3))
-        R = _as_array("R", self.R, (3, 3))
-        t = _as_array("t", self.t, (3,))
-        dist = _as_array("dist", self.dist, (5,))
-        if K[0, 0] <= 0 or K[1, 1] <= 0 or K[2, 2] != 1 or K[1, 0] or K[2, 0] or K[2, 1]:
-            raise ValueError(f"K must be upper triangular with positive focal lengths and K[2,2]=1, got {K.tolist()}")
-        if not np.allclose(R @ R.T, np.eye(3), atol=1e-6) or np.linalg.det(R) < 0:
-            raise ValueError("R must be a rotation matrix (orthonormal with determinant +1)")
-        if self.model not in DISTORTION_MODELS:
-            raise ValueError(f"unknown distortion model {self.model!r}; expected one of {DISTORTION_MODELS}")
-        width, height = (int(v) for v in self.size)
-        if width <= 0 or height <= 0 or (width, height) != tuple(self.size):
-            raise ValueError(f"size must be two positive integers (width, height), got {self.size}")
-        object.__setattr__(self, "K", K)
-        object.__setattr__(self, "R", R)
-        object.__setattr__(self, "t", t)
-        object.__setattr__(self, "dist", dist)
-        object.__setattr__(self, "size", (width, height))
-
-    @property
-    def P(self) -> np.ndarray:
-        """(3, 4) projection matrix K [R | t] of the undistorted pinhole camera."""
-        return self.K @ np.hstack([self.R, self.t[:, None]])
-
-    @property
-    def center(self) -> np.ndarray:
-        """(3,) camera centre in world mm."""
-        return -self.R.T @ self.t
-
-    @property
-    def width(self) -> int:
-        return self.size[0]
-
-    @property
-    def height(self) -> int:
-        return self.size[1]
-
-    def world_to_camera(self, X: np.ndarray) -> np.ndarray:
-        """(..., 3) world mm -> (..., 3) camera-space mm."""
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape[-1:] != (3,):
-            raise ValueError(f"X must have shape (..., 3), got {X.shape}")
-        # einsum, not matmul: see _Rig.normal_matrix on OpenBLAS's thread pool.
-        return np.einsum("...j,ij->...i", X, self.R) + self.t
-
-    def to_dict(self) -> dict:
-        """Plain JSON data (for the browser, exports and the database)."""
-        return {
-            "K": self.K.tolist(),
-            "R": self.R.tolist(),
-            "t": self.t.tolist(),
-            "dist": self.dist.tolist(),
-            "size": list(self.size),
-            "model": self.model,
-            "name": self.name,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Camera:
-        return cls(
-            K=data["K"],
-            R=data["R"],
-            t=data["t"],
-            dist=data["dist"],
-            size=tuple(data["size"]),
-            model=data.get("model", "opencv"),
-            name=data.get("name", ""),
-        )
-
-
-# --- lens distortion ------------------------------------------------------------------------------
-
-
-def _distort_xy(camera: Camera, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Distort normalised (x, y); also return the intermediates ``_distort_jacobian`` reuses."""
-    k1, k2, p1, p2, k3 = camera.dist
-    xx, yy, xy = x * x, y * y, x * y
-    r2 = xx + yy
-    radial = 1.0 + r2 * (k1 + r2 * (k2 + r2 * k3))
-    if camera.model == "h36m":
-        scale = radial + (p1 * x + p2 * y)
-        xd = x * scale + p1 * r2
-        yd = y * scale + p2 * r2
-    else:
-        scale = radial
-        xd = x * radial + 2.0 * p1 * xy + p2 * (r2 + 2.0 * xx)
-        yd = y * radial + p1 * (r2 + 2.0 * yy) + 2.0 * p2 * xy
-    return xd, yd, (xx, yy, xy, r2, scale)
-
-
-def _distort_jacobian(camera: Camera, x: np.ndarray, y: np.ndarray, parts: tuple) -> tuple[np.ndarray, ...]:
-    """d(xd, yd) / d(x, y) as four arrays (jxx, jxy, jyx, jyy), from ``_distort_xy``'s intermediates."""
-    k1, k2, p1, p2, k3 = camera.dist
-    xx, yy, xy, r2, scale = parts
-    # d radial / d r2, doubled because d r2 / dx = 2x.
-    dr = 2.0 * (k1 + r2 * (2.0 * k2 + 3.0 * k3 * r2))
-    cross = dr * xy
-    if camera.model == "h36m":
-        return (
-            scale + dr * xx + 3.0 * p1 * x,
-            cross + p2 * x + 2.0 * p1 * y,
-            cross + p1 * y + 2.0 * p2 * x,
-            scale + dr * yy + 3.0 * p2 * y,
-        )
-    jxy = cross + 2.0 * (p1 * x + p2 * y)
-    return scale + dr * xx + 2.0 * p1 * y + 6.0 * p2 * x, jxy, jxy, scale + dr * yy + 6.0 * p1 * y + 2.0 * p2 * x
-
-
-def _undistort_xy(camera: Camera, xd: np.ndarray, yd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Newton's method on distort(x) = xd, started at xd. The lens models are smooth and close to
-    # the identity over the image, so it converges quadratically (3 steps for Human3.6M corners);
-    # the loop stops as soon as every residual is below tolerance, before computing a Jacobian.
-    if not camera.dist.any():
-        return xd.copy(), yd.copy()
-    x, y = xd.copy(), yd.copy()
-    det = None
-    for _ in range(_UNDISTORT_MAX_ITER):
-        fx, fy, parts = _distort_xy(camera, x, y)
-        rx, ry = fx - xd, fy - yd
-        if not (np.abs(rx) + np.abs(ry) > _UNDISTORT_TOL).any():  # NaN (missing) points do not count
-            break
-        jxx, jxy, jyx, jyy = _distort_jacobian(camera, x, y, parts)
-        det = jxx * jyy - jxy * jyx
-        x -= (jyy * rx - jxy * ry) / det
-        y -= (jxx * ry - jyx * rx) / det
-    # No inverse: not converged (beyond where the polynomial folds over, far outside the image), or
-    # converged onto a spurious root past the fold, where the lens would mirror the image (det <= 0).
-    failed = ~(np.abs(rx) + np.abs(ry) <= _UNDISTORT_FAIL)
-    if det is not None:
-        failed |= ~(det > 0)
-    if failed.any():
-        x[failed] = np.nan
-        y[failed] = np.nan
-    return x, y
-
-
-def _check_points(name: str, x: np.ndarray, dim: int) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim < 1 or x.shape[-1] != dim:
-        raise ValueError(f"{name} must have shape (..., {dim}), got {x.shape}")
-    return x
-
-
-def distort_normalized(camera: Camera, xn: np.ndarray) -> np.ndarray:
-    """Apply the camera's lens distortion to ideal normalised coordinates.
-
-    Args:
-        xn: (..., 2) ideal normalised image coordinates (X/Z, Y/Z).
-    Returns:
-        (..., 2) distorted normalised coordinates.
-    """
-    xn = _check_points("xn", xn, 2)
-    xd, yd, _ = _distort_xy(camera, xn[..., 0], xn[..., 1])
-    return np.stack([xd, yd], axis=-1)
-
-
-def undistort_normalized(camera: Camera, xd: np.ndarray) -> np.ndarray:
-    """Invert ``distort_normalized``: distorted -> ideal normalised coordinates.
-
-    Args:
-        xd: (..., 2) distorted normalised coordinates.
-    Returns:
-        (..., 2) ideal normalised coordinates, to ~1e-12 (1e-9 px). Points that do not converge,
-        i.e. lie where the polynomial lens model folds over far outside the image, and NaN inputs
-        come back as NaN.
-    """
-    xd = _check_points("xd", xd, 2)
-    x, y = _undistort_xy(camera, xd[..., 0], xd[..., 1])
-    return np.stack([x, y], axis=-1)
-
-
-def _pixels_to_distorted_xy(camera: Camera, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    K = camera.K
-    yd = (x[..., 1] - K[1, 2]) / K[1, 1]
-    xd = (x[..., 0] - K[0, 2] - K[0, 1] * yd) / K[0, 0]
-    return xd, yd
-
-
-def normalize_points(camera: Camera, x: np.ndarray) -> np.ndarray:
-    """Distorted pixels -> ideal normalised coordinates (K removed, lens inverted).
-
-    Args:
-        x: (..., 2) distorted pixel coordinates.
-    Returns:
-        (..., 2) ideal normalised coordinates (X/Z, Y/Z); NaN as in ``undistort_normalized``.
-    """
-    x = _check_points("x", x, 2)
-    xn, yn = _undistort_xy(camera, *_pixels_to_distorted_xy(camera, x))
-    return np.stack([xn, yn], axis=-1)
-
-
-def undistort_points(camera: Camera, x: np.ndarray) -> np.ndarray:
-    """Distorted pixels -> ideal pinhole pixels of the same camera (same K, no lens distortion).
-
-    Args:
-        x: (..., 2) distorted pixel coordinates.
-    Returns:
-        (..., 2) ideal pixel coordinates, accurate to ~1e-9 px over the image; NaN as in
-        ``undistort_normalized``.
-    """
-    xn = normalize_points(camera, x)
-    K = camera.K
-    u = K[0, 0] * xn[..., 0] + K[0, 1] * xn[..., 1] + K[0, 2]
-    v = K[1, 1] * xn[..., 1] + K[1, 2]
-    return np.stack([u, v], axis=-1)
-
-
-def project(camera: Camera, X: np.ndarray) -> np.ndarray:
-    """Project world points into the image, lens distortion applied.
-
-    Args:
-        X: (..., 3) world coordinates, mm.
-    Returns:
-        (..., 2) distorted pixel coordinates. Points on or behind the camera plane (Z <= 0) have
-        no image and come back as NaN.
-    """
-    Xc = camera.world_to_camera(X)
-    z = Xc[..., 2]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(z > 0, z, np.nan)
-        xd, yd, _ = _distort_xy(camera, Xc[..., 0] / z, Xc[..., 1] / z)
-    K = camera.K
-    return np.stack([K[0, 0] * xd + K[0, 1] * yd + K[0, 2], K[1, 1] * yd + K[1, 2]], axis=-1)
-
-
-# --- rigs and observations ------------------------------------------------------------------------
-
-
-def _camera_list(cameras: Sequence[Camera] | Mapping[str, Camera]) -> list[Camera]:
-    """The cameras of a rig (a sequence, or a mapping such as ``h36m.rig()`` in its order), checked."""
-    cams = list(cameras.values()) if isinstance(cameras, Mapping) else list(cameras)
-    if len(cams) < 2:
-        raise ValueError(f"need at least two cameras, got {len(cams)}")
-    for i, cam in enumerate(cams):
-        if not isinstance(cam, Camera):
-            raise ValueError(f"cameras[{i}] must be a Camera, got {type(cam).__name__}")
-    centres = np.stack([cam.center for cam in cams])
-    for i, j in itertools.combinations(range(len(cams)), 2):
-        gap = float(np.linalg.norm(centres[i] - centres[j]))
-        if gap < MIN_BASELINE_MM:
-            raise ValueError(
-                f"degenerate rig: cameras {i} and {j} have coincident centres ({gap:.3g} mm apart, "
-                f"need at least {MIN_BASELINE_MM} mm)"
-            )
-    return cams
 
 
 class _Rig:
@@ -530,7 +226,7 @@ def triangulate(
         (N, 3) world points, mm. NaN where fewer than two views are visible (callers rely on
         this) or where the rays are degenerate (parallel, point on a baseline).
     """
-    rig = _Rig(_camera_list(cameras))
+    rig = _Rig(rig_cameras(cameras))
     points, visible = _observations(rig, points, visible)
     weights = _weights(weights, visible)
     if weights is not None:
@@ -636,7 +332,7 @@ def triangulate_robust(
     """
     if not np.isfinite(threshold_px) or threshold_px <= 0:
         raise ValueError(f"threshold_px must be a positive number, got {threshold_px}")
-    rig = _Rig(_camera_list(cameras))
+    rig = _Rig(rig_cameras(cameras))
     points, visible = _observations(rig, points, visible)
     V, N = visible.shape
     out = np.empty((N, 3))
@@ -672,7 +368,7 @@ def reprojection_errors(
     Returns:
         (V, N) pixels; NaN where X or the observation is NaN or X is behind the camera.
     """
-    cams = _camera_list(cameras)
+    cams = rig_cameras(cameras)
     X = np.asarray(X, dtype=np.float64)
     points = np.asarray(points, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 3:
@@ -683,83 +379,3 @@ def reprojection_errors(
 
 
 # --- two-view geometry ----------------------------------------------------------------------------
-
-
-def fundamental_matrix(cam_a: Camera, cam_b: Camera) -> np.ndarray:
-    """(3, 3) F with x_b^T F x_a = 0 for corresponding *ideal* (undistorted) pixels [u, v, 1]."""
-    _camera_list([cam_a, cam_b])
-    R = cam_b.R @ cam_a.R.T
-    t = cam_b.t - R @ cam_a.t
-    tx = np.array([[0.0, -t[2], t[1]], [t[2], 0.0, -t[0]], [-t[1], t[0], 0.0]])
-    F = np.linalg.inv(cam_b.K).T @ tx @ R @ np.linalg.inv(cam_a.K)
-    return F / np.linalg.norm(F)
-
-
-def epipolar_line(F: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Epipolar lines in view b of ideal pixels x in view a.
-
-    Args:
-        F: (3, 3) from ``fundamental_matrix(cam_a, cam_b)``.
-        x: (..., 2) ideal pixels in view a (``undistort_points`` of what the user clicked).
-    Returns:
-        (..., 3) lines (a, b, c) scaled so a^2 + b^2 = 1: a u + b v + c is the signed pixel
-        distance of (u, v) from the line.
-    """
-    F = _as_array("F", F, (3, 3))
-    x = _check_points("x", x, 2)
-    h = np.concatenate([x, np.ones(x.shape[:-1] + (1,))], axis=-1)
-    line = h @ F.T
-    return line / np.linalg.norm(line[..., :2], axis=-1, keepdims=True)
-
-
-def epipolar_curve(
-    cam_a: Camera, cam_b: Camera, x_a: np.ndarray, depths: np.ndarray = DEFAULT_EPIPOLAR_DEPTHS
-) -> np.ndarray:
-    """The epipolar line of a distorted pixel as the distorted polyline view b actually shows.
-
-    Args:
-        x_a: (2,) distorted pixel in view a.
-        depths: (S,) depths along camera a's optical axis, mm (default ``DEFAULT_EPIPOLAR_DEPTHS``).
-    Returns:
-        (S', 2) distorted pixels in view b, S' <= S, in depth order: only samples in front of
-        camera b whose ideal projection lies within the image grown by ``EPIPOLAR_MARGIN``, so
-        every point is finite (empty when x_a cannot be undistorted or the ray misses view b).
-    """
-    _camera_list([cam_a, cam_b])
-    x_a = _as_array("x_a", x_a, (2,))
-    depths = np.asarray(depths, dtype=np.float64)
-    if depths.ndim != 1 or not np.isfinite(depths).all() or (depths <= 0).any():
-        raise ValueError(f"depths must be a 1-D array of positive finite mm, got shape {depths.shape}")
-    ray = np.append(normalize_points(cam_a, x_a), 1.0)  # camera-a direction with unit depth
-    X = (depths[:, None] * ray - cam_a.t) @ cam_a.R  # (S, 3) world = R^T (d ray - t)
-    Xc = cam_b.world_to_camera(X)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xn = Xc[:, :2] / Xc[:, 2:3]
-    ideal = xn @ cam_b.K[:2, :2].T + cam_b.K[:2, 2]
-    w, h = cam_b.size
-    keep = (Xc[:, 2] > 0) & np.isfinite(ideal).all(axis=1)
-    keep &= (ideal[:, 0] >= -EPIPOLAR_MARGIN * w) & (ideal[:, 0] <= (1 + EPIPOLAR_MARGIN) * w)
-    keep &= (ideal[:, 1] >= -EPIPOLAR_MARGIN * h) & (ideal[:, 1] <= (1 + EPIPOLAR_MARGIN) * h)
-    xd, yd, _ = _distort_xy(cam_b, xn[keep, 0], xn[keep, 1])
-    K = cam_b.K
-    return np.stack([K[0, 0] * xd + K[0, 1] * yd + K[0, 2], K[1, 1] * yd + K[1, 2]], axis=-1)
-
-
-def non_opposing_pairs(
-    cameras: Sequence[Camera] | Mapping[str, Camera], max_angle_deg: float = DEFAULT_MAX_PAIR_ANGLE_DEG
-) -> list[tuple[int, int]]:
-    """View pairs usable for 2-view lifting: optical axes less than ``max_angle_deg`` apart.
-
-    Facing cameras see opposite sides of the body, so a keypoint visible in one is often hidden
-    or left/right-confused in the other. The default (140 degrees) keeps, on every Human3.6M rig,
-    the four pairs along the room's walls and drops the two diagonal pairs that face each other.
-
-    Returns:
-        (i, j) index pairs with i < j, in lexicographic order.
-    """
-    cams = _camera_list(cameras)
-    if not 0 < max_angle_deg <= 180:
-        raise ValueError(f"max_angle_deg must be in (0, 180], got {max_angle_deg}")
-    axes = np.stack([cam.R[2] for cam in cams])  # optical axes in world coordinates
-    limit = np.cos(np.radians(max_angle_deg))
-    return [(i, j) for i, j in itertools.combinations(range(len(cams)), 2) if axes[i] @ axes[j] > limit]
