@@ -94,7 +94,7 @@ class Command(BaseCommand):
         self.stdout.write(str(report))
 
         if not options["no_users"]:
-            self.stdout.write("\ndemo accounts (sign in at http://127.0.0.1:8000/):")
+            self.stdout.write("\ndemo accounts (sign in on the page the server prints below):")
             accounts = {}
             for username, password, role in DEMO_USERS:
                 accounts[username], created = user_ensure(username=username, password=password, role=role)
