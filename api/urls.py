@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import apis, task_apis
+from api import apis, export_apis, study_apis, task_apis
 
 app_name = "api"
 
@@ -26,6 +26,12 @@ urlpatterns = [
     path("tasks/<int:task_id>/history/", task_apis.TaskHistoryApi.as_view(), name="task-history"),
     path("tasks/<int:task_id>/epipolar/", task_apis.TaskEpipolarApi.as_view(), name="task-epipolar"),
     path("views/<int:view_id>/image/", task_apis.ViewImageApi.as_view(), name="view-image"),
+    path("exports/", export_apis.ExportListCreateApi.as_view(), name="export-list"),
+    path("exports/<int:export_id>/download/", export_apis.ExportDownloadApi.as_view(), name="export-download"),
+    path("evaluations/", export_apis.EvaluationCreateApi.as_view(), name="evaluation-create"),
+    path("studies/", study_apis.StudyListApi.as_view(), name="study-list"),
+    path("studies/<int:study_id>/report/", study_apis.StudyReportApi.as_view(), name="study-report"),
+    path("studies/<int:study_id>/frames/", study_apis.StudyFramesApi.as_view(), name="study-frames"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

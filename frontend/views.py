@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import keypoints, selectors
-from annotator.exceptions import NotFoundError
+from annotator import evaluation, keypoints, roles, selectors
+from annotator.exceptions import ApplicationError, NotFoundError
+from annotator.exporters import FORMATS
+from annotator.exporters.versions import NAMED_VERSIONS
 
 
 @login_required
@@ -65,3 +70,87 @@ def task_editor(request, task_id: int):
         "validity_parts": _shortcut_parts(layout["validity_parts"]),
     }
     return render(request, "frontend/editor.html", context)
+
+
+@login_required
+@ensure_csrf_cookie
+def exports(request):
+    """Reviewers' exports (the list and the form talk to the API) and the evaluation of an uploaded predictions file."""
+    if roles.user_role(request.user) not in (roles.REVIEWER, roles.ADMIN):
+        raise PermissionDenied("only reviewers and admins can export and evaluate")
+    form = {"dataset": "", "version": "dataset", "task": ""}
+    report, error = None, ""
+    if request.method == "POST":
+        form = {key: request.POST.get(key, default) for key, default in form.items()}
+        upload = request.FILES.get("predictions")
+        try:
+            if upload is None:
+                raise ApplicationError("choose a predictions file")
+            report = evaluation.evaluate_upload(upload=upload, dataset_name=form["dataset"], version=form["version"],
+                                                task=form["task"] or None)  # fmt: skip
+        except ApplicationError as exc:
+            error = exc.message
+    context = {
+        "urls": {"exports": _api("exports/")},
+        "datasets": selectors.dataset_list(),
+        "formats": FORMATS,
+        "versions": NAMED_VERSIONS,
+        "tasks": evaluation.TASKS,
+        "form": form,
+        "max_upload_mb": evaluation.MAX_PREDICTIONS_BYTES // (1024 * 1024),
+        "report": report,
+        "rows": evaluation.report_rows(report) if report else [],
+        "columns": [label for _, label in evaluation.COLUMNS],
+        "evaluation_error": error,
+    }
+    return render(request, "frontend/exports.html", context, status=400 if error else 200)
+
+
+# --- the reviewer dashboard: studies, their cross-check reports, and the review mode of a task ------
+
+
+def _reviewer_page(view):
+    """Reviewers and admins only: anonymous users sign in first, annotators go back to their tasks."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if roles.user_role(request.user) not in (roles.REVIEWER, roles.ADMIN):
+            return redirect("frontend:tasks")
+        return view(request, *args, **kwargs)
+
+    return login_required(ensure_csrf_cookie(wrapped))
+
+
+@_reviewer_page
+def review_dashboard(request):
+    """The studies and the form that creates one (both talk to /api/studies/)."""
+    from annotator.selectors.studies import study_form_options
+
+    config = {"studies_url": _api("studies/"), "options": study_form_options()}
+    return render(request, "frontend/review_dashboard.html", {"config": config})
+
+
+@_reviewer_page
+def review_study(request, study_id: int):
+    """One study's cross-check report: the H3WB table, histograms, bar charts and the frames table."""
+    config = {
+        "study_id": study_id,
+        "report_url": _api(f"studies/{study_id}/report/"),
+        "frames_url": _api(f"studies/{study_id}/frames/"),
+        "dashboard_url": reverse("frontend:review"),
+    }
+    return render(request, "frontend/review_study.html", {"config": config, "study_id": study_id})
+
+
+@_reviewer_page
+def review_task(request, task_id: int):
+    """The read-only review mode of a task: before/after skeletons, displacements, history, accept or reject."""
+    config = {
+        "task_id": task_id,
+        "task_url": _api(f"tasks/{task_id}/"),
+        "history_url": _api(f"tasks/{task_id}/history/"),
+        "accept_url": _api(f"tasks/{task_id}/accept/"),
+        "reject_url": _api(f"tasks/{task_id}/reject/"),
+        "user": request.user.get_username(),
+    }
+    return render(request, "frontend/review.html", {"config": config, "task_id": task_id})

@@ -47,6 +47,7 @@ def save_checkpoint(model: Refiner, path: str | Path, metrics: dict | None = Non
     try:
         with os.fdopen(fd, "wb") as fh:
             torch.save(payload, fh)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

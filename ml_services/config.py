@@ -53,9 +53,9 @@ class RefinerConfig:
     """
 
     part: str = "face"
-    crop_size: int = 64
+    crop_size: int = 48
     context_scale: float = 3.0
-    context_size: int = 128
+    context_size: int = 96
     crop_scale: tuple[float, float] = (1.25, 1.75)
     min_box_px: float = 12.0
     channels: tuple[int, ...] = (24, 48, 64)
@@ -67,7 +67,7 @@ class RefinerConfig:
     noise_max: float = 0.15
     shared_noise: float = 0.5
     iterations: int = 10
-    epochs: int = 30
+    epochs: int = 15
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4

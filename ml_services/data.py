@@ -124,10 +124,12 @@ def stack_regions(
     """
     if len(images) != boxes.shape[0]:
         raise ValueError(f"{len(images)} images but boxes for {boxes.shape[0]}")
-    finite = torch.isfinite(boxes).all(-1, keepdim=True)
-    safe = torch.where(finite, boxes, torch.zeros_like(boxes))
-    lo = torch.floor(safe[..., :2] - safe[..., 2:] / 2 - 1).amin(1).long()  # (N, 2) x, y
-    hi = torch.ceil(safe[..., :2] + safe[..., 2:] / 2 + 1).amax(1).long()  # (N, 2)
+    finite = torch.isfinite(boxes).all(-1, keepdim=True)  # (N, M, 1); an image without boxes gets 1 pixel
+    inf = torch.tensor(float("inf"), dtype=boxes.dtype)
+    lo = torch.where(finite, boxes[..., :2] - boxes[..., 2:] / 2 - 1, inf).amin(1)  # (N, 2) x, y
+    hi = torch.where(finite, boxes[..., :2] + boxes[..., 2:] / 2 + 1, -inf).amax(1)  # (N, 2)
+    lo = torch.where(torch.isfinite(lo), lo.floor(), torch.zeros_like(lo)).long()
+    hi = torch.where(torch.isfinite(hi), hi.ceil(), torch.ones_like(hi)).long()
     slices = []
     for n, img in enumerate(images):
         if img.ndim != 3 or img.shape[2] != 3:

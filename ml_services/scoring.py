@@ -103,15 +103,17 @@ def score_views(
         part_pts = torch.stack([pts[:, SCORED_PARTS[i][2]] for i in slots], 1)  # (N, m, K, 2)
         box = part_boxes(part_pts, model.config.min_box_px)  # (N, m, 3)
         ok = torch.isfinite(part_pts).all(-1).all(-1) & ((box[..., :2] >= 0) & (box[..., :2] < sizes[:, None])).all(-1)
-        crops_box = corner_boxes(box, config).reshape(S * V, -1, 3)  # (N, m*4, 3)
+        crops_box = corner_boxes(box, config).reshape(S * V, -1, 3)  # (N, m*4, 3) image pixels
+        ok_crop = ok.repeat_interleave(len(CORNERS), 1)  # (N, m*4)
         mirror = torch.tensor([SCORED_PARTS[i][3] for i in slots]).repeat_interleave(len(CORNERS))
         mirror = mirror[None].expand(S * V, -1)  # (N, m*4)
-        regions, region_box = stack_regions(images, torch.where(ok.repeat_interleave(len(CORNERS), 1)[..., None],
-                                                                crops_box, torch.nan))  # fmt: skip
-        region_box = torch.where(torch.isfinite(region_box), region_box, crops_box)
-        crops = crop_images(regions, region_box, mirror, model.config.crop_size)  # (N, m*4, 3, s, s)
+        # Unscorable parts stay in the batch (fixed shapes) with a dummy crop and are masked out below.
+        regions, region_box = stack_regions(images, torch.where(ok_crop[..., None], crops_box, torch.nan))
         offset = crops_box[..., None, :2] - region_box[..., None, :2]  # (N, m*4, 1, 2) image - region pixels
         start = part_pts.repeat_interleave(len(CORNERS), 1) - offset  # (N, m*4, K, 2) region pixels
+        region_box = torch.where(ok_crop[..., None], region_box, torch.tensor([0.0, 0.0, model.config.min_box_px]))
+        start = torch.where(ok_crop[..., None, None], start, torch.zeros(()))
+        crops = crop_images(regions, region_box, mirror, model.config.crop_size)  # (N, m*4, 3, s, s)
         refined = refine_pixels(
             model,
             crops.reshape(-1, *crops.shape[2:]),

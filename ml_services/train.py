@@ -78,7 +78,9 @@ def _batch(samples: PartSamples, idx: torch.Tensor, config: RefinerConfig, gen: 
     side = part_boxes(truth, config.min_box_px)[:, 2]
     noisy, target, _ = noise_pair(truth, side, config, gen)
     boxes = random_crop_boxes(noisy, config, gen)  # (B, 3)
-    crops = crop_images(context, boxes[:, None], mirror[:, None], config.crop_size, source_boxes=samples.context_box[idx])
+    crops = crop_images(
+        context, boxes[:, None], mirror[:, None], config.crop_size, source_boxes=samples.context_box[idx]
+    )
     return crops[:, 0], to_crop(noisy, boxes, mirror), to_crop(target, boxes, mirror)
 
 

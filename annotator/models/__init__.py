@@ -4,8 +4,10 @@ workflow on them (``annotation``). Everything is re-exported here: import from `
 
 from annotator.models.annotation import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock
 from annotator.models.datasets import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
+from annotator.models.exports import Export
 from annotator.models.jobs import Job, JobChunk
 from annotator.models.quality import QualityScore
+from annotator.models.studies import Study, StudyItem
 
 __all__ = [
     "LOCK_TTL_S",
@@ -13,6 +15,7 @@ __all__ = [
     "Correction",
     "Dataset",
     "Detection2D",
+    "Export",
     "Frame",
     "Job",
     "JobChunk",
@@ -20,6 +23,8 @@ __all__ = [
     "QualityScore",
     "Sequence",
     "Skeleton3D",
+    "Study",
+    "StudyItem",
     "Subject",
     "Task",
     "TaskLock",

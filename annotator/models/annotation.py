@@ -42,6 +42,10 @@ class Task(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
     priority = models.IntegerField(default=0, help_text="lower comes first in the queue")
+    study = models.ForeignKey(
+        "annotator.Study", null=True, blank=True, on_delete=models.CASCADE, related_name="tasks",
+        help_text="the cross-check study this task belongs to, if any",
+    )  # fmt: skip
     base_skeleton = models.ForeignKey(Skeleton3D, on_delete=models.PROTECT, related_name="tasks")
     result_skeleton = models.ForeignKey(
         Skeleton3D, null=True, blank=True, on_delete=models.PROTECT, related_name="result_of_tasks"

@@ -7,6 +7,7 @@ every view on the synthetic rig now; accepted corrections on real data can regis
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,15 +17,20 @@ import numpy as np
 from django.db.models import Max, QuerySet
 
 from annotator import geometry
-from annotator.exceptions import ApplicationError
-from annotator.models import Dataset, Frame, QualityScore, Skeleton3D, View
+from annotator.exceptions import ApplicationError, NotFoundError
+from annotator.models import Dataset, Frame, Job, QualityScore, Skeleton3D, View
 
 
 @dataclass(frozen=True)
 class TrustedView:
-    """One view with trusted 2D keypoints: (J, 2) ``points`` and an optional (J, 2) ``start`` guess, pixels."""
+    """One view with trusted 2D keypoints: (J, 2) ``points`` and an optional (J, 2) ``start`` guess, pixels.
+
+    ``split_key`` identifies the frame by subject, action and index (not by database id), so a
+    held-out split by its hash is the same in every database the dataset is imported into.
+    """
 
     frame_id: int
+    split_key: int
     view_id: int
     image_path: Path
     points: np.ndarray
@@ -43,6 +49,11 @@ class ScoringItem:
     image_paths: tuple[Path, ...]
 
 
+def frame_split_key(frame: Frame) -> int:
+    """A stable integer key of ``frame`` from its subject, action and index (CRC-32)."""
+    return zlib.crc32(f"{frame.sequence.subject.name}/{frame.sequence.action}/{frame.index}".encode())
+
+
 def _image_root(dataset: Dataset) -> Path:
     if not dataset.image_root:
         raise ApplicationError(f"dataset {dataset.name} has no images; refinement and scoring need them")
@@ -52,16 +63,24 @@ def _image_root(dataset: Dataset) -> Path:
 def latest_skeletons(*, dataset: Dataset, source: str) -> QuerySet[Skeleton3D]:
     """The newest skeleton version of ``source`` of every frame of ``dataset``, ordered by frame."""
     if source not in Skeleton3D.Source.values:
-        raise ApplicationError(f"unknown skeleton source {source!r}; choose one of {', '.join(Skeleton3D.Source.values)}")
+        raise ApplicationError(
+            f"unknown skeleton source {source!r}; choose one of {', '.join(Skeleton3D.Source.values)}"
+        )
     of_source = Skeleton3D.objects.filter(frame__sequence__subject__dataset=dataset, source=source)
     newest = set(of_source.values("frame_id").annotate(v=Max("version")).values_list("frame_id", "v"))
-    ids = [pk for pk, frame_id, version in of_source.values_list("pk", "frame_id", "version") if (frame_id, version) in newest]
+    ids = [
+        pk
+        for pk, frame_id, version in of_source.values_list("pk", "frame_id", "version")
+        if (frame_id, version) in newest
+    ]
     return Skeleton3D.objects.filter(pk__in=ids).order_by("frame_id")
 
 
 def _views_by_frame(frame_ids) -> dict[int, list[View]]:
     out: dict[int, list[View]] = defaultdict(list)
-    for view in View.objects.filter(frame_id__in=frame_ids).select_related("camera").order_by("frame_id", "camera__name"):
+    for view in (
+        View.objects.filter(frame_id__in=frame_ids).select_related("camera").order_by("frame_id", "camera__name")
+    ):
         out[view.frame_id].append(view)
     return out
 
@@ -73,6 +92,7 @@ def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
     if not truth:
         raise ApplicationError(f"dataset {dataset.name} has no ground-truth skeletons to train on")
     start = {s.frame_id: s.keypoints for s in latest_skeletons(dataset=dataset, source=Skeleton3D.Source.DATASET)}
+    keys = {f.pk: frame_split_key(f) for f in Frame.objects.filter(pk__in=truth).select_related("sequence__subject")}
     out = []
     for frame_id, views in _views_by_frame(truth).items():
         for view in views:
@@ -80,8 +100,8 @@ def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
                 continue
             cam = view.camera.as_geometry()
             guess = geometry.project(cam, start[frame_id]) if frame_id in start else None
-            out.append(TrustedView(frame_id, view.pk, root / view.image_path, geometry.project(cam, truth[frame_id]),
-                                   guess))  # fmt: skip
+            out.append(TrustedView(frame_id, keys[frame_id], view.pk, root / view.image_path,
+                                   geometry.project(cam, truth[frame_id]), guess))  # fmt: skip
     return out
 
 
@@ -131,7 +151,9 @@ def ground_truth_errors(*, skeleton_ids: list[int], parts: np.ndarray) -> dict[i
     skeletons = {s.pk: s for s in Skeleton3D.objects.filter(pk__in=skeleton_ids)}
     frame_ids = {s.frame_id for s in skeletons.values()}
     truth = {}
-    for s in Skeleton3D.objects.filter(frame_id__in=frame_ids, source=Skeleton3D.Source.GROUND_TRUTH).order_by("version"):
+    for s in Skeleton3D.objects.filter(frame_id__in=frame_ids, source=Skeleton3D.Source.GROUND_TRUTH).order_by(
+        "version"
+    ):
         truth[s.frame_id] = s.keypoints
     views = _views_by_frame(frame_ids)
     out = {}
@@ -178,3 +200,10 @@ def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame
         .order_by("-worst_score", "pk")
         .select_related("sequence__subject")
     )
+
+
+def job_get(*, job_id: int) -> Job:
+    try:
+        return Job.objects.select_related("dataset").get(pk=job_id)
+    except Job.DoesNotExist:
+        raise NotFoundError(f"no job {job_id}") from None

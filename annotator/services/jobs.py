@@ -97,7 +97,9 @@ def _locked(queryset):
 
 
 @transaction.atomic
-def chunk_claim(*, job: Job, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> JobChunk | None:
+def chunk_claim(
+    *, job: Job, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S
+) -> JobChunk | None:
     """The next queued (or stale running) chunk of ``job``, now running for ``worker``; None when none is left."""
     for chunk in _locked(JobChunk.objects.filter(_claimable(job, stale_after_s)).order_by("index"))[:8]:
         taken = _take(chunk, worker or worker_name())
@@ -165,4 +167,3 @@ def _job_refresh(job: Job, message: str = "") -> Job:
     job.refresh_from_db()
     job_progress_broadcast(job=job_label(job), done=done, total=total, message=message, state=status)
     return job
-

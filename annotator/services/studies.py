@@ -1,0 +1,289 @@
+"""Studies: sample a dataset reproducibly and hand the items to annotators as correction tasks.
+
+``study_create`` validates everything first (dataset, subjects, sizes, annotators) and then writes
+the study, its items and their tasks in one transaction, so bad input leaves nothing behind.
+Sampling: the candidates (frames with a dataset skeleton, or their views in image mode) are ordered
+by id and drawn without replacement by ``numpy.random.default_rng(seed)``; honeypots are drawn
+afterwards from the remaining candidates that have a ground-truth skeleton. Each item goes to
+``per_item`` different annotators, rotating through the list so that the load is even, skipping
+anyone who already has an open task on the item's frame (a frame has at most one open task per
+annotator, so image-mode items of one frame need different annotators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from annotator import geometry, keypoints
+from annotator.exceptions import ApplicationError
+from annotator.models import Dataset, Frame, Skeleton3D, Study, StudyItem, Task, View
+from annotator.services.annotations import correction_create
+from annotator.services.tasks import task_create, task_submit
+
+#: The most items one study may hold (its report is built in memory).
+MAX_STUDY_ITEMS = 20_000
+STUDY_NAME_TAKEN = "a study named {name!r} exists already"
+NO_ANNOTATORS = "a study needs at least one annotator"
+
+
+def _fail(message: str, field: str) -> ApplicationError:
+    return ApplicationError(message, extra={"field": field})
+
+
+def _resolve_annotators(usernames: list[str]) -> list:
+    if not usernames:
+        raise _fail(NO_ANNOTATORS, "annotators")
+    if len(set(usernames)) != len(usernames):
+        raise _fail(f"annotators are listed twice: {', '.join(usernames)}", "annotators")
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=usernames, is_active=True)}
+    unknown = [name for name in usernames if name not in users]
+    if unknown:
+        raise _fail(f"unknown annotator(s): {', '.join(unknown)}", "annotators")
+    return [users[name] for name in usernames]
+
+
+def _candidates(dataset: Dataset, subjects: list[str], mode: str) -> tuple[list[tuple[int, int | None]], set[int]]:
+    """Sampleable (frame id, view id or None) pairs in id order, and the frame ids that have ground truth."""
+    frames = Frame.objects.filter(
+        sequence__subject__dataset=dataset,
+        sequence__subject__name__in=subjects,
+        skeletons__source=Skeleton3D.Source.DATASET,
+    ).distinct()
+    frame_ids = sorted(frames.values_list("id", flat=True))
+    with_truth = set(
+        Skeleton3D.objects.filter(frame__in=frames, source=Skeleton3D.Source.GROUND_TRUTH).values_list(
+            "frame_id", flat=True
+        )
+    )
+    if mode == Study.Mode.FRAME:
+        return [(f, None) for f in frame_ids], with_truth
+    views = View.objects.filter(frame__in=frames).order_by("frame_id", "id").values_list("frame_id", "id")
+    return list(views), with_truth
+
+
+def _assign(items: list[StudyItem], annotators: list, per_item: int) -> list[list]:
+    """``per_item`` distinct annotators per item, rotating, skipping those with an open task on the frame."""
+    busy = set(
+        Task.objects.filter(
+            assignee__in=annotators, status__in=Task.OPEN_STATUSES, frame_id__in={i.frame_id for i in items}
+        ).values_list("frame_id", "assignee_id")
+    )
+    n = len(annotators)
+    out = []
+    for i, item in enumerate(items):
+        chosen = []
+        for j in range(n):
+            user = annotators[(i * per_item + j) % n]
+            if (item.frame_id, user.pk) in busy:
+                continue
+            chosen.append(user)
+            busy.add((item.frame_id, user.pk))
+            if len(chosen) == per_item:
+                break
+        if len(chosen) < per_item:
+            raise _fail(
+                f"frame {item.frame_id} cannot get {per_item} annotator(s): the others already have an open task "
+                f"on it (in image mode every view of a frame needs a different annotator); add annotators",
+                "annotators",
+            )
+        out.append(chosen)
+    return out
+
+
+@transaction.atomic
+def study_create(
+    *,
+    name: str,
+    dataset: str,
+    subjects: list[str] | None,
+    n_items: int,
+    mode: str,
+    seed: int,
+    annotators: list[str],
+    per_item: int = 1,
+    n_honeypots: int = 0,
+    created_by=None,
+) -> Study:
+    """Sample ``n_items`` (+ ``n_honeypots``) items of ``dataset`` and create a task per item and annotator.
+
+    ``subjects`` None or empty means all of the dataset's subjects; ``annotators`` are usernames.
+    """
+    if Study.objects.filter(name=name).exists():
+        raise _fail(STUDY_NAME_TAKEN.format(name=name), "name")
+    ds = Dataset.objects.filter(name=dataset).first()
+    if ds is None:
+        raise _fail(f"no dataset named {dataset!r}", "dataset")
+    known = list(ds.subjects.order_by("name").values_list("name", flat=True))
+    subjects = list(subjects or known)
+    unknown = [s for s in subjects if s not in known]
+    if unknown:
+        raise _fail(f"unknown subject(s) {', '.join(unknown)} in {ds.name}; it has {', '.join(known)}", "subjects")
+    if mode not in Study.Mode.values:
+        raise _fail(f"mode must be one of {', '.join(Study.Mode.values)}, got {mode!r}", "mode")
+    if n_items < 1 or n_items > MAX_STUDY_ITEMS:
+        raise _fail(f"items must be from 1 to {MAX_STUDY_ITEMS}, got {n_items}", "n_items")
+    if n_honeypots < 0:
+        raise _fail(f"honeypots must be zero or more, got {n_honeypots}", "n_honeypots")
+    if seed < 0:
+        raise _fail(f"seed must be zero or more, got {seed}", "seed")
+    users = _resolve_annotators(list(annotators))
+    if per_item < 1 or per_item > len(users):
+        raise _fail(f"per-item must be from 1 to the number of annotators ({len(users)}), got {per_item}", "per_item")
+
+    candidates, with_truth = _candidates(ds, subjects, mode)
+    unit = "frames" if mode == Study.Mode.FRAME else "images"
+    if n_items > len(candidates):
+        raise _fail(
+            f"the study asks for {n_items} {unit} but {ds.name} ({', '.join(subjects)}) has only {len(candidates)}",
+            "n_items",
+        )
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(len(candidates), n_items, replace=False).tolist())
+    chosen = set(picked)
+    honeypot_pool = [i for i, (f, _) in enumerate(candidates) if i not in chosen and f in with_truth]
+    if n_honeypots > len(honeypot_pool):
+        raise _fail(
+            f"{n_honeypots} honeypots need {unit} with known ground truth beside the sample; "
+            f"only {len(honeypot_pool)} are left",
+            "n_honeypots",
+        )
+    honeypots = sorted(rng.choice(honeypot_pool, n_honeypots, replace=False).tolist()) if n_honeypots else []
+
+    study = Study.objects.create(
+        name=name, dataset=ds, subjects=subjects, mode=mode, n_items=n_items, n_honeypots=n_honeypots,
+        seed=seed, per_item=per_item, created_by=created_by,
+    )  # fmt: skip
+    study.annotators.set(users)
+    items = StudyItem.objects.bulk_create(
+        [StudyItem(study=study, frame_id=candidates[i][0], view_id=candidates[i][1]) for i in picked]
+        + [StudyItem(study=study, frame_id=candidates[i][0], view_id=candidates[i][1], is_honeypot=True)
+           for i in honeypots]
+    )  # fmt: skip
+    frames = Frame.objects.in_bulk({item.frame_id for item in items})
+    views = View.objects.in_bulk({item.view_id for item in items if item.view_id})
+    task_ids = []
+    for item, assignees in zip(items, _assign(items, users, per_item)):
+        item_views = [views[item.view_id]] if item.view_id else None
+        for user in assignees:
+            task = task_create(frame=frames[item.frame_id], assignee=user, views=item_views, created_by=created_by)
+            task_ids.append(task.pk)
+    Task.objects.filter(pk__in=task_ids).update(study=study)
+    return study
+
+
+# --- simulated annotators ---------------------------------------------------------------------------
+
+#: Screen pixels per image pixel at which an annotator checks each metric part in the editor: the body in
+#: a view enlarged to the workspace (a 1000 px Human3.6M image on about 1700 screen px once framed on the
+#: person), face and hands in the part focus (geometry.js ``zoomToBox`` frames at least 120 image px in an
+#: 850 px high viewport: about 7x).
+UI_ZOOM: dict[str, float] = {"body": 1.7, "face": 7.0, "hand": 7.0}
+#: A displayed keypoint is visibly off when it is this far (screen px) from where it belongs: about
+#: one marker radius (render.js draws keypoints 3.2 screen px wide).
+DEFAULT_THRESHOLD_SCREEN_PX = 3.0
+#: Standard deviation (screen px, per axis) of where a careful click lands around the intended point.
+DEFAULT_CLICK_NOISE_SCREEN_PX = 1.5
+
+
+def simulation_pixel_scales(*, threshold_px: float, click_noise_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-keypoint threshold and click noise in image px: screen px divided by the part's ``UI_ZOOM``; (J,) each."""
+    zoom = np.empty(keypoints.NUM_KEYPOINTS)
+    for part, factor in UI_ZOOM.items():
+        zoom[keypoints.METRIC_PARTS[part]] = factor
+    return threshold_px / zoom, click_noise_px / zoom
+
+
+def simulated_clicks(
+    displayed: np.ndarray, truth: np.ndarray, threshold: np.ndarray, noise: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which keypoints a simulated annotator drags in one view, and where to.
+
+    Args:
+        displayed: (J, 2) where the editor draws the keypoints, image px.
+        truth: (J, 2) the ground truth's projection, image px (NaN: nothing to aim at).
+        threshold, noise: (J,) image px, from ``simulation_pixel_scales``.
+    Returns:
+        (K,) keypoint indices whose displayed position is off by more than the threshold, and (K, 2)
+        the drop points: the true projection plus Gaussian click noise.
+    """
+    off = np.linalg.norm(displayed - truth, axis=-1)  # (J,)
+    chosen = np.flatnonzero(np.isfinite(off) & (off > threshold))
+    drops = truth[chosen] + noise[chosen, None] * rng.standard_normal((chosen.size, 2))
+    return chosen, drops
+
+
+@dataclass
+class SimulationReport:
+    """What ``study_simulate_annotators`` did."""
+
+    tasks_done: int = 0
+    corrections: int = 0
+    skipped_no_truth: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.tasks_done} tasks submitted with {self.corrections} corrections" + (
+            f"; {self.skipped_no_truth} tasks skipped (no ground truth)" if self.skipped_no_truth else ""
+        )
+
+
+def study_simulate_annotators(
+    *,
+    study: Study,
+    threshold_px: float = DEFAULT_THRESHOLD_SCREEN_PX,
+    click_noise_px: float = DEFAULT_CLICK_NOISE_SCREEN_PX,
+    seed: int = 0,
+    progress=None,
+) -> SimulationReport:
+    """Complete the study's open tasks as careful annotators would, through ``correction_create`` and ``task_submit``.
+
+    In each view a task covers (in id order), the keypoints drawn visibly off (``simulated_clicks``)
+    are dragged to the ground truth's projection plus click noise; the editor redraws every view from
+    the re-triangulated skeleton after each drag, so later views are checked against the updated
+    skeleton. Each task is one transaction. Needs ground truth: tasks on frames without it are skipped.
+    ``progress(done, total)`` is called after each task.
+    """
+    if threshold_px < 0 or click_noise_px < 0:
+        raise ApplicationError("threshold and click noise must be zero or more screen pixels")
+    threshold, noise = simulation_pixel_scales(threshold_px=threshold_px, click_noise_px=click_noise_px)
+    tasks = list(
+        Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES)
+        .select_related("assignee")
+        .prefetch_related("views__camera")
+        .order_by("id")
+    )
+    truth_of = dict(
+        Skeleton3D.objects.filter(
+            source=Skeleton3D.Source.GROUND_TRUTH, frame_id__in=[t.frame_id for t in tasks]
+        ).order_by("frame_id", "version").values_list("frame_id", "keypoints")
+    )  # fmt: skip
+    report = SimulationReport()
+    for n, task in enumerate(tasks):
+        truth = truth_of.get(task.frame_id)
+        if truth is None:
+            report.skipped_no_truth += 1
+            continue
+        rng = np.random.default_rng([seed, task.pk])
+        with transaction.atomic():
+            revision = task.revision
+            current = task.current_keypoints
+            for view in sorted(task.views.all(), key=lambda v: v.pk):
+                cam = view.camera.as_geometry()
+                chosen, drops = simulated_clicks(
+                    geometry.project(cam, current), geometry.project(cam, truth), threshold, noise, rng
+                )
+                for k, (x, y) in zip(chosen.tolist(), drops.tolist()):
+                    result = correction_create(
+                        task=task, user=task.assignee, view=view.pk, keypoint=k, x=x, y=y, base_revision=revision
+                    )
+                    revision = result.revision
+                    report.corrections += 1
+                current = Task.objects.values_list("current_keypoints", flat=True).get(pk=task.pk)
+            task_submit(task=task, user=task.assignee, base_revision=revision)
+        report.tasks_done += 1
+        if progress is not None:
+            progress(n + 1, len(tasks))
+    return report

@@ -1,0 +1,109 @@
+"""Export and evaluation endpoints (reviewers and admins): start an export job, list exports, download a finished
+file, evaluate an uploaded predictions file. Errors come out as ``{"message", "extra"}`` like everywhere else."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotator import tasks
+from annotator.evaluation import TASKS, evaluate_upload
+from annotator.exporters import FORMATS
+from annotator.selectors.exports import EXPORT_FILES, export_file, export_get, export_list
+from api.permissions import IsReviewer
+
+
+class ExportOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ExportOutput"
+
+    id = serializers.IntegerField()
+    dataset = serializers.CharField(source="dataset.name")
+    format = serializers.CharField()
+    version = serializers.CharField()
+    subjects = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField(source="job.status")
+    progress_done = serializers.IntegerField(source="job.progress_done")
+    progress_total = serializers.IntegerField(source="job.progress_total")
+    samples = serializers.IntegerField()
+    size_bytes = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
+    download_url = serializers.SerializerMethodField()
+    provenance_url = serializers.SerializerMethodField()
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/exports/{obj.pk}/download/"
+
+    def get_provenance_url(self, obj) -> str:
+        return f"/api/exports/{obj.pk}/download/?file=provenance"
+
+
+class ExportListCreateApi(APIView):
+    permission_classes = [IsReviewer]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ExportCreateInput"
+
+        dataset = serializers.CharField()
+        format = serializers.ChoiceField(choices=FORMATS)
+        version = serializers.CharField(default="latest-accepted")
+        subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    @extend_schema(responses={200: ExportOutputSerializer(many=True)})
+    def get(self, request):
+        return Response(ExportOutputSerializer(export_list()[:100], many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ExportOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        export = tasks.export_start(dataset_name=v["dataset"], fmt=v["format"], version=v["version"],
+                                    subjects=v["subjects"], user=request.user)  # fmt: skip
+        return Response(ExportOutputSerializer(export_get(export_id=export.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class ExportDownloadApi(APIView):
+    """The finished export file (``?file=provenance`` for its provenance side file); 404 while it is not ready."""
+
+    permission_classes = [IsReviewer]
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.BINARY})
+    def get(self, request, export_id: int):
+        which = request.query_params.get("file", EXPORT_FILES[0])
+        path = export_file(export=export_get(export_id=export_id), which=which)
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/json")
+
+
+class EvaluationCreateApi(APIView):
+    """Evaluate an uploaded predictions file (H3WB submission format) against a dataset version: the table."""
+
+    permission_classes = [IsReviewer]
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "EvaluationCreateInput"
+
+        predictions = serializers.FileField()
+        dataset = serializers.CharField()
+        version = serializers.CharField(default="dataset")
+        task = serializers.ChoiceField(choices=TASKS, required=False, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        report = evaluate_upload(upload=v["predictions"], dataset_name=v["dataset"], version=v["version"],
+                                 task=v.get("task") or None)  # fmt: skip
+        return Response(report)

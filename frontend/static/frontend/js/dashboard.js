@@ -1,0 +1,366 @@
+// The reviewer dashboard: the list of cross-check studies with the form that creates one (page
+// "studies"), and one study's report (page "study"): the per-part table in H3WB's layout, 3D error
+// histograms, per-keypoint / camera / annotator bar charts (Chart.js, vendored under vendor/chartjs)
+// and the frames table. Every number leads to the frames behind it: a click on a table cell or a bar
+// sets the frames table's filters, and every frame opens in the review mode (/review/tasks/<id>/).
+
+import * as api from "./api.js";
+
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+const root = document.getElementById("dashboard");
+
+const PART_LABELS = { all: "All", body: "Body", face: "Face", hand: "Hand" };
+const PART_COLORS = { all: "#2f6fde", body: "#3399ff", face: "#f72205", hand: "#00b050" };
+/** Anatomical part -> metric part, for colouring per-keypoint bars. */
+const METRIC_OF = { body: "body", feet: "body", face: "face", left_hand: "hand", right_hand: "hand" };
+
+const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const num = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
+const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
+
+function showError(el, error) {
+  el.hidden = false;
+  el.textContent = error.message ?? String(error);
+}
+
+// --- page "studies": the list and the form ------------------------------------------------------
+
+async function loadStudies() {
+  const rows = await api.get(config.studies_url);
+  const body = root.querySelector("#study-list tbody");
+  body.innerHTML = rows
+    .map(
+      (s) =>
+        `<tr data-study="${s.id}"><td><a href="${s.url}">${escape(s.name)}</a></td><td>${escape(s.dataset)}</td>` +
+        `<td>${escape(s.mode)}</td><td class="num">${s.n_items}${s.n_honeypots ? ` + ${s.n_honeypots} hp` : ""}</td>` +
+        `<td class="num">${s.per_item}</td><td>${s.annotators.map(escape).join(", ")}</td>` +
+        `<td class="num">${s.n_finished} / ${s.n_tasks}</td><td class="num">${s.n_accepted}</td>` +
+        `<td>${new Date(s.created_at).toLocaleString()}</td></tr>`,
+    )
+    .join("");
+  root.querySelector("#no-studies").hidden = rows.length > 0;
+}
+
+function setupForm() {
+  const form = root.querySelector("#study-form");
+  const { datasets, annotators, modes } = config.options;
+  const datasetSelect = form.elements.dataset;
+  datasetSelect.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
+  form.elements.mode.innerHTML = modes.map((m) => `<option value="${m.value}">${escape(m.label)}</option>`).join("");
+  form.querySelector(".annotators .choices").innerHTML = annotators.length
+    ? annotators.map((u) => `<label class="choice"><input type="checkbox" name="annotators" value="${escape(u)}"> ${escape(u)}</label>`).join("")
+    : `<span class="muted">no annotator accounts yet</span>`;
+  const refresh = () => {
+    const ds = datasets.find((d) => d.name === datasetSelect.value);
+    form.querySelector(".subjects .choices").innerHTML = (ds?.subjects ?? [])
+      .map((s) => `<label class="choice"><input type="checkbox" name="subjects" value="${escape(s)}"> ${escape(s)}</label>`)
+      .join("");
+    const cap = form.elements.mode.value === "frame" ? `${ds?.n_frames ?? 0} frames` : `${ds?.n_views ?? 0} images`;
+    form.querySelector(".capacity").textContent = ds ? `the dataset has ${cap}` : "";
+  };
+  datasetSelect.addEventListener("change", refresh);
+  form.elements.mode.addEventListener("change", refresh);
+  refresh();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const message = form.querySelector("#form-message");
+    const checked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+    const body = {
+      name: form.elements.name.value.trim(),
+      dataset: datasetSelect.value,
+      subjects: checked("subjects"),
+      mode: form.elements.mode.value,
+      n_items: Number(form.elements.n_items.value),
+      seed: Number(form.elements.seed.value || 0),
+      annotators: checked("annotators"),
+      per_item: Number(form.elements.per_item.value || 1),
+      n_honeypots: Number(form.elements.n_honeypots.value || 0),
+    };
+    message.className = "";
+    message.textContent = "creating…";
+    try {
+      const study = await api.post(config.studies_url, body);
+      window.location.href = study.url;
+    } catch (error) {
+      message.className = "error";
+      message.textContent = error.message;
+    }
+  });
+}
+
+// --- page "study": the report ---------------------------------------------------------------------
+
+const filters = { sort: "worst", part: "all", camera: "", annotator: "", keypoint: null };
+const charts = [];
+let report = null;
+
+function chart(canvasId, spec) {
+  const canvas = root.querySelector(`#${canvasId}`);
+  const instance = new window.Chart(canvas, spec);
+  charts.push(instance);
+  return instance;
+}
+
+const BASE_OPTIONS = {
+  animation: false,
+  maintainAspectRatio: false,
+  plugins: { legend: { display: false } },
+};
+
+function renderSummary() {
+  const s = report.study;
+  root.querySelector(".study-name").textContent = s.name;
+  root.querySelector(".study-title").textContent = `Study ${s.name}`;
+  document.title = `${s.name} · Review`;
+  const by = s.tasks_by_status;
+  const total = Object.values(by).reduce((a, b) => a + b, 0);
+  const done = by.submitted + by.accepted;
+  root.querySelector(".progress").innerHTML =
+    `<span class="pill ok">${by.accepted} accepted</span><span class="pill">${by.submitted} to review</span>` +
+    `<span class="pill warn">${by.rejected} rejected</span><span class="pill muted">${by.todo + by.in_progress} open</span>` +
+    `<span class="bar-wrap" title="${done} of ${total} finished"><span class="bar-fill" style="width:${total ? (100 * done) / total : 0}%"></span></span>`;
+  root.querySelector(".study-meta").textContent =
+    `${s.dataset} · subjects ${s.subjects.join(", ")} · ${s.mode} mode · ${s.n_items} items` +
+    `${s.n_honeypots ? ` + ${s.n_honeypots} honeypots` : ""} · seed ${s.seed} · ${s.per_item} annotator(s) per item ` +
+    `(${s.annotators.join(", ")}) · report over ${report.n_tasks} finished tasks, ${report.n_views} views`;
+}
+
+function cell(value, digits, part, extra = "") {
+  return `<td class="num"><a href="#frames" data-part="${part}" class="to-frames"${extra}>${num(value, digits)}</a></td>`;
+}
+
+function renderPartsTable() {
+  const gt = report.ground_truth;
+  const head =
+    `<tr><th>Part</th><th class="num">mean 2D px</th><th class="num">mean 3D mm</th><th class="num">median 3D mm</th>` +
+    `<th class="num">p90 3D mm</th><th class="num">keypoints</th><th class="num">corrected</th>` +
+    `<th class="num">in 10–20 mm</th><th class="num published">H3WB 2D px / 3D mm</th>` +
+    (gt ? `<th class="num truth">true 3D mm</th><th class="num truth">measured / true</th><th class="num truth">residual mm</th>` : "") +
+    `</tr>`;
+  const rows = Object.keys(PART_LABELS).map((part) => {
+    const r = report.parts[part];
+    const p = report.published[part];
+    let html =
+      `<tr data-part="${part}"><th><i class="dot" style="background:${PART_COLORS[part]}"></i>${PART_LABELS[part]}</th>` +
+      cell(r.mean_2d_px, 2, part) + cell(r.mean_3d_mm, 2, part) + cell(r.median_3d_mm, 2, part) + cell(r.p90_3d_mm, 2, part) +
+      `<td class="num">${r.n_keypoints.toLocaleString()}</td><td class="num">${pct(r.fraction_corrected)}</td>` +
+      `<td class="num">${pct(r.fraction_in_band)}</td><td class="num published">${num(p.mean_2d_px)} / ${num(p.mean_3d_mm)}</td>`;
+    if (gt) {
+      const g = gt[part];
+      const ratio = g.measured_over_true;
+      const off = ratio !== null && Math.abs(ratio - 1) > 0.15;
+      html +=
+        `<td class="num truth">${num(g.mean_3d_mm)}</td><td class="num truth${off ? " off" : ""}">${num(ratio, 3)}</td>` +
+        `<td class="num truth">${num(g.residual_3d_mm)}</td>`;
+    }
+    return `${html}</tr>`;
+  });
+  const table = root.querySelector("#parts-table");
+  table.querySelector("thead").innerHTML = head;
+  table.querySelector("tbody").innerHTML = rows.join("");
+  const note = root.querySelector(".gt-note");
+  if (gt) {
+    note.hidden = false;
+    note.textContent =
+      `Ground truth is known for ${gt.n_tasks} of ${report.n_tasks} tasks: "true" is the dataset skeleton's real error there, ` +
+      `"measured / true" checks the instrument itself (1 = the cross-check measures the truth), "residual" is what the ` +
+      `corrections left.`;
+  }
+}
+
+function renderHistograms() {
+  const h = report.histograms;
+  const edges = h.bin_edges_mm;
+  const labels = edges.slice(0, -1).map((e, i) => `${e}–${edges[i + 1]}`).concat([`≥${edges[edges.length - 1]}`]);
+  const [lo, hi] = h.band_mm;
+  root.querySelector(".band-note").textContent =
+    `${edges[1] - edges[0]} mm bins · the ${lo}–${hi} mm band where H3WB reports its errors concentrate is darker · click: frames of that part`;
+  for (const part of Object.keys(PART_LABELS)) {
+    const data = h.counts[part].concat([h.overflow[part]]);
+    const colors = edges.slice(0, -1).map((e) => (e >= lo && e < hi ? PART_COLORS[part] : `${PART_COLORS[part]}80`)).concat(["#9aa3b5"]);
+    chart(`hist-${part}`, {
+      type: "bar",
+      data: { labels, datasets: [{ data, backgroundColor: colors, borderWidth: 0, barPercentage: 1, categoryPercentage: 0.92 }] },
+      options: {
+        ...BASE_OPTIONS,
+        scales: {
+          x: { title: { display: true, text: "3D error, mm" }, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 9 } },
+          y: { title: { display: true, text: "keypoints" }, beginAtZero: true },
+        },
+        onClick: () => setFilters({ part, keypoint: null }),
+      },
+    });
+  }
+}
+
+function renderKeypointChart() {
+  const k = report.keypoints;
+  chart("chart-keypoints", {
+    type: "bar",
+    data: {
+      labels: k.names,
+      datasets: [{ data: k.mean_3d_mm, backgroundColor: k.part_of.map((p) => PART_COLORS[METRIC_OF[p]] ?? "#888"), borderWidth: 0 }],
+    },
+    options: {
+      ...BASE_OPTIONS,
+      scales: {
+        x: { ticks: { autoSkip: true, maxRotation: 60, minRotation: 60, font: { size: 9 } } },
+        y: { title: { display: true, text: "mean 3D error, mm" }, beginAtZero: true },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            label: (ctx) =>
+              `${num(ctx.raw)} mm · 2D ${num(k.mean_2d_px[ctx.dataIndex])} px · corrected ${pct(k.fraction_corrected[ctx.dataIndex])}`,
+          },
+        },
+      },
+      onClick: (_, elements) => {
+        if (elements.length) setFilters({ keypoint: elements[0].index, sort: "worst" });
+      },
+    },
+  });
+}
+
+function renderGroupChart(canvasId, rows, labelKey, filterKey) {
+  chart(canvasId, {
+    type: "bar",
+    data: {
+      labels: rows.map((r) => r[labelKey]),
+      datasets: [
+        { label: "mean 3D mm", data: rows.map((r) => r.mean_3d_mm), backgroundColor: "#2f6fde", yAxisID: "y" },
+        { label: "mean 2D px", data: rows.map((r) => r.mean_2d_px), backgroundColor: "#f0a030", yAxisID: "y2" },
+      ],
+    },
+    options: {
+      ...BASE_OPTIONS,
+      plugins: { legend: { display: true, position: "bottom" } },
+      scales: {
+        y: { beginAtZero: true, title: { display: true, text: "3D mm" } },
+        y2: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "2D px" } },
+      },
+      onClick: (_, elements) => {
+        if (elements.length) setFilters({ [filterKey]: rows[elements[0].index][labelKey] });
+      },
+    },
+  });
+}
+
+function renderAgreement() {
+  const ag = report.agreement;
+  if (!ag) return;
+  const section = root.querySelector("#agreement");
+  section.hidden = false;
+  section.querySelector(".agreement-note").textContent =
+    `${ag.n_items} items with more than one annotator · derived sigma = RMS distance to the annotators' mean / object scale (${ag.scale})`;
+  section.querySelector("thead").innerHTML =
+    `<tr><th>Part</th><th class="num">spread 2D px</th><th class="num">spread 3D mm</th><th class="num">derived sigma</th><th class="num">published sigma (COCO-WholeBody)</th></tr>`;
+  section.querySelector("tbody").innerHTML = Object.entries(ag.parts)
+    .map(([p, v]) => `<tr><th>${PART_LABELS[p]}</th><td class="num">${num(v.spread_2d_px)}</td><td class="num">${num(v.spread_3d_mm)}</td>` +
+      `<td class="num">${num(v.derived_sigma, 4)}</td><td class="num">${num(v.published_sigma, 4)}</td></tr>`)
+    .join("");
+  chart("chart-sigmas", {
+    type: "bar",
+    data: {
+      labels: report.keypoints.names,
+      datasets: [
+        { label: "derived", data: ag.derived_sigmas, backgroundColor: "#2f6fde" },
+        { label: "published", data: ag.published_sigmas, backgroundColor: "#c0c6d4" },
+      ],
+    },
+    options: { ...BASE_OPTIONS, plugins: { legend: { display: true, position: "bottom" } },
+      scales: { x: { ticks: { font: { size: 9 } } }, y: { beginAtZero: true, title: { display: true, text: "sigma" } } } },
+  });
+}
+
+// --- the frames table -----------------------------------------------------------------------------
+
+function setupFilters() {
+  const form = root.querySelector("#frame-filters");
+  form.elements.part.innerHTML = Object.entries(PART_LABELS).map(([p, l]) => `<option value="${p}">${l}</option>`).join("");
+  form.elements.camera.innerHTML += report.cameras.map((c) => `<option>${escape(c.camera)}</option>`).join("");
+  form.elements.annotator.innerHTML += report.annotators.map((a) => `<option>${escape(a.annotator)}</option>`).join("");
+  form.addEventListener("change", () =>
+    setFilters({ sort: form.elements.sort.value, part: form.elements.part.value, camera: form.elements.camera.value,
+      annotator: form.elements.annotator.value }),
+  );
+  form.querySelector("[data-action=clear]").addEventListener("click", () =>
+    setFilters({ sort: "worst", part: "all", camera: "", annotator: "", keypoint: null }),
+  );
+  form.querySelector(".keypoint-chip").addEventListener("click", () => setFilters({ keypoint: null }));
+  root.querySelector("#parts-table").addEventListener("click", (event) => {
+    const link = event.target.closest("a.to-frames");
+    if (!link) return;
+    event.preventDefault();
+    setFilters({ part: link.dataset.part, keypoint: null });
+  });
+}
+
+function setFilters(change) {
+  Object.assign(filters, change);
+  const form = root.querySelector("#frame-filters");
+  for (const key of ["sort", "part", "camera", "annotator"]) form.elements[key].value = filters[key];
+  const chip = form.querySelector(".keypoint-chip");
+  chip.hidden = filters.keypoint === null;
+  chip.textContent = filters.keypoint === null ? "" : `keypoint ${report.keypoints.names[filters.keypoint]} ✕`;
+  loadFrames();
+  if (change && Object.keys(change).some((k) => k !== "sort")) root.querySelector("#frames").scrollIntoView({ block: "start" });
+}
+
+async function loadFrames() {
+  const params = new URLSearchParams({ sort: filters.sort, part: filters.part, limit: "200" });
+  if (filters.camera) params.set("camera", filters.camera);
+  if (filters.annotator) params.set("annotator", filters.annotator);
+  if (filters.keypoint !== null) params.set("keypoint", String(filters.keypoint));
+  const table = root.querySelector("#frames-table");
+  table.dataset.loading = "1";
+  const data = await api.get(`${config.frames_url}?${params}`);
+  const sortName = filters.keypoint !== null ? report.keypoints.names[filters.keypoint] : PART_LABELS[filters.part];
+  table.querySelector(".sort-col").textContent = `${sortName} 3D mm`;
+  const back = `?study=${config.study_id}`;
+  table.querySelector("tbody").innerHTML = data.rows
+    .map((r) => {
+      const link = (text) => `<a href="${r.review_url}${back}">${text}</a>`;
+      return (
+        `<tr data-task="${r.task}"${r.honeypot ? ' class="honeypot"' : ""}><td>${link(`#${r.task}`)}</td><td>${link(escape(r.label))}</td>` +
+        `<td>${r.cameras.map(escape).join(", ")}</td><td>${escape(r.annotator)}</td><td data-status="${r.status}">${r.status}</td>` +
+        `<td class="num strong">${link(num(r.sort_error))}</td>` +
+        ["all", "body", "face", "hand"].map((p) => `<td class="num">${num(r.error_3d_mm[p])}</td>`).join("") +
+        `<td class="num">${num(r.mean_2d_px)}</td><td class="num">${num(r.true_3d_mm)}</td><td class="num">${r.n_corrected}</td></tr>`
+      );
+    })
+    .join("");
+  const shown = data.rows.length < data.count ? `showing ${data.rows.length} of ${data.count}` : `${data.count}`;
+  root.querySelector(".frames-count").textContent = `${shown} finished tasks`;
+  delete table.dataset.loading;
+  table.dataset.ready = "1";
+}
+
+async function loadReport() {
+  try {
+    report = await api.get(config.report_url);
+  } catch (error) {
+    showError(root.querySelector("#report-message"), error);
+    return;
+  }
+  renderSummary();
+  renderPartsTable();
+  renderHistograms();
+  renderKeypointChart();
+  renderGroupChart("chart-cameras", report.cameras, "camera", "camera");
+  renderGroupChart("chart-annotators", report.annotators, "annotator", "annotator");
+  renderAgreement();
+  setupFilters();
+  await loadFrames();
+  root.dataset.ready = "1";
+}
+
+if (root.dataset.page === "studies") {
+  setupForm();
+  loadStudies()
+    .then(() => (root.dataset.ready = "1"))
+    .catch((error) => showError(root.querySelector("#form-message"), error));
+} else {
+  loadReport();
+}

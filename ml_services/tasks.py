@@ -1,0 +1,168 @@
+"""Worker entry points of multi-crop quality scoring; the only module of ``ml_services`` that touches the ORM.
+
+``scoring_job_start`` creates (or finds, to resume) a chunked ``Job`` over a dataset's skeletons;
+``job_run_local`` runs its remaining chunks in this process with a progress bar; ``score_chunk`` is
+the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk. Each path goes
+selectors -> ``ml_services.scoring`` -> services, so the same code runs under any queue backend.
+"""
+
+from __future__ import annotations
+
+import traceback
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from django_tasks import task
+from tqdm import tqdm
+
+from annotator import geometry
+from annotator.exceptions import ApplicationError
+from annotator.models import Dataset, Job, JobChunk
+from annotator.selectors.quality import job_get, scoring_items, scoring_skeleton_ids
+from annotator.services.jobs import (
+    DEFAULT_STALE_AFTER_S,
+    chunk_claim,
+    chunk_claim_index,
+    chunk_done,
+    chunk_failed,
+    job_create,
+    job_find_unfinished,
+    job_resume,
+)
+from annotator.services.quality import ScoreRow, quality_scores_write
+from ml_services.checkpoints import checkpoint_hash, default_checkpoint, load_checkpoint
+from ml_services.device import select_device
+from ml_services.images import load_rgb
+from ml_services.models import Refiner
+from ml_services.scoring import PART_NAMES, ScoringConfig, score_views
+
+JOB_KIND = "quality_score"
+MODEL_NAME = "multicrop-face-hand"
+DEFAULT_CHUNK_SIZE = 32
+#: Skeletons scored per network call inside a chunk (their 4 views' images are held in memory).
+SKELETONS_PER_BATCH = 16
+
+
+@cache
+def _refiners(face: str, hand: str, device: str) -> dict[str, Refiner]:
+    """The two networks, loaded once per worker process."""
+    dev = torch.device(device)
+    return {"face": load_checkpoint(face, "face", dev), "hand": load_checkpoint(hand, "hand", dev)}
+
+
+def scoring_job_start(
+    *,
+    dataset: Dataset,
+    source: str,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    face_checkpoint: str | Path | None = None,
+    hand_checkpoint: str | Path | None = None,
+    created_by=None,
+) -> tuple[Job, bool]:
+    """The scoring job for ``dataset``'s ``source`` skeletons: an unfinished identical one (resumed) or a new
+    one. Returns (job, resumed). Bad checkpoints, a dataset without images or skeletons fail before any write."""
+    if chunk_size < 1:
+        raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
+    face = str(Path(face_checkpoint or default_checkpoint("face")).resolve())
+    hand = str(Path(hand_checkpoint or default_checkpoint("hand")).resolve())
+    try:
+        _refiners(face, hand, "cpu")  # fail now, not in every chunk
+    except (FileNotFoundError, ValueError) as exc:
+        raise ApplicationError(str(exc)) from None
+    ids = scoring_skeleton_ids(dataset=dataset, source=source)
+    params = {"source": source, "chunk_size": chunk_size, "face": face, "hand": hand,
+              "checkpoint": checkpoint_hash(face, hand), "skeletons": len(ids)}  # fmt: skip
+    job = job_find_unfinished(kind=JOB_KIND, dataset=dataset, params=params)
+    if job is not None:
+        return job_resume(job=job), True
+    payloads = [{"skeleton_ids": ids[i : i + chunk_size]} for i in range(0, len(ids), chunk_size)]
+    return job_create(kind=JOB_KIND, dataset=dataset, params=params, payloads=payloads, created_by=created_by), False
+
+
+def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner]) -> list[ScoreRow]:
+    """Score skeletons (ids) from their projections into their frames' views."""
+    items = scoring_items(skeleton_ids=skeleton_ids)
+    rows: list[ScoreRow] = []
+    for lo in range(0, len(items), SKELETONS_PER_BATCH):
+        batch = items[lo : lo + SKELETONS_PER_BATCH]
+        # Skeletons with the same number of views share one call (a frame missing an image has fewer).
+        for n_views in sorted({len(it.cameras) for it in batch}):
+            group = [it for it in batch if len(it.cameras) == n_views]
+            if n_views == 0:
+                rows += [ScoreRow(it.skeleton_id, float("nan"), {}, {}) for it in group]
+                continue
+            points = np.stack([np.stack([geometry.project(cam, it.keypoints) for cam in it.cameras]) for it in group])
+            images = [load_rgb(path) for it in group for path in it.image_paths]
+            result = score_views(refiners, points, images, ScoringConfig())
+            for s, it in enumerate(group):
+                rows.append(ScoreRow(
+                    skeleton_id=it.skeleton_id,
+                    score=float(result.score[s]),
+                    per_view=dict(zip(it.camera_names, result.per_view[s].tolist(), strict=True)),
+                    per_part=dict(zip(PART_NAMES, result.per_part[s].tolist(), strict=True)),
+                ))  # fmt: skip
+    return rows
+
+
+def _run_chunk(job: Job, chunk: JobChunk, device: str) -> JobChunk:
+    """Score one claimed chunk and store its rows and result together; a failure is recorded on the chunk."""
+    try:
+        refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
+        rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
+    except Exception as exc:
+        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
+        raise
+    scores = [r.score for r in rows if np.isfinite(r.score)]
+    result = {"scored": len(scores), "unscorable": len(rows) - len(scores),
+              "mean": float(np.mean(scores)) if scores else None}  # fmt: skip
+    return chunk_done(
+        chunk=chunk,
+        result=result,
+        write=lambda: quality_scores_write(rows=rows, model_name=MODEL_NAME, checkpoint=job.params["checkpoint"]),
+    )
+
+
+@task()
+def score_chunk(job_id: int, chunk_index: int, device: str = "auto") -> dict:
+    """Task: score chunk ``chunk_index`` of job ``job_id`` unless it is finished or held by a live worker."""
+    job = job_get(job_id=job_id)
+    chunk = chunk_claim_index(job=job, index=chunk_index)
+    if chunk is None:
+        return {"skipped": True}
+    return _run_chunk(job, chunk, device).result or {}
+
+
+def job_enqueue(*, job: Job, device: str = "auto") -> int:
+    """One ``score_chunk`` task per unfinished chunk of ``job``; returns how many were enqueued."""
+    indices = list(job.chunks.exclude(status=JobChunk.Status.DONE).values_list("index", flat=True))
+    for index in indices:
+        score_chunk.enqueue(job.pk, index, device)
+    return len(indices)
+
+
+def job_run_local(
+    *,
+    job: Job,
+    device: str = "auto",
+    progress: bool = True,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    max_chunks: int | None = None,
+) -> Job:
+    """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
+    job.refresh_from_db()
+    bar = tqdm(total=job.progress_total, initial=job.progress_done, unit="chunk", desc=job.kind, disable=not progress)
+    ran = 0
+    try:
+        while max_chunks is None or ran < max_chunks:
+            chunk = chunk_claim(job=job, stale_after_s=stale_after_s)
+            if chunk is None:
+                break
+            _run_chunk(job, chunk, device)
+            ran += 1
+            bar.update()
+    finally:
+        bar.close()
+    job.refresh_from_db()
+    return job

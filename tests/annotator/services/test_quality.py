@@ -1,0 +1,151 @@
+"""Quality scoring end to end on the tiny synthetic rig: score writes, rankings, the resumable scoring job
+(dead worker included), the score_quality and train_refiner commands, and their refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from annotator.exceptions import ApplicationError
+from annotator.models import Dataset, Job, JobChunk, QualityScore, Skeleton3D
+from annotator.selectors.quality import quality_best_per_subject, quality_review_queue, scoring_skeleton_ids
+from annotator.services.jobs import chunk_claim
+from annotator.services.quality import ScoreRow, quality_scores_write
+from ml_services import tasks
+from ml_services.checkpoints import read_checkpoint
+from tests.ml_services.rig import FRAMES, import_rig
+
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def rig(db):
+    return import_rig()
+
+
+def _stored(checkpoint: str) -> dict[int, float]:
+    return dict(QualityScore.objects.filter(checkpoint=checkpoint).values_list("skeleton_id", "score"))
+
+
+class QualityScoresWriteTests:
+    def test_upserts_per_skeleton_and_checkpoint(self, rig):
+        ids = scoring_skeleton_ids(dataset=rig, source="dataset")
+        rows = [ScoreRow(pk, float(i), {"54138969": 1.0}, {"face": float("nan")}) for i, pk in enumerate(ids)]
+        assert quality_scores_write(rows=rows, model_name="m", checkpoint="abc") == len(ids)
+        quality_scores_write(rows=[ScoreRow(ids[0], 9.0, {}, {})], model_name="m", checkpoint="abc")
+        assert QualityScore.objects.count() == len(ids)
+        first = QualityScore.objects.get(skeleton_id=ids[0])
+        assert first.score == 9.0 and first.per_view == {}
+        assert QualityScore.objects.get(skeleton_id=ids[1]).per_part == {"face": None}
+
+    def test_unknown_skeleton_is_refused(self, rig):
+        with pytest.raises(ApplicationError, match="do not exist"):
+            quality_scores_write(rows=[ScoreRow(10**9, 1.0, {}, {})], model_name="m", checkpoint="abc")
+        assert not QualityScore.objects.exists()
+
+
+class QualitySelectorTests:
+    def test_best_per_subject_and_review_queue(self, rig):
+        ids = scoring_skeleton_ids(dataset=rig, source="dataset")
+        scores = [3.0, 1.0, 4.0, 2.0][: len(ids)]
+        quality_scores_write(rows=[ScoreRow(pk, s, {}, {}) for pk, s in zip(ids, scores)], model_name="m",
+                             checkpoint="abc")  # fmt: skip
+        assert quality_best_per_subject(dataset=rig, checkpoint="abc", k=2) == {"S1": [ids[1], ids[3]]}
+        frames = list(quality_review_queue(dataset=rig, checkpoint="abc"))
+        by_skeleton = dict(Skeleton3D.objects.filter(pk__in=ids).values_list("frame_id", "pk"))
+        assert [by_skeleton[f.pk] for f in frames] == [ids[2], ids[0], ids[3], ids[1]]
+        with pytest.raises(ApplicationError, match="k must be at least 1"):
+            quality_best_per_subject(dataset=rig, checkpoint="abc", k=0)
+
+
+class ScoringJobTests:
+    def test_resume_after_a_dead_worker_gives_the_uninterrupted_result(self, rig):
+        job, resumed = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=1)
+        assert not resumed and job.progress_total == FRAMES
+        tasks.job_run_local(job=job, progress=False, max_chunks=2)
+        dead = chunk_claim(job=job, worker="dead-worker")
+        JobChunk.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=3))
+        # The rerun finds the unfinished job and finishes it, taking over the dead worker's chunk.
+        again, resumed = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=1)
+        assert resumed and again.pk == job.pk and again.progress_done == 2
+        job = tasks.job_run_local(job=again, progress=False)
+        assert job.status == Job.Status.DONE and job.progress_done == FRAMES
+        assert JobChunk.objects.get(pk=dead.pk).attempts == 2
+        ids = scoring_skeleton_ids(dataset=rig, source="dataset")
+        refiners = tasks._refiners(job.params["face"], job.params["hand"], "cpu")
+        expected = {r.skeleton_id: r.score for r in tasks.score_skeleton_ids(ids, refiners)}
+        stored = _stored(job.params["checkpoint"])
+        assert stored.keys() == expected.keys()
+        assert np.allclose([stored[k] for k in ids], [expected[k] for k in ids], rtol=1e-6)
+        row = QualityScore.objects.get(skeleton_id=ids[0])
+        assert set(row.per_view) == {"54138969", "55011271", "58860488", "60457274"}
+        assert set(row.per_part) == {"face", "left_hand", "right_hand"}
+
+    @override_settings(TASKS=IMMEDIATE_TASKS)
+    def test_enqueue_runs_one_task_per_chunk(self, rig, capsys):
+        call_command("score_quality", dataset="rig", chunk_size=2, enqueue=True, no_progress=True)
+        out = capsys.readouterr().out
+        assert "enqueued 2 chunk tasks" in out
+        job = Job.objects.get()
+        assert job.status == Job.Status.DONE and len(_stored(job.params["checkpoint"])) == FRAMES
+        assert tasks.score_chunk.call(job.pk, 0) == {"skipped": True}
+
+
+class ScoreQualityCommandTests:
+    def test_prints_distribution_and_correlation(self, rig, capsys):
+        call_command("score_quality", dataset="rig", chunk_size=3, no_progress=True)
+        out = capsys.readouterr().out
+        assert f"created job #{Job.objects.get().pk}: {FRAMES} dataset skeletons in 2 chunks" in out
+        assert f"scored {FRAMES} of {FRAMES} skeletons" in out and "score quantiles: q0" in out
+        assert "Spearman correlation of score with the true face+hand error: 2D" in out
+        assert "best two-thirds by score" in out
+
+    @pytest.mark.parametrize("case", ["empty", "no_images", "bad_checkpoint", "unknown"])
+    def test_refusals_write_nothing(self, db, case, tmp_path):
+        options = {"dataset": "x", "no_progress": True}
+        if case == "empty":
+            Dataset.objects.create(name="x", image_root=str(tmp_path))
+            message = "has no dataset skeletons to score"
+        elif case == "no_images":
+            import_rig("x", images=False)
+            message = "has no images"
+        elif case == "bad_checkpoint":
+            import_rig("x")
+            options["face_checkpoint"] = tmp_path / "missing.pt"
+            message = "refiner checkpoint not found"
+        else:
+            message = "no dataset named 'x'"
+        with pytest.raises(CommandError, match=message):
+            call_command("score_quality", **options)
+        assert not Job.objects.exists() and not QualityScore.objects.exists()
+
+
+class TrainRefinerCommandTests:
+    def test_trains_reports_and_writes_a_loadable_checkpoint(self, rig, capsys, tmp_path):
+        out = tmp_path / "hand.pt"
+        call_command("train_refiner", part="hand", dataset="rig", epochs=1, out=out, no_progress=True)
+        text = capsys.readouterr().out
+        assert "held-out mean error (schedule_max start): input" in text and "(dataset start)" in text
+        data = read_checkpoint(out, "hand")
+        assert data["metrics"]["dataset"] == "rig" and data["part"] == "hand"
+
+    @pytest.mark.parametrize("case", ["unknown", "no_images", "epochs"])
+    def test_refusals_write_nothing(self, db, case, tmp_path):
+        out = tmp_path / "face.pt"
+        options = {"part": "face", "dataset": "x", "out": out, "no_progress": True}
+        if case == "no_images":
+            import_rig("x", images=False)
+            message = "has no images"
+        elif case == "epochs":
+            options["epochs"] = 0
+            message = "--epochs must be at least 1"
+        else:
+            message = "no dataset named 'x'"
+        with pytest.raises(CommandError, match=message):
+            call_command("train_refiner", **options)
+        assert not out.exists()

@@ -1,0 +1,124 @@
+"""The reviewer dashboard in Chromium against a real ASGI server: study list, report, review mode, reject.
+
+Set-up (in subprocesses, through the command line, like a person would): the live server's synthetic
+rig (tests/frontend/live.py), a frame-mode study of its frames for the second annotator, completed by
+simulated annotators. Then a reviewer opens the dashboard, sees the per-part table and histograms,
+opens the worst frame in the review mode, rejects it with a comment, and the annotator finds it back
+in their queue. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.frontend import live
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1600, "height": 1000}
+WAIT_MS = 20_000
+#: The study: every frame of the live rig, all views, corrected by the second annotator.
+STUDY = "browser-study"
+ANNOTATOR = "ann2"
+COMMENT = "the left hand drifted: please check the fingers in camera 2"
+COMMAND_TIMEOUT_S = 300
+
+
+def manage(workdir, *args) -> str:
+    result = subprocess.run(
+        [live.PYTHON, "manage.py", *args], cwd=live.ROOT, env=live._env(workdir), capture_output=True, text=True,
+        timeout=COMMAND_TIMEOUT_S, check=True,
+    )  # fmt: skip
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(browser, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("review-live")
+    info = live.prepare(workdir)
+    manage(workdir, "create_study", "--dataset", "rig", "--items", str(live.FRAMES), "--mode", "frame",
+           "--annotators", ANNOTATOR, "--name", STUDY)  # fmt: skip
+    manage(workdir, "simulate_annotators", "--study", "1", "--no-progress")
+    with live.serve(workdir) as url:
+        yield url, info
+
+
+def sign_in(browser, url: str, username: str, password: str, next_path: str):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.errors = errors
+    return context, page
+
+
+def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
+    url, info = server
+    ctx, page = sign_in(browser, url, "rev", info["accounts"]["rev"], "/review/")
+    page.wait_for_selector("#dashboard[data-ready='1']", timeout=WAIT_MS)
+    assert STUDY in page.inner_text("#study-list")
+    page.screenshot(path=str(artifacts / "review-studies.png"), full_page=True)
+
+    page.click(f"#study-list a:has-text('{STUDY}')")
+    page.wait_for_selector("#dashboard[data-ready='1'][data-page='study']", timeout=WAIT_MS)
+    # The H3WB table: one row per part, numbers in mm and px.
+    rows = page.locator("#parts-table tbody tr")
+    assert rows.count() == 4
+    assert [rows.nth(i).get_attribute("data-part") for i in range(4)] == ["all", "body", "face", "hand"]
+    mean_3d = float(page.inner_text("#parts-table tbody tr[data-part=all] td:nth-child(3)"))
+    assert 5.0 < mean_3d < 40.0
+    # The histograms are drawn by Chart.js, one chart per part, with data.
+    for part in ("all", "body", "face", "hand"):
+        total = page.evaluate(
+            "id => window.Chart.getChart(document.getElementById(id)).data.datasets[0].data.reduce((a, b) => a + b, 0)",
+            f"hist-{part}",
+        )
+        assert total > 0
+    assert page.locator("#frames-table tbody tr").count() == live.FRAMES
+    page.screenshot(path=str(artifacts / "review-report.png"), full_page=True)
+
+    # A camera bar filters the frames table.
+    page.select_option("#frame-filters select[name=camera]", index=1)
+    page.wait_for_function("() => !document.querySelector('#frames-table').dataset.loading")
+    assert page.locator("#frames-table tbody tr").count() == live.FRAMES
+
+    # The worst frame, in the review mode.
+    worst = page.locator("#frames-table tbody tr").first
+    task_id = int(worst.get_attribute("data-task"))
+    worst.locator("a").first.click()
+    page.wait_for_selector("#review[data-ready='1']", timeout=WAIT_MS)
+    assert page.url.startswith(f"{url}/review/tasks/{task_id}/")
+    assert page.locator(".view").count() == 4
+    # Before and after: the dataset positions and displacement vectors are drawn where keypoints moved.
+    assert page.locator(".view .layer-base circle.base").count() > 0
+    assert page.locator(".kp-moves li[data-k]").count() > 0
+    assert page.locator(".history li").count() > 0
+    page.locator(".kp-moves li[data-k]").first.click()
+    page.screenshot(path=str(artifacts / "review-task.png"))
+
+    page.fill("#review-comment", COMMENT)
+    page.click(".review-actions button[data-action=reject]")
+    page.wait_for_selector(".review-message.ok", timeout=WAIT_MS)
+    assert "back in ann2's queue" in page.inner_text(".review-message")
+    assert page.inner_text(".task-status") == "rejected"
+    page.screenshot(path=str(artifacts / "review-rejected.png"))
+    assert page.errors == []
+    ctx.close()
+
+    # The annotator: not allowed on the dashboard, and the task is back in the queue with the comment.
+    ctx, ann = sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/review/")
+    ann.wait_for_url(f"{url}/tasks/", timeout=WAIT_MS)
+    ann.wait_for_selector("#task-list td[data-status=rejected]", timeout=WAIT_MS)
+    answer = ann.evaluate("() => fetch('/api/tasks/?status=rejected').then(r => r.json())")
+    assert [t["id"] for t in answer] == [task_id]
+    detail = ann.evaluate(f"() => fetch('/api/tasks/{task_id}/').then(r => r.json())")
+    assert detail["review_comment"] == COMMENT
+    assert ann.evaluate("() => fetch('/api/studies/').then(r => r.status)") == 403
+    ann.screenshot(path=str(artifacts / "review-annotator-queue.png"))
+    ctx.close()

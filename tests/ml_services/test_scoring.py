@@ -1,0 +1,88 @@
+"""Multi-crop scoring: corner placement, rank correlation, shapes, and that the shipped refiners find a
+gross hand error on the synthetic rig."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from annotator import geometry, keypoints
+from ml_services.checkpoints import default_checkpoint, load_checkpoint
+from ml_services.config import RefinerConfig
+from ml_services.images import load_rgb
+from ml_services.models import build_refiner
+from ml_services.scoring import CORNERS, PART_NAMES, ScoringConfig, corner_boxes, score_views, spearman
+from tests.ml_services.rig import rig_instants
+
+TINY = {"channels": (8, 16), "token_dim": 8, "hidden": 16, "embed_dim": 4, "crop_size": 16, "context_size": 32}
+
+
+class CornerBoxTests:
+    def test_part_box_sits_in_each_corner(self):
+        config = ScoringConfig(corner_scale=1.5, corner_margin=0.05)
+        part = torch.tensor([100.0, 200.0, 40.0])
+        crops = corner_boxes(part, config)  # (4, 3)
+        assert crops.shape == (4, 3) and torch.allclose(crops[:, 2], torch.tensor(60.0))
+        for (sx, sy), (cx, cy, side) in zip(CORNERS, crops.tolist()):
+            # The part's own corner on that side is margin * side inside the crop's corner.
+            assert (cx + sx * side / 2) - (100 + sx * 20) == pytest.approx(sx * 0.05 * side)
+            assert (cy + sy * side / 2) - (200 + sy * 20) == pytest.approx(sy * 0.05 * side)
+
+
+class SpearmanTests:
+    def test_known_values(self):
+        a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+        assert spearman(a, a**3) == pytest.approx(1.0)
+        assert spearman(a, -a) == pytest.approx(-1.0)
+        assert spearman(np.array([1.0, 2, 2, 3]), np.array([1.0, 2, 3, 4])) == pytest.approx(0.9486833)
+        assert spearman(np.array([1.0, np.nan, 3, 4]), np.array([2.0, 1, 3, 5])) == pytest.approx(1.0)
+        assert np.isnan(spearman(np.array([1.0, 2.0]), np.array([1.0, 2.0])))
+
+
+def _views(instants, world_override=None):
+    points, images = [], []
+    for k, inst in enumerate(instants):
+        world = inst["world"] if world_override is None or k not in world_override else world_override[k]
+        points.append(np.stack([geometry.project(cam, world) for cam in inst["cameras"]]))
+        images += [load_rgb(p) for p in inst["images"]]
+    return np.stack(points), images
+
+
+class ScoreViewsTests:
+    def test_shapes_and_unscorable_parts(self):
+        torch.manual_seed(0)
+        refiners = {p: build_refiner(RefinerConfig(part=p, **TINY)).eval() for p in ("face", "hand")}
+        inst = rig_instants()[:1]
+        points, images = _views(inst)
+        points[0, 1, keypoints.PARTS["left_hand"]] = np.nan  # left hand unknown in view 1
+        points[0, 2] = -1000.0  # everything outside the image in view 2
+        result = score_views(refiners, points, images)
+        assert result.score.shape == (1,) and result.per_view.shape == (1, 4)
+        assert result.per_part.shape == (1, len(PART_NAMES)) and result.per_crop.shape == (1, 4, len(PART_NAMES), 4)
+        assert np.isnan(result.per_crop[0, 1, PART_NAMES.index("left_hand")]).all()
+        assert np.isnan(result.per_view[0, 2]) and np.isfinite(result.score[0])
+
+    def test_bad_input_is_refused(self):
+        refiners = {p: build_refiner(RefinerConfig(part=p, **TINY)) for p in ("face", "hand")}
+        with pytest.raises(ValueError, match="points_2d must be"):
+            score_views(refiners, np.zeros((1, 4, 5, 2)), [])
+        with pytest.raises(ValueError, match="expected 4 images"):
+            score_views(refiners, np.zeros((1, 4, keypoints.NUM_KEYPOINTS, 2)), [])
+        with pytest.raises(ValueError, match="missing refiners"):
+            score_views({"face": refiners["face"]}, np.zeros((1, 1, keypoints.NUM_KEYPOINTS, 2)),
+                        [np.zeros((8, 8, 3), np.uint8)])  # fmt: skip
+
+    def test_shipped_refiners_score_a_gross_hand_error_worse(self):
+        refiners = {p: load_checkpoint(default_checkpoint(p), p) for p in ("face", "hand")}
+        instants = rig_instants()[:2]
+        broken = {}
+        for k, inst in enumerate(instants):
+            world = inst["world"].copy()
+            world[keypoints.PARTS["right_hand"]] += np.array([60.0, -40.0, 30.0])  # a hand ~80 mm off
+            broken[k] = world
+        clean = score_views(refiners, *_views(instants))
+        bad = score_views(refiners, *_views(instants, broken))
+        right = PART_NAMES.index("right_hand")
+        assert np.all(bad.score > clean.score)
+        assert np.all(bad.per_part[:, right] > 2 * clean.per_part[:, right])
