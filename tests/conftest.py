@@ -62,6 +62,7 @@ def task(frames, users):
 
     return make_task(frames[0], users["annotator"])
 
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 #: Flags that keep Chromium from reaching for the network (closed here) or a sandbox (we run as root).
 CHROMIUM_ARGS = [
