@@ -68,3 +68,14 @@ def test_sign_in_and_browse_in_chromium(browser, live_server, users, demo_datase
     assert "S5" in page.inner_text("table.grid")
     page.screenshot(path=str(artifacts / "dataset.png"))
     page.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "sees_review"), [("annotator", False), ("reviewer", True), ("admin", True)])
+def test_navigation_shows_review_and_exports_to_reviewers_only(users, role, sees_review):
+    client = Client()
+    client.force_login(users[role])
+    html = client.get("/").content.decode()
+    assert ('href="/review/"' in html) is sees_review
+    assert ('href="/exports/"' in html) is sees_review
+    assert 'href="/tasks/"' in html
