@@ -60,6 +60,7 @@ class Refiner(nn.Module):
         K, C = config.num_keypoints, config.channels[-1]
         self.backbone = Backbone(config.channels)
         self.embedding = nn.Parameter(torch.randn(K, config.embed_dim) * 0.1)  # which keypoint a token is
+        # A keypoint's token: Linear over [sampled feature (C), position (2), embedding (E), pooled (C)], ReLU.
         self.token = nn.Sequential(nn.Linear(C + 2 + config.embed_dim + C, config.token_dim), nn.ReLU(inplace=True))
         self.local_head = nn.Linear(config.token_dim, 2)
         self.mix = nn.Sequential(
@@ -77,15 +78,30 @@ class Refiner(nn.Module):
         fmap = self.backbone((images - _MEAN) / _STD)
         return fmap, fmap.mean(dim=(2, 3))
 
-    def step(self, fmap: torch.Tensor, pooled: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-        """One denoising step: (B, K, 2) crop coordinates -> (B, K, 2)."""
+    def static_tokens(self, pooled: torch.Tensor) -> torch.Tensor:
+        """(B, C) pooled features -> (B, K, D): the token layer's share of the inputs that do not move
+        (keypoint embedding, global feature, bias), computed once per crop instead of once per step."""
+        C, E = self.config.channels[-1], self.config.embed_dim
+        layer = self.token[0]
+        w_embed, w_pooled = layer.weight[:, C + 2 : C + 2 + E], layer.weight[:, C + 2 + E :]  # (D, E), (D, C)
+        return (self.embedding @ w_embed.T)[None] + (pooled @ w_pooled.T)[:, None] + layer.bias  # (B, K, D)
+
+    def step(
+        self, fmap: torch.Tensor, pooled: torch.Tensor, q: torch.Tensor, static: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One denoising step: (B, K, 2) crop coordinates -> (B, K, 2).
+
+        The token layer is one Linear over [sampled feature, q, embedding, pooled], applied by blocks of
+        its weight so that the static part (``static_tokens``) is reused across steps.
+        """
         B, K, _ = q.shape
+        C = self.config.channels[-1]
         sampled = F.grid_sample(fmap, q.detach()[:, :, None, :], align_corners=False)  # (B, C, K, 1)
         sampled = sampled[..., 0].transpose(1, 2)  # (B, K, C)
-        tokens = torch.cat(
-            [sampled, q, self.embedding.expand(B, -1, -1), pooled[:, None, :].expand(-1, K, -1)], -1
-        )  # (B, K, C + 2 + E + C)
-        h = self.token(tokens)  # (B, K, D)
+        if static is None:
+            static = self.static_tokens(pooled)
+        w = self.token[0].weight  # (D, C + 2 + E + C)
+        h = torch.relu(sampled @ w[:, :C].T + q @ w[:, C : C + 2].T + static)  # (B, K, D)
         offsets = self.local_head(h) + self.mix(h.reshape(B, -1)).reshape(B, K, 2)  # (B, K, 2)
         return q + offsets
 
@@ -101,8 +117,9 @@ class Refiner(nn.Module):
     def refine(self, images: torch.Tensor, q: torch.Tensor, iterations: int | None = None) -> torch.Tensor:
         """Iterate ``step`` (``config.iterations`` times by default): (B, 3, S, S), (B, K, 2) -> (B, K, 2)."""
         fmap, pooled = self.features(images)
+        static = self.static_tokens(pooled)
         for _ in range(self.config.iterations if iterations is None else iterations):
-            q = self.step(fmap, pooled, q)
+            q = self.step(fmap, pooled, q, static)
         return q
 
 

@@ -8,6 +8,8 @@ selectors -> ``ml_services.scoring`` -> services, so the same code runs under an
 
 from __future__ import annotations
 
+import hashlib
+import json
 import traceback
 from functools import cache
 from pathlib import Path
@@ -28,7 +30,7 @@ from annotator.services.jobs import (
     chunk_done,
     chunk_failed,
     job_create,
-    job_find_unfinished,
+    job_find_same,
     job_resume,
 )
 from annotator.services.quality import ScoreRow, quality_scores_write
@@ -47,7 +49,7 @@ SKELETONS_PER_BATCH = 16
 
 @cache
 def _refiners(face: str, hand: str, device: str) -> dict[str, Refiner]:
-    """The two networks, loaded once per worker process."""
+    """The two networks, loaded once per worker process (``_run_chunk`` checks the files' hash first)."""
     dev = torch.device(device)
     return {"face": load_checkpoint(face, "face", dev), "hand": load_checkpoint(hand, "hand", dev)}
 
@@ -61,8 +63,9 @@ def scoring_job_start(
     hand_checkpoint: str | Path | None = None,
     created_by=None,
 ) -> tuple[Job, bool]:
-    """The scoring job for ``dataset``'s ``source`` skeletons: an unfinished identical one (resumed) or a new
-    one. Returns (job, resumed). Bad checkpoints, a dataset without images or skeletons fail before any write."""
+    """The scoring job for ``dataset``'s ``source`` skeletons: the latest job over the same skeletons with the
+    same checkpoints (resumed; a finished one has nothing left to do) or a new one. Returns (job, resumed).
+    Bad checkpoints, a dataset without images or without skeletons fail before any write."""
     if chunk_size < 1:
         raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
     face = str(Path(face_checkpoint or default_checkpoint("face")).resolve())
@@ -73,8 +76,9 @@ def scoring_job_start(
         raise ApplicationError(str(exc)) from None
     ids = scoring_skeleton_ids(dataset=dataset, source=source)
     params = {"source": source, "chunk_size": chunk_size, "face": face, "hand": hand,
-              "checkpoint": checkpoint_hash(face, hand), "skeletons": len(ids)}  # fmt: skip
-    job = job_find_unfinished(kind=JOB_KIND, dataset=dataset, params=params)
+              "checkpoint": checkpoint_hash(face, hand), "skeletons": len(ids),
+              "skeletons_hash": hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]}  # fmt: skip
+    job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)
     if job is not None:
         return job_resume(job=job), True
     payloads = [{"skeleton_ids": ids[i : i + chunk_size]} for i in range(0, len(ids), chunk_size)]
@@ -109,6 +113,8 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner]) ->
 def _run_chunk(job: Job, chunk: JobChunk, device: str) -> JobChunk:
     """Score one claimed chunk and store its rows and result together; a failure is recorded on the chunk."""
     try:
+        if checkpoint_hash(job.params["face"], job.params["hand"]) != job.params["checkpoint"]:
+            raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a new job")
         refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
         rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
     except Exception as exc:

@@ -10,7 +10,6 @@ keypoint error in pixels.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,7 +162,3 @@ def evaluate(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dic
         if errors_in:
             out[name] = {"input": float(torch.cat(errors_in).mean()), "refined": float(torch.cat(errors_out).mean())}
     return out
-
-
-def steps_per_epoch(n_train: int, batch_size: int) -> int:
-    return max(1, math.floor(n_train / batch_size))

@@ -54,9 +54,11 @@ def job_create(
     return job
 
 
-def job_find_unfinished(*, kind: str, dataset: Dataset, params: dict[str, Any]) -> Job | None:
-    """The newest job of ``kind`` on ``dataset`` with exactly ``params`` that is not done (to resume it)."""
-    candidates = Job.objects.filter(kind=kind, dataset=dataset).exclude(status=Job.Status.DONE).order_by("-pk")
+def job_find_same(*, kind: str, dataset: Dataset, params: dict[str, Any], unfinished_only: bool = False) -> Job | None:
+    """The newest job of ``kind`` on ``dataset`` with exactly ``params`` (optionally only one not done yet)."""
+    candidates = Job.objects.filter(kind=kind, dataset=dataset).order_by("-pk")
+    if unfinished_only:
+        candidates = candidates.exclude(status=Job.Status.DONE)
     return next((job for job in candidates if job.params == params), None)
 
 
@@ -160,7 +162,7 @@ def _job_refresh(job: Job, message: str = "") -> Job:
         status = Job.Status.RUNNING
     else:
         status = Job.Status.QUEUED
-    finished = timezone.now() if status in (Job.Status.DONE, Job.Status.FAILED) else None
+    finished = (job.finished_at or timezone.now()) if status in (Job.Status.DONE, Job.Status.FAILED) else None
     errors = "" if status != Job.Status.FAILED else f"{failed} chunks failed; see their errors"
     Job.objects.filter(pk=job.pk).update(status=status, progress_done=done, progress_total=total,
                                          finished_at=finished, error=errors, updated_at=timezone.now())  # fmt: skip

@@ -34,6 +34,21 @@ class RefinerTests:
         q = torch.rand(2, config.num_keypoints, 2) * 2 - 1
         assert torch.equal(build_refiner(config).eval()(torch.rand(2, 3, 16, 16), q), q)
 
+    def test_step_is_one_linear_over_the_concatenated_token_inputs(self):
+        torch.manual_seed(1)
+        config = RefinerConfig(part="face", **TINY)
+        model = build_refiner(config).eval()
+        for p in model.parameters():  # leave the identity start
+            torch.nn.init.normal_(p, std=0.2)
+        images, q = torch.rand(2, 3, 16, 16), torch.rand(2, config.num_keypoints, 2) * 2 - 1
+        fmap, pooled = model.features(images)
+        sampled = torch.nn.functional.grid_sample(fmap, q[:, :, None], align_corners=False)[..., 0].transpose(1, 2)
+        K = config.num_keypoints
+        tokens = torch.cat([sampled, q, model.embedding.expand(2, -1, -1), pooled[:, None].expand(-1, K, -1)], -1)
+        h = model.token(tokens)
+        expected = q + model.local_head(h) + model.mix(h.reshape(2, -1)).reshape(2, K, 2)
+        assert torch.allclose(model.step(fmap, pooled, q), expected, atol=1e-5)
+
     def test_wrong_shapes_are_refused(self):
         model = build_refiner(RefinerConfig(part="face", **TINY))
         with pytest.raises(ValueError, match="expected images"):

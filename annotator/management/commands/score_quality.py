@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
-from annotator.models import Job, Skeleton3D
+from annotator.models import Job, JobChunk, Skeleton3D
 from annotator.selectors.datasets import dataset_get
 from annotator.selectors.quality import ground_truth_errors, quality_scores
 from ml_services.device import DEVICE_CHOICES
@@ -75,7 +75,9 @@ class Command(BaseCommand):
         except Exception as exc:
             raise CommandError(f"scoring stopped (rerun to continue; finished chunks are kept): {exc}") from None
         if job.status != Job.Status.DONE:
-            raise CommandError(f"job #{job.pk} is {job.status}: {job.error}")
+            held = job.chunks.filter(status=JobChunk.Status.RUNNING).count()
+            detail = job.error or f"{held} chunks are still held by other workers; rerun once they finish or go stale"
+            raise CommandError(f"job #{job.pk} is {job.status}: {detail}")
         self._report(dataset, job)
 
     def _report(self, dataset, job: Job) -> None:
@@ -95,6 +97,9 @@ class Command(BaseCommand):
             return
         err2d = np.array([truth.get(pk, (np.nan, np.nan))[0] for pk in ids])
         err3d = np.array([truth.get(pk, (np.nan, np.nan))[1] for pk in ids])
+        if np.isfinite(err2d).any() and not np.nan_to_num(err2d).any():
+            self.stdout.write("the scored skeletons are the ground truth: there is no true error to rank them by")
+            return
         rho2d, rho3d, n = spearman(scores, err2d), spearman(scores, err3d), int(np.isfinite(err2d).sum())
         self.stdout.write(
             f"Spearman correlation of score with the true face+hand error: 2D {rho2d:.3f}, 3D {rho3d:.3f} "

@@ -17,7 +17,7 @@ from annotator.services.jobs import (
     chunk_done,
     chunk_failed,
     job_create,
-    job_find_unfinished,
+    job_find_same,
     job_resume,
 )
 
@@ -48,11 +48,13 @@ class JobCreateTests:
             job_create(kind="demo", dataset=dataset, params={}, payloads=[])
         assert not Job.objects.exists()
 
-    def test_find_unfinished_matches_params(self, job):
-        assert job_find_unfinished(kind="demo", dataset=job.dataset, params={"a": 1}) == job
-        assert job_find_unfinished(kind="demo", dataset=job.dataset, params={"a": 2}) is None
+    def test_find_same_matches_params(self, job):
+        assert job_find_same(kind="demo", dataset=job.dataset, params={"a": 1}) == job
+        assert job_find_same(kind="demo", dataset=job.dataset, params={"a": 2}) is None
+        assert job_find_same(kind="other", dataset=job.dataset, params={"a": 1}) is None
         Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE)
-        assert job_find_unfinished(kind="demo", dataset=job.dataset, params={"a": 1}) is None
+        assert job_find_same(kind="demo", dataset=job.dataset, params={"a": 1}) == job
+        assert job_find_same(kind="demo", dataset=job.dataset, params={"a": 1}, unfinished_only=True) is None
 
 
 class ChunkClaimTests:

@@ -104,6 +104,15 @@ class ScoreQualityCommandTests:
         assert f"scored {FRAMES} of {FRAMES} skeletons" in out and "score quantiles: q0" in out
         assert "Spearman correlation of score with the true face+hand error: 2D" in out
         assert "best two-thirds by score" in out
+        # A rerun finds the finished job: nothing is scored again, the report is the same.
+        call_command("score_quality", dataset="rig", chunk_size=3, no_progress=True)
+        again = capsys.readouterr().out
+        assert f"resuming job #{Job.objects.get().pk}: {FRAMES} dataset skeletons in 2 chunks (2 done)" in again
+        assert again.splitlines()[1:] == out.splitlines()[1:]
+
+    def test_ground_truth_skeletons_have_no_error_to_rank(self, rig, capsys):
+        call_command("score_quality", dataset="rig", source="ground_truth", chunk_size=4, no_progress=True)
+        assert "the scored skeletons are the ground truth" in capsys.readouterr().out
 
     @pytest.mark.parametrize("case", ["empty", "no_images", "bad_checkpoint", "unknown"])
     def test_refusals_write_nothing(self, db, case, tmp_path):
