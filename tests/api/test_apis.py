@@ -88,3 +88,14 @@ def test_openapi_schema_is_served(client, users):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == status.HTTP_200_OK
     assert "/api/datasets/" in response.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_served_without_a_cdn(client, users):
+    client.force_login(users["admin"])
+    response = client.get("/api/docs/")
+    assert response.status_code == status.HTTP_200_OK
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn." not in html and "jsdelivr" not in html and "unpkg" not in html
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
