@@ -73,3 +73,60 @@ class KeypointArrayField(models.BinaryField):
     def value_to_string(self, obj):
         value = self.value_from_object(obj)
         return None if value is None else np.asarray(value).tolist()
+
+
+class SmallArrayField(models.BinaryField):
+    """A short 1-D array of a fixed dtype (e.g. ``"<i1"`` labels, ``"<f4"`` angles), any length, in one column.
+
+    For per-row vectors such as one label per bone: a few dozen values read and written whole, where
+    one row per value would multiply the table by the vector's length.
+    """
+
+    description = "small 1-D array"
+
+    def __init__(self, *args, dtype: str = "<f8", **kwargs) -> None:
+        self.dtype = np.dtype(dtype)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["dtype"] = self.dtype.str
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def _from_bytes(self, value) -> np.ndarray:
+        return np.frombuffer(bytes(value), dtype=self.dtype).copy()
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else self._from_bytes(value)
+
+    def to_python(self, value):
+        if value is None or isinstance(value, np.ndarray):
+            return value
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return self._from_bytes(value)
+        return np.asarray(value, dtype=self.dtype)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        arr = np.asarray(value)
+        if arr.ndim != 1:
+            raise ValidationError(f"{self.name} must be a 1-D array, got shape {arr.shape}")
+        return connection.Database.Binary(np.ascontiguousarray(arr, dtype=self.dtype).tobytes())
+
+    def validate(self, value, model_instance):
+        if value is None:
+            if not self.null:
+                raise ValidationError(f"{self.name} may not be empty")
+            return
+        if np.asarray(value).ndim != 1:
+            raise ValidationError(f"{self.name} must be a 1-D array")
+
+    def run_validators(self, value):
+        return
+
+    def value_to_string(self, obj):
+        value = self.value_from_object(obj)
+        return None if value is None else np.asarray(value).tolist()

@@ -161,7 +161,8 @@ def bones(subset: str | None = None) -> np.ndarray:
     """Bones as (parent, child) index pairs, shape (B, 2), from ``PARENTS``.
 
     ``subset`` restricts them: ``None`` or ``"all"`` gives every bone; a part name gives the bones
-    whose child is in that part; ``"limbs"`` gives the body limbs and feet bones (no head, no face).
+    whose child is in that part; ``"limbs"`` gives the body limbs and feet bones (no head, no face);
+    ``"hemlets14"`` gives the 14 body bones of ``HEMLETS14_CHILDREN`` (see there).
     """
     children = np.flatnonzero(PARENTS >= 0)
     if subset in (None, "all"):
@@ -175,9 +176,27 @@ def bones(subset: str | None = None) -> np.ndarray:
             for j in ("elbow", "wrist", "hip", "knee", "ankle", "big_toe", "small_toe", "heel")
         ]
         chosen = np.asarray(sorted(limb_children), dtype=np.intp)
+    elif subset == "hemlets14":
+        chosen = np.asarray(sorted(index(f"{side}_{j}") for side in ("left", "right") for j in HEMLETS14_CHILDREN))
     else:
-        raise ValueError(f"unknown bone subset {subset!r}; use 'all', 'limbs' or one of {PART_NAMES}")
+        raise ValueError(f"unknown bone subset {subset!r}; use one of {BONE_SUBSETS}")
     return np.stack([PARENTS[chosen], chosen], axis=1)
+
+
+#: Children (per side) of the ``"hemlets14"`` bones. HEMlets PoSh labels 14 body bones of the Human3.6M
+#: skeleton (upper arms, forearms, thighs, shins, the shoulder and hip girdles and the head/spine); COCO
+#: has no neck, pelvis or spine, so in its tree (``PARENTS``) the same 14 become: upper arm
+#: (shoulder->elbow), forearm (elbow->wrist), thigh (hip->knee), shin (knee->ankle), torso side
+#: (shoulder->hip), the head-to-shoulder girdle (nose->shoulder) and the foot (ankle->big toe), per side.
+HEMLETS14_CHILDREN: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "big_toe")
+#: The bone subsets ``bones`` accepts; FBI labelling asks about ``"hemlets14"`` unless told otherwise.
+BONE_SUBSETS: tuple[str, ...] = ("hemlets14", "limbs", "all", *PART_NAMES)
+DEFAULT_BONE_SUBSET = "hemlets14"
+
+
+def bone_name(parent: int, child: int) -> str:
+    """People's name of a bone: ``"left_elbow -> left_wrist"``."""
+    return f"{NAMES[parent]} -> {NAMES[child]}"
 
 
 @cache

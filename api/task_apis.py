@@ -78,6 +78,7 @@ class TaskListApi(APIView):
             ref_name = "TaskListOutput"
 
         id = serializers.IntegerField()
+        kind = serializers.CharField()
         status = serializers.CharField()
         frame = serializers.SerializerMethodField()
         assignee = serializers.CharField(source="assignee.username")
@@ -94,7 +95,7 @@ class TaskListApi(APIView):
             return f"/api/tasks/{obj.pk}/"
 
         def get_editor_url(self, obj) -> str:
-            return f"/tasks/{obj.pk}/"
+            return obj.page_url
 
     @extend_schema(parameters=[FilterSerializer], responses={200: OutputSerializer(many=True)})
     def get(self, request):

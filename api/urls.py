@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import apis, export_apis, study_apis, task_apis
+from api import apis, export_apis, fbi_apis, study_apis, task_apis
 
 app_name = "api"
 
@@ -25,6 +25,13 @@ urlpatterns = [
     path("tasks/<int:task_id>/reject/", task_apis.TaskRejectApi.as_view(), name="task-reject"),
     path("tasks/<int:task_id>/history/", task_apis.TaskHistoryApi.as_view(), name="task-history"),
     path("tasks/<int:task_id>/epipolar/", task_apis.TaskEpipolarApi.as_view(), name="task-epipolar"),
+    path("tasks/<int:task_id>/fbi/", fbi_apis.FBITaskApi.as_view(), name="task-fbi"),
+    path("tasks/<int:task_id>/fbi/answers/", fbi_apis.FBIAnswerCreateApi.as_view(), name="task-fbi-answers"),
+    path("tasks/<int:task_id>/fbi/submit/", fbi_apis.FBISubmitApi.as_view(), name="task-fbi-submit"),
+    path("fbi/jobs/", fbi_apis.FBIJobListApi.as_view(), name="fbi-jobs"),
+    path("fbi/jobs/<int:job_id>/", fbi_apis.FBIJobDetailApi.as_view(), name="fbi-job"),
+    path("fbi/agreement/", fbi_apis.FBIAgreementApi.as_view(), name="fbi-agreement"),
+    path("fbi/depth-errors/tasks/", fbi_apis.FBIDepthErrorTasksApi.as_view(), name="fbi-depth-error-tasks"),
     path("views/<int:view_id>/image/", task_apis.ViewImageApi.as_view(), name="view-image"),
     path("exports/", export_apis.ExportListCreateApi.as_view(), name="export-list"),
     path("exports/<int:export_id>/download/", export_apis.ExportDownloadApi.as_view(), name="export-download"),

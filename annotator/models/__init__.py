@@ -5,6 +5,7 @@ workflow on them (``annotation``). Everything is re-exported here: import from `
 from annotator.models.annotation import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock
 from annotator.models.datasets import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
 from annotator.models.exports import Export
+from annotator.models.fbi import FBIAnswer, FBIAutoLabels
 from annotator.models.jobs import Job, JobChunk
 from annotator.models.quality import QualityScore
 from annotator.models.studies import Study, StudyItem
@@ -16,6 +17,8 @@ __all__ = [
     "Dataset",
     "Detection2D",
     "Export",
+    "FBIAnswer",
+    "FBIAutoLabels",
     "Frame",
     "Job",
     "JobChunk",

@@ -23,7 +23,11 @@ LOCK_TTL_S = 30
 
 
 class Task(models.Model):
-    """One annotator's job of correcting one frame's skeleton in a set of views."""
+    """One annotator's job on one frame in a set of views: correcting its skeleton, or labelling its bones (FBI)."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "correction"
+        FBI = "fbi", "forward/backward bone labels"
 
     class Status(models.TextChoices):
         TODO = "todo", "to do"
@@ -38,6 +42,9 @@ class Task(models.Model):
     OPEN_STATUSES = (Status.TODO, Status.IN_PROGRESS, Status.SUBMITTED, Status.REJECTED)
 
     frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="tasks")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.CORRECTION)
+    #: FBI tasks: the bone subset asked about (``keypoints.bones``); empty for correction tasks.
+    bones = models.CharField(max_length=20, blank=True, choices=[(s, s) for s in keypoints.BONE_SUBSETS])
     views = models.ManyToManyField(View, related_name="tasks", help_text="the views the annotator corrects")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)
@@ -69,7 +76,7 @@ class Task(models.Model):
         ordering = ["priority", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["frame", "assignee"],
+                fields=["frame", "assignee", "kind"],
                 condition=Q(status__in=["todo", "in_progress", "submitted", "rejected"]),
                 name="one_open_task_per_frame_and_assignee",
             ),
@@ -82,6 +89,11 @@ class Task(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def page_url(self) -> str:
+        """The page on which the assignee works on the task: the editor, or the FBI labeller."""
+        return f"/fbi/{self.pk}/" if self.kind == self.Kind.FBI else f"/tasks/{self.pk}/"
 
 
 class Correction(models.Model):

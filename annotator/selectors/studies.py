@@ -50,7 +50,7 @@ def _scale(bbox) -> float:
 
 def study_data(*, study: Study) -> crosscheck.StudyData:
     """The study's submitted and accepted tasks as ``crosscheck.StudyData`` (tasks in id order)."""
-    tasks = Task.objects.filter(study=study, status__in=FINISHED)
+    tasks = Task.objects.filter(study=study, status__in=FINISHED, kind=Task.Kind.CORRECTION)
     rows = list(
         tasks.order_by("id").values_list(
             "id", "frame_id", "assignee__username", "status", "base_skeleton__keypoints",
@@ -141,9 +141,13 @@ def study_summary(*, study: Study) -> dict:
 
 
 def study_report(*, study: Study) -> dict:
-    """The study's cross-check report (``crosscheck.study_report``) with the study's summary under ``study``."""
+    """The study's cross-check report (``crosscheck.study_report``) with the study's summary under ``study``, and
+    under ``fbi`` the FBI agreement on the study's frames (``selectors.fbi.fbi_agreement``; None without answers)."""
+    from annotator.selectors.fbi import fbi_agreement_for_study
+
     report = crosscheck.study_report(study_data(study=study), mode=study.mode)
     report["study"] = study_summary(study=study)
+    report["fbi"] = fbi_agreement_for_study(study=study)
     return report
 
 

@@ -235,6 +235,8 @@ def task_editor_payload(*, task: Task, user) -> dict:
         )
     return {
         "id": task.pk,
+        "kind": task.kind,
+        "editor_url": task.page_url,
         "status": task.status,
         "revision": task.revision,
         "assignee": task.assignee.username,

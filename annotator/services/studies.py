@@ -69,7 +69,10 @@ def _assign(items: list[StudyItem], annotators: list, per_item: int) -> list[lis
     """``per_item`` distinct annotators per item, rotating, skipping those with an open task on the frame."""
     busy = set(
         Task.objects.filter(
-            assignee__in=annotators, status__in=Task.OPEN_STATUSES, frame_id__in={i.frame_id for i in items}
+            assignee__in=annotators,
+            status__in=Task.OPEN_STATUSES,
+            frame_id__in={i.frame_id for i in items},
+            kind=Task.Kind.CORRECTION,
         ).values_list("frame_id", "assignee_id")
     )
     n = len(annotators)
@@ -250,7 +253,7 @@ def study_simulate_annotators(
         raise ApplicationError("threshold and click noise must be zero or more screen pixels")
     threshold, noise = simulation_pixel_scales(threshold_px=threshold_px, click_noise_px=click_noise_px)
     tasks = list(
-        Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES)
+        Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES, kind=Task.Kind.CORRECTION)
         .select_related("assignee")
         .prefetch_related("views__camera")
         .order_by("id")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Max, Value, When
 from django.utils import timezone
 
-from annotator import selectors
+from annotator import keypoints, selectors
 from annotator.exceptions import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from annotator.models import LOCK_TTL_S, Dataset, Frame, Skeleton3D, Task, TaskLock, View
 from annotator.services.events import task_event_broadcast
@@ -38,12 +38,30 @@ def _live_lock(task: Task) -> TaskLock | None:
     return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
 
 
-def task_check_writable(*, task: Task, user, base_revision: int | None) -> None:
-    """Refuse a write by ``user`` to the locked ``task`` based on ``base_revision``, or return."""
+def task_check_kind(task: Task, kind: str) -> None:
+    """Refuse a write meant for ``kind`` tasks (corrections, FBI answers) to a task of another kind."""
+    if task.kind != kind:
+        raise ApplicationError(
+            f"task {task.pk} is a {task.get_kind_display()} task, not a {Task.Kind(kind).label} task",
+            extra={"kind": task.kind},
+        )
+
+
+def task_check_writable(
+    *, task: Task, user, base_revision: int | None, kind: str = Task.Kind.CORRECTION, check_revision: bool = True
+) -> None:
+    """Refuse a write by ``user`` to the locked ``task`` based on ``base_revision``, or return.
+
+    ``kind`` is the kind of task the write is for; append-only writes that cannot overwrite anyone
+    (FBI answers) pass ``check_revision=False``.
+    """
     if task.assignee_id != user.pk:
         raise PermissionDeniedError(f"only the task's assignee, {task.assignee.username}, can edit task {task.pk}")
     if not task.is_editable:
         raise ApplicationError(f"task {task.pk} is {task.status} and can no longer be edited")
+    task_check_kind(task, kind)
+    if not check_revision:
+        return
     if base_revision is None:
         raise ApplicationError("base_revision is required: send the revision your edit is based on")
     if base_revision != task.revision:
@@ -94,12 +112,23 @@ def task_create(
     base_skeleton: Skeleton3D | None = None,
     created_by=None,
     priority: int = 0,
+    kind: str = Task.Kind.CORRECTION,
+    bones: str = "",
 ) -> Task:
     """Ask ``assignee`` to correct ``frame`` in ``views`` (default: all), starting from ``base_skeleton``.
 
     The base defaults to the frame's latest ``dataset`` skeleton. A frame has at most one open task
-    per assignee.
+    of each kind per assignee. ``kind`` ``fbi`` asks for forward/backward labels of the base skeleton's
+    ``bones`` (a ``keypoints.bones`` subset, default ``keypoints.DEFAULT_BONE_SUBSET``) instead.
     """
+    if kind not in Task.Kind.values:
+        raise ApplicationError(f"kind must be one of {', '.join(Task.Kind.values)}, got {kind!r}")
+    if kind == Task.Kind.FBI:
+        bones = bones or keypoints.DEFAULT_BONE_SUBSET
+        if bones not in keypoints.BONE_SUBSETS:
+            raise ApplicationError(f"unknown bone subset {bones!r}; use one of {', '.join(keypoints.BONE_SUBSETS)}")
+    elif bones:
+        raise ApplicationError("only FBI tasks ask about bones")
     if base_skeleton is None:
         base_skeleton = frame.skeletons.filter(source=Skeleton3D.Source.DATASET).order_by("-version").first()
         if base_skeleton is None:
@@ -115,10 +144,12 @@ def task_create(
             raise ApplicationError(f"views {outside} do not belong to frame {frame}")
     if not views:
         raise ApplicationError(f"frame {frame} has no views to correct")
-    if Task.objects.filter(frame=frame, assignee=assignee, status__in=Task.OPEN_STATUSES).exists():
-        raise ApplicationError(f"{assignee.username} already has an open task on frame {frame}")
+    if Task.objects.filter(frame=frame, assignee=assignee, kind=kind, status__in=Task.OPEN_STATUSES).exists():
+        raise ApplicationError(f"{assignee.username} already has an open {kind} task on frame {frame}")
     task = Task.objects.create(
         frame=frame,
+        kind=kind,
+        bones=bones,
         assignee=assignee,
         base_skeleton=base_skeleton,
         current_keypoints=np.array(base_skeleton.keypoints, copy=True),

@@ -43,8 +43,8 @@ class TaskListApiTests:
         rows = _as(client, users["annotator"]).get("/api/tasks/").json()
         assert [r["id"] for r in rows] == [mine.pk]
         row = rows[0]
-        assert set(row) == {"id", "status", "frame", "assignee", "revision", "n_corrections", "updated_at", "url",
-                            "editor_url"}  # fmt: skip
+        assert set(row) == {"id", "kind", "status", "frame", "assignee", "revision", "n_corrections", "updated_at",
+                            "url", "editor_url"}  # fmt: skip
         assert row["frame"] == {"id": frames[0].frame.pk, "dataset": "tasks-test", "subject": "S1",
                                 "action": "Walking 1", "index": 10}  # fmt: skip
         assert (row["editor_url"], row["url"], row["n_corrections"]) == (
@@ -67,8 +67,9 @@ class TaskListApiTests:
 class TaskDetailApiTests:
     def test_payload_shape(self, client, task, frames, users):
         body = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/").json()
-        assert set(body) == {"id", "status", "revision", "assignee", "review_comment", "can_edit", "lock", "frame",
-                             "layout", "views", "corrected_keypoints", "history_url", "submit_url"}  # fmt: skip
+        assert set(body) == {"id", "kind", "editor_url", "status", "revision", "assignee", "review_comment",
+                             "can_edit", "lock", "frame", "layout", "views", "corrected_keypoints", "history_url",
+                             "submit_url"}  # fmt: skip
         assert (body["can_edit"], body["lock"], body["assignee"]) == (True, {"holder": None, "mine": False}, "ann")
         assert body["layout"] == keypoints.layout_json()
         view = body["views"][0]

@@ -1,0 +1,290 @@
+"""Reads of FBI (forward/backward bone labels): the labeller's payload, FBI tasks, labelling jobs, and the
+agreement analysis of people's answers against the labels the dataset, corrected and true skeletons imply.
+
+The analysis recomputes the skeletons' labels for exactly the answered (skeleton, view, bone) triples
+with ``ml_services.fbi.skeleton_labels`` (vectorised; microseconds per skeleton-view) rather than
+reading ``FBIAutoLabels``: it compares one threshold across skeleton versions that may not have been
+labelled yet, and needs only the bones people were asked about.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+
+import numpy as np
+from django.db.models import QuerySet
+
+from annotator import geometry, keypoints
+from annotator.models import Camera, Dataset, FBIAnswer, Job, JobChunk, Skeleton3D, Study, Task
+from annotator.selectors.tasks import _points_json, task_frame_dict, task_lock_state
+from ml_services import fbi
+
+#: Tasks whose answers count in the analysis: handed in, and not sent back.
+FINISHED = (Task.Status.SUBMITTED, Task.Status.ACCEPTED)
+#: Reference skeletons of the analysis, in report order.
+REFERENCES = (Skeleton3D.Source.DATASET, Skeleton3D.Source.CORRECTED, Skeleton3D.Source.GROUND_TRUTH)
+VALUE_OF_LABEL = {"forward": fbi.FORWARD, "backward": fbi.BACKWARD, "unknown": fbi.UNKNOWN, "skipped": fbi.SKIPPED}
+
+
+def fbi_task_bones(task: Task) -> np.ndarray:
+    """(B, 2) the (parent, child) bones an FBI task asks about, in ``keypoints.bones`` order."""
+    return keypoints.bones(task.bones or keypoints.DEFAULT_BONE_SUBSET)
+
+
+def fbi_answers_latest(*, task: Task) -> list[dict]:
+    """The current answer of each (view, bone) of the task (its latest row), oldest first."""
+    latest: dict[tuple[int, int, int], dict] = {}
+    for view, parent, child, label, seconds in (
+        FBIAnswer.objects.filter(task=task).order_by("id").values_list("view_id", "parent", "child", "label", "seconds")
+    ):
+        latest[(view, parent, child)] = {"view": view, "parent": parent, "child": child, "label": label,
+                                         "seconds": seconds}  # fmt: skip
+    return list(latest.values())
+
+
+def fbi_seconds_per_view(*, task: Task) -> dict[int, float]:
+    """Seconds spent on each view of the task: the sum of the times of all its answers (changed ones too)."""
+    totals: dict[int, float] = defaultdict(float)
+    for view, seconds in FBIAnswer.objects.filter(task=task).values_list("view_id", "seconds"):
+        totals[view] += seconds
+    return dict(totals)
+
+
+def fbi_task_payload(*, task: Task, user) -> dict:
+    """Everything the FBI labeller draws: the bones asked, each view's image and projected 2D skeleton, the answers."""
+    task = (
+        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
+        .prefetch_related("views__camera")
+        .get(pk=task.pk)
+    )
+    bones = fbi_task_bones(task)
+    views = []
+    for view in sorted(task.views.all(), key=lambda v: v.camera.name):
+        cam = view.camera.as_geometry()
+        views.append({"id": view.pk, "camera": view.camera.name, "image_url": f"/api/views/{view.pk}/image/",
+                      "width": cam.width, "height": cam.height,
+                      "points": _points_json(geometry.project(cam, task.base_skeleton.keypoints))})  # fmt: skip
+    seconds = fbi_seconds_per_view(task=task)
+    layout = keypoints.layout_json()
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "status": task.status,
+        "assignee": task.assignee.username,
+        "review_comment": task.review_comment,
+        "can_edit": task.assignee_id == user.pk and task.is_editable and task.kind == Task.Kind.FBI,
+        "lock": task_lock_state(task=task, user=user),
+        "frame": task_frame_dict(task),
+        "bones": {
+            "subset": task.bones or keypoints.DEFAULT_BONE_SUBSET,
+            "pairs": bones.tolist(),
+            "names": [keypoints.bone_name(int(p), int(c)) for p, c in bones],
+        },
+        "labels": list(VALUE_OF_LABEL),
+        "layout": {key: layout[key] for key in ("names", "part_of", "links", "colors")},
+        "views": views,
+        "answers": fbi_answers_latest(task=task),
+        "seconds_per_view": {str(v): round(s, 3) for v, s in seconds.items()},
+        "answers_url": f"/api/tasks/{task.pk}/fbi/answers/",
+        "submit_url": f"/api/tasks/{task.pk}/fbi/submit/",
+    }
+
+
+def fbi_open_tasks(*, study: Study | None = None, dataset: Dataset | None = None) -> list[Task]:
+    """Open (editable) FBI tasks on a study's frames or in a dataset, id order, assignee loaded."""
+    tasks = Task.objects.filter(kind=Task.Kind.FBI, status__in=Task.EDITABLE_STATUSES)
+    if study is not None:
+        tasks = tasks.filter(frame_id__in=study.items.values("frame_id"))
+    elif dataset is not None:
+        tasks = tasks.filter(frame__sequence__subject__dataset=dataset)
+    else:
+        raise ValueError("name a study or a dataset")
+    return list(tasks.select_related("assignee").order_by("id"))
+
+
+def fbi_jobs(*, dataset: Dataset | None = None) -> QuerySet[Job]:
+    """FBI labelling jobs, newest first."""
+    from annotator.services.fbi_labels import FBI_JOB_KIND
+
+    jobs = Job.objects.filter(kind=FBI_JOB_KIND).select_related("dataset")
+    return jobs.filter(dataset=dataset) if dataset is not None else jobs
+
+
+def fbi_job_dict(*, job: Job) -> dict:
+    """A labelling job's state and, over its finished chunks, the skeleton-views and labels it wrote."""
+    totals = {"skeleton_views": 0, "forward": 0, "backward": 0, "unknown": 0}
+    for result in job.chunks.filter(status=JobChunk.Status.DONE).values_list("result", flat=True):
+        for key in totals:
+            totals[key] += (result or {}).get(key, 0)
+    return {
+        "id": job.pk,
+        "label": f"{job.kind}#{job.pk}",
+        "dataset": job.dataset.name,
+        "status": job.status,
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "params": job.params,
+        "error": job.error,
+        "totals": totals,
+        "url": f"/api/fbi/jobs/{job.pk}/",
+    }
+
+
+# --- agreement analysis -----------------------------------------------------------------------------
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 6) if d else None
+
+
+def _references(rows: list[dict], skeleton_of: dict[str, list[int | None]], unknown_tilt_deg: float):
+    """Labels and tilts each reference skeleton implies for each answer row: source -> ((A,) int8, (A,) deg)."""
+    camera_ids = sorted({r["camera"] for r in rows})
+    cams = Camera.objects.in_bulk(camera_ids)
+    R = np.asarray([cams[c].R for c in camera_ids], dtype=np.float64)
+    t = np.asarray([cams[c].t for c in camera_ids], dtype=np.float64).reshape(len(camera_ids), 3)
+    c_idx = np.asarray([camera_ids.index(r["camera"]) for r in rows])
+    bone_list = sorted({(r["parent"], r["child"]) for r in rows})
+    b_idx = np.asarray([bone_list.index((r["parent"], r["child"])) for r in rows])
+    bones = np.asarray(bone_list, dtype=np.intp)
+    out = {}
+    for source, ids in skeleton_of.items():
+        known = sorted({s for s in ids if s is not None})
+        labels = np.full(len(rows), fbi.UNKNOWN, dtype=np.int8)
+        tilt = np.full(len(rows), np.nan)
+        if known:
+            X = dict(Skeleton3D.objects.filter(pk__in=known).values_list("id", "keypoints"))
+            stack = np.stack([X[s] for s in known])  # (S, J, 3)
+            lab, til = fbi.skeleton_labels(stack, R, t, bones, unknown_tilt_deg)  # (S, C, B)
+            a = np.flatnonzero([s is not None for s in ids])
+            s_idx = np.asarray([known.index(ids[i]) for i in a], dtype=np.intp)
+            labels[a] = lab[s_idx, c_idx[a], b_idx[a]]
+            tilt[a] = til[s_idx, c_idx[a], b_idx[a]]
+        out[source] = (labels, tilt)
+    return out
+
+
+def fbi_agreement(
+    *,
+    dataset: Dataset,
+    frame_ids: list[int] | None = None,
+    unknown_tilt_deg: float = fbi.DEFAULT_UNKNOWN_TILT_DEG,
+    min_tilt_deg: float = fbi.DEPTH_ERROR_MIN_TILT_DEG,
+) -> dict | None:
+    """People's FBI answers (finished FBI tasks of ``dataset``, optionally on ``frame_ids``) against the labels
+    of the dataset skeleton each person saw, the frame's latest corrected skeleton and its ground truth.
+
+    Keys: counts (``n_answers``, ``n_tasks``, ``n_images``, ``n_frames``), ``answers_by_label``, ``seconds``
+    (per answer and per image), ``references`` (source -> ``{"n", "bins"}`` from ``fbi.agreement_by_tilt``,
+    or None where no such skeleton exists), ``probable_depth_errors`` (``fbi.probable_depth_errors`` against
+    the dataset skeleton, steepest first, with the true label where known), ``depth_error_frames`` and
+    ``depth_error_check`` (with ground truth: how many listed bones the dataset really has backwards).
+    None when there is no finished answer.
+    """
+    tasks = Task.objects.filter(kind=Task.Kind.FBI, status__in=FINISHED, frame__sequence__subject__dataset=dataset)
+    if frame_ids is not None:
+        tasks = tasks.filter(frame_id__in=list(frame_ids))
+    latest: dict[tuple, dict] = {}
+    image_seconds: dict[tuple[int, int], float] = defaultdict(float)
+    answer_seconds: list[float] = []
+    for row in (
+        FBIAnswer.objects.filter(task__in=tasks)
+        .order_by("id")
+        .values(
+            "task_id", "view_id", "parent", "child", "label", "seconds", "view__camera_id", "view__camera__name",
+            "task__frame_id", "task__base_skeleton_id", "task__assignee__username",
+            "task__frame__sequence__subject__name", "task__frame__sequence__action", "task__frame__index",
+        )
+    ):  # fmt: skip
+        latest[(row["task_id"], row["view_id"], row["parent"], row["child"])] = row
+        image_seconds[(row["task_id"], row["view_id"])] += row["seconds"]
+        answer_seconds.append(row["seconds"])
+    if not latest:
+        return None
+    rows = [
+        {"task": r["task_id"], "view": r["view_id"], "parent": r["parent"], "child": r["child"],
+         "label": r["label"], "camera": r["view__camera_id"], "camera_name": r["view__camera__name"],
+         "frame": r["task__frame_id"], "base": r["task__base_skeleton_id"], "annotator": r["task__assignee__username"],
+         "frame_label": f"{r['task__frame__sequence__subject__name']} · {r['task__frame__sequence__action']} · "
+                        f"{r['task__frame__index']}"}
+        for r in latest.values()
+    ]  # fmt: skip
+    frames = sorted({r["frame"] for r in rows})
+    latest_of: dict[str, dict[int, int]] = {}
+    for source in (Skeleton3D.Source.CORRECTED, Skeleton3D.Source.GROUND_TRUTH):
+        # Versions ascend, so the last one per frame wins.
+        latest_of[source] = dict(
+            Skeleton3D.objects.filter(frame_id__in=frames, source=source).order_by("frame_id", "version")
+            .values_list("frame_id", "id")
+        )  # fmt: skip
+    skeleton_of = {
+        Skeleton3D.Source.DATASET: [r["base"] for r in rows],
+        Skeleton3D.Source.CORRECTED: [latest_of[Skeleton3D.Source.CORRECTED].get(r["frame"]) for r in rows],
+        Skeleton3D.Source.GROUND_TRUTH: [latest_of[Skeleton3D.Source.GROUND_TRUTH].get(r["frame"]) for r in rows],
+    }
+    refs = _references(rows, skeleton_of, unknown_tilt_deg)
+    human = np.asarray([VALUE_OF_LABEL[r["label"]] for r in rows], dtype=np.int8)
+    references = {}
+    for source in REFERENCES:
+        labels, tilt = refs[source]
+        known = np.isfinite(tilt)
+        references[str(source)] = (
+            {"n": int(known.sum()), "bins": fbi.agreement_by_tilt(human[known], labels[known], tilt[known])}
+            if known.any() else None
+        )  # fmt: skip
+
+    ds_labels, ds_tilt = refs[Skeleton3D.Source.DATASET]
+    gt_labels, gt_tilt = refs[Skeleton3D.Source.GROUND_TRUTH]
+    flagged = np.flatnonzero(fbi.probable_depth_errors(human, ds_labels, ds_tilt, min_tilt_deg))
+    flagged = flagged[np.argsort(-ds_tilt[flagged], kind="stable")]
+    errors = []
+    for a in flagged.tolist():
+        r = rows[a]
+        truth = fbi.LABEL_NAMES[int(gt_labels[a])] if np.isfinite(gt_tilt[a]) else None
+        errors.append(
+            {"task": r["task"], "frame": r["frame"], "frame_label": r["frame_label"], "view": r["view"],
+             "camera": r["camera_name"], "parent": r["parent"], "child": r["child"],
+             "bone": keypoints.bone_name(r["parent"], r["child"]), "annotator": r["annotator"],
+             "human": r["label"], "dataset": fbi.LABEL_NAMES[int(ds_labels[a])],
+             "tilt_deg": round(float(ds_tilt[a]), 2), "ground_truth": truth,
+             "dataset_wrong": None if truth is None else truth != fbi.LABEL_NAMES[int(ds_labels[a])],
+             "url": f"/fbi/{r['task']}/?view={r['view']}&parent={r['parent']}&child={r['child']}"}
+        )  # fmt: skip
+    checked = [e for e in errors if e["dataset_wrong"] is not None]
+    per_image = list(image_seconds.values())
+    return {
+        "n_answers": len(rows),
+        "n_tasks": len({r["task"] for r in rows}),
+        "n_images": len({(r["task"], r["view"]) for r in rows}),
+        "n_frames": len(frames),
+        "annotators": sorted({r["annotator"] for r in rows}),
+        "answers_by_label": {name: int(n) for name, n in Counter(r["label"] for r in rows).most_common()},
+        "unknown_tilt_deg": unknown_tilt_deg,
+        "min_tilt_deg": min_tilt_deg,
+        "tilt_bins_deg": list(fbi.TILT_BINS_DEG),
+        "seconds": {
+            "per_answer_mean": round(statistics.fmean(answer_seconds), 3),
+            "per_image_mean": round(statistics.fmean(per_image), 3),
+            "per_image_median": round(statistics.median(per_image), 3),
+        },
+        "references": references,
+        "probable_depth_errors": errors,
+        "n_probable_depth_errors": len(errors),
+        "depth_error_frames": sorted({e["frame"] for e in errors}),
+        "depth_error_check": (
+            {
+                "n": len(checked),
+                "dataset_wrong": sum(e["dataset_wrong"] for e in checked),
+                "precision": _rate(sum(e["dataset_wrong"] for e in checked), len(checked)),
+            }
+            if checked
+            else None
+        ),  # fmt: skip
+    }
+
+
+def fbi_agreement_for_study(*, study: Study) -> dict | None:
+    """``fbi_agreement`` over the frames of a study's items (whichever tasks the answers came from)."""
+    frame_ids = sorted(set(study.items.values_list("frame_id", flat=True)))
+    return fbi_agreement(dataset=study.dataset, frame_ids=frame_ids)
