@@ -61,11 +61,18 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Every speed target lives in a benchmark that prints its figures (not in timed tests).
 bench: install-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m tests.benchmarks.geometry
 	$(BIN)/python -m tests.benchmarks.importer --samples 100000
 	$(BIN)/python -m tests.benchmarks.synthetic
+	$(BIN)/python -m tests.benchmarks.corrections
+	$(BIN)/python -m tests.benchmarks.editor_load
+	$(BIN)/python -m tests.benchmarks.crosscheck
+	$(BIN)/python -m tests.benchmarks.fbi
+	$(BIN)/python -m tests.benchmarks.scoring
+	$(BIN)/python -m tests.benchmarks.export --samples 100000
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache
