@@ -40,8 +40,10 @@ serve: install
 	$(MAKE) --no-print-directory worker & \
 	$(BIN)/daphne -b $(HOST) -p $(PORT) annotator.asgi:application
 
-# The database queue by default; RQ on Redis when REDIS_URL is set (see README).
+# The database queue by default; RQ on Redis when REDIS_URL is set (see README). First the unfinished
+# chunks of every job go back in the queue (those of a worker that died here are released at once).
 worker: install
+	$(BIN)/python manage.py resume_jobs
 	@if [ -n "$$REDIS_URL" ]; then \
 		exec $(BIN)/python manage.py rqworker --job-class django_tasks_rq.Job default; \
 	else \

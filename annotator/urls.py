@@ -11,3 +11,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("frontend.urls")),
 ]
+
+# Under /api/ an unknown path and an unexpected error answer {"message", "extra"} like every API error.
+handler404 = "api.exception_handlers.page_not_found"
+handler500 = "api.exception_handlers.server_error"

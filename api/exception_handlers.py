@@ -6,15 +6,24 @@ Domain code raises ``ApplicationError`` (or Django's ``ValidationError``); DRF r
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotator.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+#: Seconds a client is asked to wait before retrying after a database error.
+DATABASE_RETRY_AFTER_S = 2
 
 
 def _flatten(detail, prefix: str = "") -> list[str]:
@@ -32,6 +41,24 @@ def _flatten(detail, prefix: str = "") -> list[str]:
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+    if isinstance(exc, DatabaseError):
+        # Every write is one transaction (services are atomic), so a failed one stored nothing; the
+        # editor retries 5xx answers. The details are for the log, not the client.
+        logger.exception("database error in %s", context["request"].path if "request" in context else "a request")
+        return Response(
+            {"message": "the database failed during this request; nothing was saved, try again", "extra": {}},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"message": f"the request body is over the limit of {limit} bytes", "extra": {"limit_bytes": limit}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's request limits (too many fields or files): the client's fault, said plainly.
+        return Response({"message": str(exc) or "malformed request", "extra": {}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):
@@ -48,3 +75,21 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", str(exc)) if isinstance(response.data, dict) else str(exc)
         response.data = {"message": str(detail), "extra": {}}
     return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """``handler404``: a path no route matches (``/api/tasks/abc/``) answers in the API's format under /api/."""
+    if _is_api(request):
+        return JsonResponse({"message": f"no API endpoint at {request.path}", "extra": {}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: an unexpected error answers in the API's format under /api/ (the details go to the log)."""
+    if _is_api(request):
+        return JsonResponse({"message": "internal server error; it has been logged", "extra": {}}, status=500)
+    return defaults.server_error(request)

@@ -7,15 +7,19 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator import tasks
+from annotator import evaluation, tasks
 from annotator.evaluation import TASKS, evaluate_upload
 from annotator.exporters import FORMATS
 from annotator.selectors.exports import EXPORT_FILES, export_file, export_get, export_list
+from api.parsers import limited_multipart
 from api.permissions import IsReviewer
+
+#: Bytes of an evaluation request beyond the predictions file itself (other fields, multipart boundaries).
+UPLOAD_FRAMING_BYTES = 64 * 1024
 
 
 class ExportOutputSerializer(serializers.Serializer):
@@ -88,7 +92,11 @@ class EvaluationCreateApi(APIView):
     """Evaluate an uploaded predictions file (H3WB submission format) against a dataset version: the table."""
 
     permission_classes = [IsReviewer]
-    parser_classes = [MultiPartParser, FormParser]
+    # The file's own limit plus room for the form's other fields and the multipart framing.
+    parser_classes = [
+        limited_multipart(lambda: evaluation.MAX_PREDICTIONS_BYTES + UPLOAD_FRAMING_BYTES, "the upload"),
+        FormParser,
+    ]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

@@ -96,7 +96,8 @@ class FBIJobListApi(APIView):
         bones = serializers.ChoiceField(choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET)
         unknown_tilt_deg = serializers.FloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    # A list: named so, or drf-spectacular takes it for a retrieve and clashes with FBIJobDetailApi's.
+    @extend_schema(operation_id="fbi_jobs_list", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         jobs = fbi_selectors.fbi_jobs()[:20]
         return Response([fbi_selectors.fbi_job_dict(job=job) for job in jobs])

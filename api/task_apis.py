@@ -32,6 +32,7 @@ class CorrectionOutputSerializer(serializers.Serializer):
     y = serializers.FloatField(allow_null=True)
     flag = serializers.CharField()
     kind = serializers.CharField()
+    source = serializers.CharField()
     author = serializers.CharField(source="author.username")
     created_at = serializers.DateTimeField()
 
@@ -133,6 +134,7 @@ class TaskCorrectionCreateApi(_TaskApi):
         x = serializers.FloatField(allow_null=True)
         y = serializers.FloatField(allow_null=True)
         flag = serializers.ChoiceField(choices=Correction.Flag.choices, default=Correction.Flag.VISIBLE)
+        source = serializers.ChoiceField(choices=Correction.Source.choices, default=Correction.Source.MANUAL)
         base_revision = serializers.IntegerField(min_value=0)
 
     @extend_schema(request=InputSerializer, responses={201: CORRECTION_ANSWER})
@@ -306,4 +308,5 @@ class ViewImageApi(APIView):
     def get(self, request, view_id: int):
         view = selectors.view_get_for_image(user=request.user, view_id=view_id)
         path = selectors.view_image_file(view=view)
-        return FileResponse(path.open("rb"))
+        # The type Pillow found in the file, never the one its name suggests.
+        return FileResponse(path.open("rb"), content_type=selectors.image_content_type(path))

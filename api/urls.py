@@ -3,7 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import apis, export_apis, fbi_apis, study_apis, task_apis
+from api import apis, export_apis, fbi_apis, ml_apis, study_apis, task_apis
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/token/", apis.TokenObtainApi.as_view(), name="token"),
     path("datasets/", apis.DatasetListApi.as_view(), name="dataset-list"),
     path("datasets/<slug:name>/", apis.DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<slug:name>/quality/", ml_apis.DatasetQualityApi.as_view(), name="dataset-quality"),
     path("tasks/", task_apis.TaskListApi.as_view(), name="task-list"),
     path("tasks/next/", task_apis.TaskNextApi.as_view(), name="task-next"),
     path("tasks/<int:task_id>/", task_apis.TaskDetailApi.as_view(), name="task-detail"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/reject/", task_apis.TaskRejectApi.as_view(), name="task-reject"),
     path("tasks/<int:task_id>/history/", task_apis.TaskHistoryApi.as_view(), name="task-history"),
     path("tasks/<int:task_id>/epipolar/", task_apis.TaskEpipolarApi.as_view(), name="task-epipolar"),
+    path("tasks/<int:task_id>/refine/", ml_apis.TaskRefineApi.as_view(), name="task-refine"),
     path("tasks/<int:task_id>/fbi/", fbi_apis.FBITaskApi.as_view(), name="task-fbi"),
     path("tasks/<int:task_id>/fbi/answers/", fbi_apis.FBIAnswerCreateApi.as_view(), name="task-fbi-answers"),
     path("tasks/<int:task_id>/fbi/submit/", fbi_apis.FBISubmitApi.as_view(), name="task-fbi-submit"),
@@ -32,6 +34,9 @@ urlpatterns = [
     path("fbi/jobs/<int:job_id>/", fbi_apis.FBIJobDetailApi.as_view(), name="fbi-job"),
     path("fbi/agreement/", fbi_apis.FBIAgreementApi.as_view(), name="fbi-agreement"),
     path("fbi/depth-errors/tasks/", fbi_apis.FBIDepthErrorTasksApi.as_view(), name="fbi-depth-error-tasks"),
+    path("jobs/", ml_apis.JobListApi.as_view(), name="job-list"),
+    path("jobs/score/", ml_apis.JobScoreCreateApi.as_view(), name="job-score"),
+    path("jobs/<int:job_id>/", ml_apis.JobDetailApi.as_view(), name="job-detail"),
     path("views/<int:view_id>/image/", task_apis.ViewImageApi.as_view(), name="view-image"),
     path("exports/", export_apis.ExportListCreateApi.as_view(), name="export-list"),
     path("exports/<int:export_id>/download/", export_apis.ExportDownloadApi.as_view(), name="export-download"),

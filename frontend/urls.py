@@ -11,6 +11,7 @@ urlpatterns = [
     path("datasets/<slug:name>/", views.dataset_detail, name="dataset"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:task_id>/", views.task_editor, name="editor"),
+    path("fbi/<int:task_id>/", views.fbi_labeller, name="fbi"),
     path("exports/", views.exports, name="exports"),
     path("review/", views.review_dashboard, name="review"),
     path("review/studies/<int:study_id>/", views.review_study, name="review-study"),

@@ -56,6 +56,8 @@ def _shortcut_parts(names) -> list[dict]:
 @ensure_csrf_cookie
 def task_editor(request, task_id: int):
     """The multi-view editor of one task; the page loads the task (layout included) from the API."""
+    if selectors.task_is_fbi(task_id=task_id):
+        return redirect("frontend:fbi", task_id=task_id)
     layout = keypoints.layout_json()
     config = {
         "task_id": task_id,
@@ -70,6 +72,19 @@ def task_editor(request, task_id: int):
         "validity_parts": _shortcut_parts(layout["validity_parts"]),
     }
     return render(request, "frontend/editor.html", context)
+
+
+@login_required
+@ensure_csrf_cookie
+def fbi_labeller(request, task_id: int):
+    """The forward/backward bone labeller of one FBI task; the page loads the task from the API."""
+    config = {
+        "task_id": task_id,
+        "task_url": _api(f"tasks/{task_id}/fbi/"),
+        "next_url": _api("tasks/next/"),
+        "tasks_url": reverse("frontend:tasks"),
+    }
+    return render(request, "frontend/fbi.html", {"config": config, "task_id": task_id})
 
 
 @login_required
@@ -121,12 +136,40 @@ def _reviewer_page(view):
     return login_required(ensure_csrf_cookie(wrapped))
 
 
+def _quality_config() -> dict:
+    """What the dashboard's quality section talks to (quality-dashboard.js)."""
+    from annotator.models import Skeleton3D
+    from annotator.selectors.quality import QUALITY_JOB_KIND
+
+    return {
+        "score_url": _api("jobs/score/"),
+        "jobs_url": _api("jobs/"),
+        "report_prefix": _api("datasets/"),
+        "socket_path": "/ws/jobs/",
+        "job_kind": QUALITY_JOB_KIND,
+        "sources": [{"value": v, "label": label} for v, label in Skeleton3D.Source.choices],
+        "default_source": Skeleton3D.Source.DATASET,
+    }
+
+
 @_reviewer_page
 def review_dashboard(request):
     """The studies and the form that creates one (both talk to /api/studies/)."""
     from annotator.selectors.studies import study_form_options
+    from annotator.services.fbi_labels import SOURCE_CHOICES
+    from ml_services.fbi import DEFAULT_UNKNOWN_TILT_DEG
 
     config = {"studies_url": _api("studies/"), "options": study_form_options()}
+    config["fbi"] = {
+        "jobs_url": _api("fbi/jobs/"),
+        "agreement_url": _api("fbi/agreement/"),
+        "depth_error_tasks_url": _api("fbi/depth-errors/tasks/"),
+        "socket_path": "/ws/jobs/",
+        "bone_subsets": list(keypoints.BONE_SUBSETS),
+        "sources": list(SOURCE_CHOICES),
+        "unknown_tilt_deg": DEFAULT_UNKNOWN_TILT_DEG,
+    }
+    config["quality"] = _quality_config()
     return render(request, "frontend/review_dashboard.html", {"config": config})
 
 

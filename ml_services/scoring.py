@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from annotator import keypoints
+from annotator.metrics import spearman  # noqa: F401 - re-exported: scores are ranked with it
 from ml_services.data import crop_images, part_boxes, stack_regions
 from ml_services.inference import refine_pixels
 from ml_services.models import Refiner
@@ -132,27 +133,3 @@ def score_views(
         per_part=_nanmean(per_crop.transpose(0, 2, 1, 3).reshape(S, len(SCORED_PARTS), -1), axis=2),
         per_crop=per_crop,
     )
-
-
-def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Spearman rank correlation of two (N,) arrays over the pairs where both are finite (average ranks for ties)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"a and b must be (N,) arrays of one length, got {a.shape} and {b.shape}")
-    keep = np.isfinite(a) & np.isfinite(b)
-    if keep.sum() < 3:
-        return float("nan")
-    ra, rb = _ranks(a[keep]), _ranks(b[keep])
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    denom = np.sqrt((ra**2).sum() * (rb**2).sum())
-    return float((ra * rb).sum() / denom) if denom > 0 else float("nan")
-
-
-def _ranks(x: np.ndarray) -> np.ndarray:
-    order = np.argsort(x, kind="mergesort")
-    ranks = np.empty(len(x))
-    ranks[order] = np.arange(len(x), dtype=np.float64)
-    # Average the ranks of ties.
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=ranks)
-    return sums[inverse] / counts[inverse]

@@ -2,7 +2,8 @@
 
 ``scoring_job_start`` creates (or finds, to resume) a chunked ``Job`` over a dataset's skeletons;
 ``job_run_local`` runs its remaining chunks in this process with a progress bar; ``score_chunk`` is
-the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk. Each path goes
+the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk, and ``scoring_job_submit``
+(the review dashboard's button) starts a job and enqueues its chunks. Each path goes
 selectors -> ``ml_services.scoring`` -> services, so the same code runs under any queue backend.
 """
 
@@ -22,7 +23,7 @@ from tqdm import tqdm
 from annotator import geometry
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
-from annotator.selectors.quality import job_get, scoring_items, scoring_skeleton_ids
+from annotator.selectors.quality import QUALITY_JOB_KIND, job_get, scoring_items, scoring_skeleton_ids
 from annotator.services.jobs import (
     DEFAULT_STALE_AFTER_S,
     chunk_claim,
@@ -39,8 +40,9 @@ from ml_services.device import select_device
 from ml_services.images import load_rgb
 from ml_services.models import Refiner
 from ml_services.scoring import PART_NAMES, ScoringConfig, score_views
+from ml_services.suggestions import checkpoint_path
 
-JOB_KIND = "quality_score"
+JOB_KIND = QUALITY_JOB_KIND
 MODEL_NAME = "multicrop-face-hand"
 DEFAULT_CHUNK_SIZE = 32
 #: Skeletons scored per network call inside a chunk (their 4 views' images are held in memory).
@@ -146,6 +148,16 @@ def job_enqueue(*, job: Job, device: str = "auto") -> int:
     for index in indices:
         score_chunk.enqueue(job.pk, index, device)
     return len(indices)
+
+
+def scoring_job_submit(*, dataset: Dataset, source: str, created_by=None) -> tuple[Job, bool, int]:
+    """The dashboard's "Score quality": start (or resume) the scoring job with the configured checkpoints and hand
+    its unfinished chunks to the workers, as ``score_quality --enqueue`` does. Returns (job, resumed, enqueued)."""
+    job, resumed = scoring_job_start(dataset=dataset, source=source, face_checkpoint=checkpoint_path("face"),
+                                     hand_checkpoint=checkpoint_path("hand"), created_by=created_by)  # fmt: skip
+    enqueued = job_enqueue(job=job)
+    job.refresh_from_db()
+    return job, resumed, enqueued
 
 
 def job_run_local(

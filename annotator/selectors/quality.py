@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from django.db.models import Max, QuerySet
 
-from annotator import geometry
+from annotator import geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
+from annotator.metrics import spearman
 from annotator.models import Dataset, Frame, Job, QualityScore, Skeleton3D, View
 
 
@@ -207,3 +208,115 @@ def job_get(*, job_id: int) -> Job:
         return Job.objects.select_related("dataset").get(pk=job_id)
     except Job.DoesNotExist:
         raise NotFoundError(f"no job {job_id}") from None
+
+
+# --- the scoring report: what ``score_quality`` prints and the review dashboard draws -------------------
+
+#: Kind of the chunked scoring jobs (``ml_services.tasks`` creates them).
+QUALITY_JOB_KIND = "quality_score"
+QUANTILES: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+#: Share of skeletons kept when reporting how selection by score lowers the true error (H3WB kept ~2/3).
+KEEP_FRACTION = 2 / 3
+#: Keypoints the true error is measured on: the parts the score looks at.
+SCORED_KEYPOINTS = np.concatenate([keypoints.METRIC_PARTS["face"], keypoints.METRIC_PARTS["hand"]])
+DEFAULT_BINS = 20
+#: Orders of the report's frames table: worst (highest score) or best first.
+QUALITY_SORTS: tuple[str, ...] = ("worst", "best")
+
+
+def _num(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def quality_job_latest(*, dataset: Dataset, source: str) -> Job:
+    """The newest finished scoring job of ``dataset``'s ``source`` skeletons, else the newest unfinished one."""
+    jobs = [j for j in Job.objects.filter(kind=QUALITY_JOB_KIND, dataset=dataset).select_related("dataset")
+            .order_by("-pk") if j.params.get("source") == source]  # fmt: skip
+    if not jobs:
+        raise NotFoundError(f"the {source} skeletons of dataset {dataset.name} have not been scored yet")
+    return next((j for j in jobs if j.status == Job.Status.DONE), jobs[0])
+
+
+def _truth_summary(ids: list[int], scores: np.ndarray, truth: dict[int, tuple[float, float]]) -> dict | None:
+    if not truth:
+        return None
+    err2d = np.array([truth.get(pk, (np.nan, np.nan))[0] for pk in ids])
+    err3d = np.array([truth.get(pk, (np.nan, np.nan))[1] for pk in ids])
+    out: dict = {"n": int(np.isfinite(err2d).sum()), "scored_is_truth": False, "spearman_2d": None,
+                 "spearman_3d": None, "keep_fraction": KEEP_FRACTION, "n_kept": 0,
+                 "mean_true_2d_px": None, "mean_true_3d_mm": None}  # fmt: skip
+    if np.isfinite(err2d).any() and not np.nan_to_num(err2d).any():
+        out["scored_is_truth"] = True
+        return out
+    out["spearman_2d"] = _num(spearman(scores, err2d))
+    out["spearman_3d"] = _num(spearman(scores, err3d))
+    keep = np.isfinite(scores) & np.isfinite(err2d)
+    if keep.sum() >= 3:
+        order = np.argsort(scores[keep], kind="stable")[: max(1, int(round(KEEP_FRACTION * keep.sum())))]
+        out["n_kept"] = int(order.size)
+        for key, err in (("mean_true_2d_px", err2d[keep]), ("mean_true_3d_mm", err3d[keep])):
+            out[key] = {"all": float(err.mean()), "kept": float(err[order].mean())}
+    return out
+
+
+def quality_report(
+    *,
+    job: Job,
+    bins: int = DEFAULT_BINS,
+    best: int | None = None,
+    sort: str = "worst",
+    limit: int = 100,
+    offset: int = 0,
+) -> dict:
+    """The scores of ``job``'s skeletons as plain data: quantiles, a ``bins``-bin histogram, how well they rank
+    the true face+hand error where a ground truth exists, the ``best`` best skeletons of every subject (when
+    given), and one page of the skeletons' table in ``sort`` order (unscored ones last)."""
+    if bins < 1 or (best is not None and best < 1) or sort not in QUALITY_SORTS:
+        raise ApplicationError(f"bins and best must be at least 1 and sort one of {', '.join(QUALITY_SORTS)}")
+    ids = [pk for chunk in job.chunks.order_by("index") for pk in chunk.payload.get("skeleton_ids", [])]
+    rows = {
+        q.skeleton_id: q
+        for q in QualityScore.objects.filter(skeleton_id__in=ids, checkpoint=job.params.get("checkpoint"))
+        .select_related("skeleton__frame__sequence__subject")
+    }  # fmt: skip
+    scores = np.array([np.nan if pk not in rows or rows[pk].score is None else rows[pk].score for pk in ids])
+    finite = scores[np.isfinite(scores)]
+    counts, edges = np.histogram(finite, bins=bins) if finite.size else (np.zeros(0, int), np.zeros(0))
+    truth_rows = ground_truth_errors(skeleton_ids=ids, parts=SCORED_KEYPOINTS)
+
+    def row(q: QualityScore) -> dict:
+        frame = q.skeleton.frame
+        true = truth_rows.get(q.skeleton_id, (None, None))
+        return {"skeleton": q.skeleton_id, "frame": frame.pk, "subject": frame.sequence.subject.name,
+                "action": frame.sequence.action, "index": frame.index, "score": _num(q.score),
+                "per_part": q.per_part, "true_2d_px": _num(true[0]), "true_3d_mm": _num(true[1])}  # fmt: skip
+
+    scored = sorted((q for q in rows.values() if q.score is not None), key=lambda q: (q.score, q.skeleton_id))
+    ordered = (scored[::-1] if sort == "worst" else scored) + [q for q in rows.values() if q.score is None]
+    report = {
+        "dataset": job.dataset.name,
+        "source": job.params.get("source"),
+        "checkpoint": job.params.get("checkpoint"),
+        "job": {"id": job.pk, "status": job.status, "done": job.progress_done, "total": job.progress_total},
+        "n_skeletons": len(ids),
+        "n_scored": int(finite.size),
+        "quantiles": [{"q": q, "value": float(v)} for q, v in zip(QUANTILES, np.quantile(finite, QUANTILES))]
+        if finite.size
+        else [],
+        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        "truth": _truth_summary(ids, scores, truth_rows),
+        "frames": {"count": len(ordered), "sort": sort, "rows": [row(q) for q in ordered[offset : offset + limit]]},
+    }
+    if best is not None:
+        per_subject: dict[str, list[dict]] = defaultdict(list)
+        for q in scored:
+            subject = q.skeleton.frame.sequence.subject.name
+            if len(per_subject[subject]) < best:
+                per_subject[subject].append(row(q))
+        report["best"] = {"k": best, "subjects": dict(sorted(per_subject.items()))}
+    return report
+
+
+def dataset_quality_report(*, dataset: Dataset, source: str, **options) -> dict:
+    """``quality_report`` of the newest scoring job of ``dataset``'s ``source`` skeletons (``quality_job_latest``)."""
+    return quality_report(job=quality_job_latest(dataset=dataset, source=source), **options)

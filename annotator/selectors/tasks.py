@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from PIL import Image
 
 from annotator import geometry, keypoints, roles
 from annotator.exceptions import ApplicationError, NotFoundError
@@ -87,6 +88,11 @@ def task_get_for(*, user, task_id: int) -> Task:
         raise NotFoundError(f"no task {task_id}") from None
 
 
+def task_is_fbi(*, task_id: int) -> bool:
+    """Whether task ``task_id`` exists and asks for FBI labels (its page is the FBI labeller, not the editor)."""
+    return Task.objects.filter(pk=task_id, kind=Task.Kind.FBI).exists()
+
+
 def view_get_for_image(*, user, view_id: int) -> View:
     """The view ``view_id`` if ``user`` may see its image (a task on its frame, or reviewer/admin)."""
     views = View.objects.select_related("frame__sequence__subject__dataset")
@@ -114,7 +120,29 @@ def view_image_file(*, view: View) -> Path:
         raise NotFoundError(f"the image path of view {view.pk} points outside the dataset's image directory")
     if not path.is_file():
         raise NotFoundError(f"the image of view {view.pk} is missing: {view.image_path}")
+    image_content_type(path, what=f"the image of view {view.pk}")
     return path
+
+
+#: Image formats the tool serves and reads (Pillow's names) and their content types.
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def image_content_type(path: Path, *, what: str = "the file") -> str:
+    """The content type of the JPEG or PNG image at ``path``; NotFoundError if the file is not one.
+
+    Cheap: Pillow identifies the format from the header and checks the image's size there, without
+    decoding the pixels, so a renamed text file or a truncated header is never served as an image.
+    """
+    try:
+        with Image.open(path) as image:
+            kind = image.format
+            image.size  # noqa: B018 - parsed from the header; raises on a broken one
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        kind = None
+    if kind not in IMAGE_TYPES:
+        raise NotFoundError(f"{what} is not a JPEG or PNG image", extra={"reason": "not_an_image"})
+    return IMAGE_TYPES[kind]
 
 
 def task_history(*, task: Task, view: int | None = None, keypoint: int | None = None) -> QuerySet[Correction]:
@@ -185,6 +213,7 @@ def correction_as_dict(correction: Correction, author: str | None = None) -> dic
         "y": correction.y,
         "flag": str(correction.flag),
         "kind": str(correction.kind),
+        "source": str(correction.source),
         "author": author if author is not None else correction.author.username,
         "created_at": _iso(correction.created_at),
     }

@@ -2,8 +2,9 @@
 
 A worker claims one chunk at a time (``select_for_update(skip_locked=True)`` where the database
 supports it, and a conditional UPDATE everywhere, so two workers never run one chunk). A chunk whose
-worker died stays ``running`` with an old ``started_at``; after ``stale_after_s`` any worker may
-claim it again. Finishing a chunk and writing its results happen in one transaction (the caller's
+worker died stays ``running`` with an old ``started_at``; after ``stale_after_s`` (the
+``JOB_STALE_AFTER_S`` option by default) any worker may claim it again, and a restarted worker releases
+at once the chunks of dead processes of its own machine (``chunks_release_dead``). Finishing a chunk and writing its results happen in one transaction (the caller's
 ``write`` callback), so a chunk is either done with all its results or not done at all. Every state
 change updates the job's progress and broadcasts it to the ``jobs`` websocket group.
 """
@@ -14,17 +15,20 @@ import os
 import socket
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from annotator.conf import option
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
 from annotator.services.events import job_progress_broadcast
 
-#: A running chunk whose worker has not finished it within this many seconds is presumed dead.
+#: A running chunk whose worker has not finished it within this many seconds is presumed dead (the
+#: ``JOB_STALE_AFTER_S`` option's default; callers that pass nothing get the option).
 DEFAULT_STALE_AFTER_S = 30 * 60
 #: Attempts after which a failing chunk stays failed until the job is resumed explicitly.
 MAX_ATTEMPTS = 3
@@ -69,7 +73,9 @@ def job_resume(*, job: Job) -> Job:
     return _job_refresh(job)
 
 
-def _claimable(job: Job, stale_after_s: float) -> Q:
+def _claimable(job: Job, stale_after_s: float | None) -> Q:
+    if stale_after_s is None:
+        stale_after_s = option("JOB_STALE_AFTER_S")
     stale = timezone.now() - timedelta(seconds=stale_after_s)
     return Q(job=job) & (
         Q(status=JobChunk.Status.QUEUED)
@@ -100,7 +106,7 @@ def _locked(queryset):
 
 @transaction.atomic
 def chunk_claim(
-    *, job: Job, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S
+    *, job: Job, worker: str | None = None, stale_after_s: float | None = None
 ) -> JobChunk | None:
     """The next queued (or stale running) chunk of ``job``, now running for ``worker``; None when none is left."""
     for chunk in _locked(JobChunk.objects.filter(_claimable(job, stale_after_s)).order_by("index"))[:8]:
@@ -112,7 +118,7 @@ def chunk_claim(
 
 @transaction.atomic
 def chunk_claim_index(
-    *, job: Job, index: int, worker: str | None = None, stale_after_s: float = DEFAULT_STALE_AFTER_S
+    *, job: Job, index: int, worker: str | None = None, stale_after_s: float | None = None
 ) -> JobChunk | None:
     """Claim chunk ``index`` of ``job`` (a task for one chunk); None when it is done or another live worker has it."""
     chunk = _locked(JobChunk.objects.filter(_claimable(job, stale_after_s), index=index)).first()
@@ -121,6 +127,46 @@ def chunk_claim_index(
             raise ApplicationError(f"job {job_label(job)} has no chunk {index}")
         return None
     return _take(chunk, worker or worker_name())
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    # A killed process nobody has reaped yet (a zombie) still answers the signal; Linux says what it is.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+@transaction.atomic
+def chunks_release_dead(*, job: Job | None = None) -> list[int]:
+    """Put back in the queue the running chunks whose worker was a process of this machine that is gone.
+
+    A worker records ``host:pid`` on the chunk it claims (``worker_name``); when that host is this one and
+    the pid no longer runs, the chunk can never finish, so it is released without waiting for
+    ``JOB_STALE_AFTER_S``. Returns the released chunks' ids.
+    """
+    host = socket.gethostname()
+    running = JobChunk.objects.select_for_update().filter(status=JobChunk.Status.RUNNING, worker__startswith=f"{host}:")
+    if job is not None:
+        running = running.filter(job=job)
+    dead = []
+    for chunk in running:
+        pid = chunk.worker.rpartition(":")[2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            dead.append(chunk.pk)
+    if dead:
+        JobChunk.objects.filter(pk__in=dead).update(status=JobChunk.Status.QUEUED, started_at=None,
+                                                    error="released: its worker process died")  # fmt: skip
+        for job_id in set(JobChunk.objects.filter(pk__in=dead).values_list("job_id", flat=True)):
+            _job_refresh(Job.objects.get(pk=job_id), message="chunks of a dead worker released")
+    return dead
 
 
 def chunk_done(*, chunk: JobChunk, result: dict[str, Any], write: Callable[[], None] | None = None) -> JobChunk:

@@ -145,7 +145,7 @@ def task_create(
     if not views:
         raise ApplicationError(f"frame {frame} has no views to correct")
     if Task.objects.filter(frame=frame, assignee=assignee, kind=kind, status__in=Task.OPEN_STATUSES).exists():
-        raise ApplicationError(f"{assignee.username} already has an open {kind} task on frame {frame}")
+        raise ApplicationError(f"{assignee.username} already has an open task on frame {frame} ({kind})")
     task = Task.objects.create(
         frame=frame,
         kind=kind,

@@ -135,6 +135,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Correct 2D whole-body keypoints over calibrated views, re-triangulate, review and export.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are for signed-in users, like the rest of the API.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from the installed sidecar package, not a CDN: the docs page works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -159,6 +161,14 @@ ANNOTATOR = {
     "DATA_DIR": VAR_DIR / "data",
     # Largest disagreement (mm) between the 4 views of one H3WB instant before the importer warns.
     "IMPORT_VIEW_DISAGREEMENT_WARN_MM": 1.0,
+    # Seconds after which a job chunk still "running" is presumed to belong to a dead worker on another
+    # machine and may be claimed again (a dead worker on the same machine is noticed at once on restart).
+    "JOB_STALE_AFTER_S": env_int("DJANGO_JOB_STALE_AFTER_S", 30 * 60),
+    # Folder of the refiner checkpoints (face.pt, hand.pt) behind the editor's suggestions and the dashboard's
+    # quality scoring; the repository ships trained ones (ml_services/checkpoints/README.md).
+    "REFINER_CHECKPOINT_DIR": Path(
+        env_str("DJANGO_REFINER_CHECKPOINT_DIR", str(BASE_DIR / "ml_services" / "checkpoints"))
+    ).resolve(),
 }
 
 LOGGING = {

@@ -118,8 +118,8 @@ class TaskCorrectionApiTests:
         assert set(body) == {"revision", "point_3d", "reprojections", "residuals", "flagged_views", "correction"}
         assert body["revision"] == 1 and len(body["point_3d"]) == 3
         assert set(body["reprojections"]) == {str(v.pk) for v in d.views}
-        assert set(body["correction"]) == {"id", "revision", "view", "keypoint", "x", "y", "flag", "kind", "author",
-                                           "created_at"}  # fmt: skip
+        assert set(body["correction"]) == {"id", "revision", "view", "keypoint", "x", "y", "flag", "kind", "source",
+                                           "author", "created_at"}  # fmt: skip
         assert body["correction"]["author"] == "ann"
         detail = client.get(f"/api/tasks/{task.pk}/").json()
         assert detail["corrected_keypoints"] == [5] and detail["views"][0]["corrected"][5] is True
@@ -266,7 +266,7 @@ class ViewImageApiTests:
         view = d.views[0]
         response = _as(client, users["annotator"]).get(f"/api/views/{view.pk}/image/")
         assert response.status_code == status.HTTP_200_OK
-        assert response["Content-Type"] == "image/jpeg"
+        assert response["Content-Type"] == "image/png"  # what the file is, whatever its name says
         assert b"".join(response.streaming_content).startswith(b"\x89PNG")
         # A frame without a task of this annotator: 404; reviewers see any.
         other_view = frames[1].views[0]

@@ -30,10 +30,10 @@ SETUP_TIMEOUT_S = 240
 START_TIMEOUT_S = 30
 
 
-def _env(workdir: Path) -> dict[str, str]:
+def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
-        DATABASE_URL=f"sqlite:///{workdir / 'live.sqlite3'}",
+        DATABASE_URL=database_url or f"sqlite:///{workdir / 'live.sqlite3'}",
         DJANGO_SETTINGS_MODULE="annotator.settings.test",
         PYTHONPATH=str(ROOT),
     )
@@ -60,14 +60,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path) -> Iterator[str]:
-    """Run daphne against ``workdir``'s database; yields the base URL, stops the server after."""
-    port = _free_port()
+def serve(workdir: Path, *, database_url: str | None = None, port: int | None = None) -> Iterator[str]:
+    """Run daphne against ``workdir``'s database (or ``database_url``) on ``port`` (default: a free one);
+    yields the base URL, stops the server after."""
+    port = port or _free_port()
     log = open(workdir / "daphne.log", "ab")  # noqa: SIM115 - closed below, after the process
     daphne = Path(PYTHON).with_name("daphne")
     proc = subprocess.Popen(
         [str(daphne), "-b", "127.0.0.1", "-p", str(port), "annotator.asgi:application"],
-        cwd=ROOT, env=_env(workdir), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=_env(workdir, database_url), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

@@ -77,7 +77,46 @@ def report_markdown(report: dict) -> str:
             f"{_num(v['derived_sigma'], 4)} | {_num(v['published_sigma'], 4)} |"
             for p, v in ag["parts"].items()
         ]
+    lines += fbi_markdown(report.get("fbi"))
     return "\n".join(lines) + "\n"
+
+
+REFERENCE_LABELS = {"dataset": "dataset skeleton", "corrected": "corrected skeleton", "ground_truth": "ground truth"}
+
+
+def _tilt_label(row: dict) -> str:
+    return f"> {row['low']:g}" if row["high"] >= 90 else f"{row['low']:g}-{row['high']:g}"
+
+
+def fbi_markdown(fbi: dict | None) -> list[str]:
+    """The FBI section: people's error and skip rates per tilt bin against each skeleton, and the depth errors."""
+    if not fbi:
+        return []
+    s = fbi["seconds"]
+    lines = [
+        "",
+        f"## Forward/backward bone labels ({fbi['n_answers']} answers on {fbi['n_images']} images)",
+        "",
+        f"Median {s['per_image_median']:.1f} s per image, {s['per_answer_mean']:.1f} s per answer; skeleton labels "
+        f"unknown below {fbi['unknown_tilt_deg']:g} degrees.",
+        "",
+        "| against | tilt (deg) | answers | error rate | skip rate |",
+        "|---|---|---|---|---|",
+    ]
+    for source, ref in fbi["references"].items():
+        for row in (ref or {}).get("bins", []):
+            lines.append(f"| {REFERENCE_LABELS[source]} | {_tilt_label(row)} | {row['n']} | "
+                         f"{_num(row['error_rate'], 3)} | {_num(row['skip_rate'], 3)} |")  # fmt: skip
+    check = fbi["depth_error_check"]
+    confirmed = f" ({check['dataset_wrong']} of {check['n']} confirmed by ground truth)." if check else "."
+    n_frames = len(fbi["depth_error_frames"])
+    lines += ["", f"{fbi['n_probable_depth_errors']} probable depth errors on {n_frames} frames{confirmed}", ""]
+    if fbi["probable_depth_errors"]:
+        lines += ["| frame | camera | bone | tilt (deg) | person | dataset | ground truth |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {e['frame_label']} | {e['camera']} | {e['bone']} | {e['tilt_deg']:.1f} | {e['human']} | "
+                  f"{e['dataset']} | {e['ground_truth'] or '–'} |" for e in fbi["probable_depth_errors"]]  # fmt: skip
+    return lines
 
 
 def report_html(report: dict) -> str:
@@ -114,8 +153,33 @@ th {{ color: #6b7385; font-weight: 600; }} td:first-child, th:first-child {{ tex
 <p>Dataset {esc(s["dataset"])}, mode {esc(s["mode"])}, {s["n_items"]} items, {report["n_tasks"]} finished tasks.</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {"".join(charts)}
+{_fbi_html(report.get("fbi"))}
 </body></html>
 """
+
+
+def _fbi_html(fbi: dict | None) -> str:
+    if not fbi:
+        return ""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(REFERENCE_LABELS[source])}</td><td>{esc(_tilt_label(r))}</td><td>{r['n']}</td>"
+        f"<td>{_num(r['error_rate'], 3)}</td><td>{_num(r['skip_rate'], 3)}</td></tr>"
+        for source, ref in fbi["references"].items() for r in (ref or {}).get("bins", [])
+    )  # fmt: skip
+    errors = "".join(
+        f"<tr><td>{esc(e['frame_label'])}</td><td>{esc(e['camera'])}</td><td>{esc(e['bone'])}</td>"
+        f"<td>{e['tilt_deg']:.1f}</td><td>{esc(e['human'])}</td><td>{esc(e['dataset'])}</td>"
+        f"<td>{esc(e['ground_truth'] or '–')}</td></tr>"
+        for e in fbi["probable_depth_errors"]
+    )  # fmt: skip
+    return (
+        f"<h2>Forward/backward bone labels ({fbi['n_answers']} answers)</h2><table><thead><tr><th>against</th>"
+        f"<th>tilt (deg)</th><th>answers</th><th>error rate</th><th>skip rate</th></tr></thead><tbody>{rows}</tbody>"
+        f"</table><h3>{fbi['n_probable_depth_errors']} probable depth errors</h3><table><thead><tr><th>frame</th>"
+        f"<th>camera</th><th>bone</th><th>tilt</th><th>person</th><th>dataset</th><th>ground truth</th></tr></thead>"
+        f"<tbody>{errors}</tbody></table>"
+    )
 
 
 class Command(BaseCommand):

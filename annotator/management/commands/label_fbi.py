@@ -71,8 +71,9 @@ class Command(BaseCommand):
         if job.status != Job.Status.DONE:
             raise CommandError(f"job #{job.pk} is {job.status}: {job.error or 'chunks are held by other workers'}")
         totals = fbi_job_dict(job=job)["totals"]
-        n = max(totals["skeleton_views"], 1)
+        kinds = ("forward", "backward", "unknown")
+        n = max(sum(totals[k] for k in kinds), 1)
         self.stdout.write(
-            f"{totals['skeleton_views']} skeleton-views labelled in {seconds:.2f} s this run: "
-            + ", ".join(f"{k} {100 * totals[k] / n:.1f}%" for k in ("forward", "backward", "unknown"))
+            f"{totals['skeleton_views']} skeleton-views labelled ({seconds:.2f} s this run); bone labels: "
+            + ", ".join(f"{k} {100 * totals[k] / n:.1f}%" for k in kinds)
         )

@@ -5,30 +5,22 @@ chunks are skipped, chunks of dead workers are taken over). With ``--enqueue`` t
 become django-tasks tasks for the workers (``manage.py db_worker``, or ``rqworker`` with Redis).
 At the end the command prints the score distribution and, where the frames have a ground truth,
 how well the score ranks the skeletons' true face and hand error (Spearman) and how much keeping
-the best two-thirds lowers the mean true error.
+the best two-thirds lowers the mean true error (``selectors.quality.quality_report``, which the review
+dashboard draws too).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator import keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Job, JobChunk, Skeleton3D
 from annotator.selectors.datasets import dataset_get
-from annotator.selectors.quality import ground_truth_errors, quality_scores
+from annotator.selectors.quality import quality_report
 from ml_services.device import DEVICE_CHOICES
-from ml_services.scoring import spearman
 from ml_services.tasks import DEFAULT_CHUNK_SIZE, job_enqueue, job_run_local, scoring_job_start
-
-QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
-#: Share of skeletons kept when reporting how selection by score lowers the true error (H3WB kept ~2/3).
-KEEP_FRACTION = 2 / 3
-#: Keypoints the true error is measured on: the parts the score looks at.
-SCORED_KEYPOINTS = np.concatenate([keypoints.METRIC_PARTS["face"], keypoints.METRIC_PARTS["hand"]])
 
 
 class Command(BaseCommand):
@@ -78,39 +70,32 @@ class Command(BaseCommand):
             held = job.chunks.filter(status=JobChunk.Status.RUNNING).count()
             detail = job.error or f"{held} chunks are still held by other workers; rerun once they finish or go stale"
             raise CommandError(f"job #{job.pk} is {job.status}: {detail}")
-        self._report(dataset, job)
+        self._report(job)
 
-    def _report(self, dataset, job: Job) -> None:
-        ids = [pk for c in job.chunks.all() for pk in c.payload["skeleton_ids"]]
-        rows = dict(quality_scores(dataset=dataset, checkpoint=job.params["checkpoint"])
-                    .filter(skeleton_id__in=ids).values_list("skeleton_id", "score"))  # fmt: skip
-        scores = np.array([np.nan if rows.get(pk) is None else rows[pk] for pk in ids], dtype=np.float64)
-        finite = scores[np.isfinite(scores)]
-        self.stdout.write(f"scored {finite.size} of {len(ids)} skeletons (mean displacement, px; lower is better)")
-        if finite.size:
-            qs = np.quantile(finite, QUANTILES)
+    def _report(self, job: Job) -> None:
+        report = quality_report(job=job, limit=0)
+        self.stdout.write(f"scored {report['n_scored']} of {report['n_skeletons']} skeletons "
+                          "(mean displacement, px; lower is better)")  # fmt: skip
+        if report["quantiles"]:
             self.stdout.write(
-                "score quantiles: " + ", ".join(f"q{int(100 * q)} {v:.2f}" for q, v in zip(QUANTILES, qs))
+                "score quantiles: " + ", ".join(f"q{int(100 * q['q'])} {q['value']:.2f}" for q in report["quantiles"])
             )
-        truth = ground_truth_errors(skeleton_ids=ids, parts=SCORED_KEYPOINTS)
-        if not truth:
+        truth = report["truth"]
+        if truth is None:
             return
-        err2d = np.array([truth.get(pk, (np.nan, np.nan))[0] for pk in ids])
-        err3d = np.array([truth.get(pk, (np.nan, np.nan))[1] for pk in ids])
-        if np.isfinite(err2d).any() and not np.nan_to_num(err2d).any():
+        if truth["scored_is_truth"]:
             self.stdout.write("the scored skeletons are the ground truth: there is no true error to rank them by")
             return
-        rho2d, rho3d, n = spearman(scores, err2d), spearman(scores, err3d), int(np.isfinite(err2d).sum())
+        rho = {key: "nan" if truth[key] is None else f"{truth[key]:.3f}" for key in ("spearman_2d", "spearman_3d")}
         self.stdout.write(
-            f"Spearman correlation of score with the true face+hand error: 2D {rho2d:.3f}, 3D {rho3d:.3f} "
-            f"({n} skeletons with ground truth)"
+            f"Spearman correlation of score with the true face+hand error: 2D {rho['spearman_2d']}, "
+            f"3D {rho['spearman_3d']} ({truth['n']} skeletons with ground truth)"
         )
-        keep = np.isfinite(scores) & np.isfinite(err2d)
-        if keep.sum() >= 3:
-            order = np.argsort(scores[keep], kind="stable")[: max(1, int(round(KEEP_FRACTION * keep.sum())))]
-            for label, err, unit in (("2D", err2d[keep], "px"), ("3D", err3d[keep], "mm")):
-                best = err[order].mean()
-                self.stdout.write(
-                    f"mean true {label} error: all {err.mean():.2f} {unit}, best two-thirds by score {best:.2f} {unit} "
-                    f"({100 * (1 - best / err.mean()):.1f}% lower)"
-                )
+        for label, key, unit in (("2D", "mean_true_2d_px", "px"), ("3D", "mean_true_3d_mm", "mm")):
+            if truth[key] is None:
+                continue
+            everything, best = truth[key]["all"], truth[key]["kept"]
+            self.stdout.write(
+                f"mean true {label} error: all {everything:.2f} {unit}, best two-thirds by score {best:.2f} {unit} "
+                f"({100 * (1 - best / everything):.1f}% lower)"
+            )

@@ -13,6 +13,12 @@ from annotator.services.imports import dataset_import_h3wb
 from annotator.services.tasks import task_create
 from tests.h3wb_files import write_release
 
+#: A valid 1x1 PNG: the image API serves only files Pillow recognises as images.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55"
+    "0000000a49444154789c636000000002000148afa4710000000049454e44ae426082"
+)
+
 FRAMES = [("S1", "Walking 1", 10), ("S1", "Walking 1", 20), ("S5", "Eating 2", 30)]
 
 
@@ -35,7 +41,7 @@ def import_frames(tmp_path: Path, *, images: bool = False) -> list[FrameData]:
         for sample in written.data.values():
             path = image_dir / sample["image_path"]
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+            path.write_bytes(TINY_PNG)
     dataset_import_h3wb(dataset_name="tasks-test", annotations=written.path, images=image_dir)
     out = []
     for (subject, action, index), world in written.world.items():

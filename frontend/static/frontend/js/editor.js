@@ -9,6 +9,7 @@ import { focusKey, mountToolbar, renderPanel } from "./panel.js";
 import { applyTransform, dragHandles, drawEpipolar, mountView, moveDragHandles, render, transformOf } from "./render.js";
 import * as S from "./state.js";
 import { backoffDelay } from "./socket.js";
+import * as G from "./suggestions.js";
 
 /** Screen pixels within which a pointer grabs a keypoint. */
 const GRAB_PX = 9;
@@ -151,6 +152,14 @@ export class Editor {
     const at = this.locate(event);
     this.active = at.view.id;
     event.currentTarget.focus({ preventScroll: true });
+    if (event.button === 0 && !this.space && G.hasSuggestions(this.state, at.view.id)) {
+      const s = G.nearestSuggestion(this.state, at.view.id, at.x, at.y, GRAB_PX / at.t.s);
+      if (s >= 0) {
+        event.preventDefault();
+        this.acceptSuggestions(s);
+        return;
+      }
+    }
     const k = event.button === 0 && !this.space ? this.hit(at) : -1;
     event.currentTarget.setPointerCapture(event.pointerId);
     event.preventDefault();
@@ -295,6 +304,9 @@ export class Editor {
       occluded: () => this.flag("occluded"),
       unsure: () => this.flag("unsure"),
       reset: () => this.resetKeypoint(),
+      refine: () => this.refine(),
+      "accept-suggestions": () => this.acceptSuggestions(),
+      "dismiss-suggestions": () => this.dismissSuggestions(),
     };
     actions[name]?.();
   }
@@ -352,6 +364,10 @@ export class Editor {
       this.focusPart(focus);
     } else if (/^[1-9]$/.test(key) && Number(key) <= this.state.views.length) {
       this.toggleEnlarged(this.state.views[Number(key) - 1].id);
+    } else if (key === "Enter" && G.hasSuggestions(this.state)) {
+      this.acceptSuggestions();
+    } else if (key === "Escape" && G.hasSuggestions(this.state)) {
+      this.dismissSuggestions();
     } else if (key === "Enter") {
       this.toggleEnlarged(this.state.enlarged ?? this.active);
     } else if (key === "Escape") {
@@ -368,6 +384,8 @@ export class Editor {
       this.flag("occluded");
     } else if (lower === "u") {
       this.flag("unsure");
+    } else if (lower === "g") {
+      this.refine();
     } else if (key === "Backspace" || key === "Delete") {
       this.resetKeypoint();
     } else if (key === "?") {
@@ -395,13 +413,15 @@ export class Editor {
     return `${this.urls.task}${name}/`;
   }
 
-  /** Move keypoint k of `view` to (x, y) (null: back to the dataset position); `flag` optional. */
-  correct(view, k, x, y, flag = undefined) {
+  /** Move keypoint k of `view` to (x, y) (null: back to the dataset position); `flag` optional; `source`
+   * "model" for an accepted refiner suggestion (the server's default is "manual"). */
+  correct(view, k, x, y, flag = undefined, source = undefined) {
     if (!this.canEdit()) return;
     if (x !== null) S.dropKeypoint(this.state, view.id, k, x, y);
     if (flag) view.flags[k] = flag;
     const body = { view: view.id, keypoint: k, x, y };
     if (flag) body.flag = flag;
+    if (source) body.source = source;
     const name = this.state.layout.names[k];
     S.enqueue(this.state, { kind: "correction", path: this.url("corrections"), body, label: `${name} in camera ${view.camera}` });
     this.render();
@@ -423,6 +443,46 @@ export class Editor {
     const view = this.view(this.active);
     if (k === null || !view || !view.corrected[k]) return;
     this.correct(view, k, null, null);
+  }
+
+  // --- refiner suggestions (suggestions.js) -------------------------------------------------------
+
+  /** Ask the refiner where the focused face or hand should be in the active view; shows its suggestions. */
+  async refine() {
+    if (!this.canEdit()) return;
+    const part = this.state.focus;
+    const view = this.view(this.active);
+    if (!this.state.layout.validity_parts.includes(part) || !view) {
+      const keys = this.state.layout.validity_parts.map(focusKey).join(", ");
+      this.state.notice = `the refiner works on the face and the hands: focus one (${keys}), then refine (g)`;
+      this.render();
+      return;
+    }
+    this.state.notice = null;
+    S.setStatus(this.state, S.SAVING, `refining the ${part.replace(/_/g, " ")} in camera ${view.camera}…`);
+    this.render();
+    try {
+      G.setSuggestions(this.state, await this.api.post(this.url("refine"), { view: view.id, part }));
+      if (!G.hasSuggestions(this.state)) this.state.notice = "the refiner had nothing to suggest";
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.state.notice = `could not refine: ${error.message}`;
+    }
+    if (!this.state.pending.length) S.settledStatus(this.state);
+    this.render();
+  }
+
+  /** Accept keypoint k's suggestion, or all of them (k null): each becomes a model-assisted correction. */
+  acceptSuggestions(k = null) {
+    if (!this.canEdit()) return;
+    const writes = k === null ? G.acceptAllSuggestions(this.state) : [G.acceptSuggestion(this.state, k)].filter(Boolean);
+    for (const w of writes) this.correct(this.view(w.view), w.k, w.x, w.y, undefined, "model");
+    this.render();
+  }
+
+  dismissSuggestions() {
+    G.dismissSuggestions(this.state);
+    this.render();
   }
 
   togglePart(viewId, part) {
@@ -541,7 +601,12 @@ export class Editor {
   onSocketOpen(reconnected) {
     this.state.connection = "connected";
     this.render();
-    if (reconnected) this.refresh().then(() => this.flush());
+    if (reconnected) {
+      const pending = this.state.pending.length;
+      this.state.notice = "the connection is back" +
+        (pending ? `: sending the ${pending} change(s) made while it was lost` : "");
+      this.refresh().then(() => this.flush());
+    }
     else if (this.state.pending.length) this.flush();
   }
 

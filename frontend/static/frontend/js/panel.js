@@ -4,6 +4,7 @@
 
 import { partLabel } from "./render.js";
 import { focusMembers, isReadOnly, maxResidual } from "./state.js";
+import { suggestionsIn } from "./suggestions.js";
 
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -72,6 +73,23 @@ export function renderPanel(state, root) {
   if (c && Number(c.value) !== state.filters.contrast) c.value = state.filters.contrast;
 
   renderKeypointList(state, root);
+  renderSuggestions(state, root);
+}
+
+/** The refiner's suggestions: how many, for which part and camera, from which model. */
+function renderSuggestions(state, root) {
+  const box = root.querySelector(".suggestions-box");
+  if (!box) return;
+  const s = state.suggestions;
+  box.hidden = !s;
+  if (!s) return;
+  const view = state.views.find((v) => String(v.id) === String(s.view));
+  const n = suggestionsIn(state, s.view).length;
+  const text =
+    `${n} suggestion${n === 1 ? "" : "s"} for the ${partLabel(s.part)} in camera ${view?.camera ?? s.view}` +
+    ` (${s.model}${s.iterations ? `, ${s.iterations} iterations` : ""}): click a violet cross to accept one`;
+  const node = box.querySelector(".suggestions-text");
+  if (node.textContent !== text) node.textContent = text;
 }
 
 // The list's last HTML, so that an unchanged list is not rebuilt (and keeps its scroll position).

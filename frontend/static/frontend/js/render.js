@@ -8,6 +8,7 @@
 
 import { distance, viewTransform } from "./geometry.js";
 import { isValidIn, position } from "./state.js";
+import { suggestionsIn } from "./suggestions.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -17,6 +18,8 @@ const R_SMALL = 2.2; // dense parts (many keypoints in a small area)
 const R_SELECTED = 8;
 const R_BASE = 2.4;
 const R_GHOST = 5;
+/** Half the arm of a refiner suggestion's cross. */
+const R_SUGGESTION = 5;
 /** Parts with more keypoints than this get the small marker. */
 const DENSE_PART = 30;
 /** A dataset position this far (image px) from the drawn one gets a marker. */
@@ -53,7 +56,7 @@ export function mountView(container, view, layout) {
   img.width = view.width;
   img.height = view.height;
   const svg = el("svg", { class: "overlay", width: view.width, height: view.height, viewBox: `0 0 ${view.width} ${view.height}` }, SVG);
-  for (const name of ["links", "base", "ghosts", "points", "selection", "epipolar"]) {
+  for (const name of ["links", "base", "ghosts", "points", "selection", "suggestions", "epipolar"]) {
     svg.appendChild(el("g", { class: `layer-${name}` }, SVG));
   }
   const epipolar = svg.querySelector(".layer-epipolar");
@@ -155,11 +158,30 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
       `<circle class="selected" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>`
     : "";
 
+  svg.querySelector(".layer-suggestions").innerHTML = suggestionMarks(state, view, pos, inv);
+
   renderHead(state, view, viewEl);
   renderTooltip(state, view, viewEl, t, pos);
   const img = viewEl.querySelector("img.frame");
   const filter = `brightness(${state.filters.brightness}%) contrast(${state.filters.contrast}%)`;
   if (img.style.filter !== filter) img.style.filter = filter;
+}
+
+/** The refiner's suggestions in `view`: a cross at each, joined to where its keypoint is drawn now. */
+function suggestionMarks(state, view, pos, inv) {
+  const r = R_SUGGESTION * inv;
+  return suggestionsIn(state, view.id)
+    .map(({ k, at }) => {
+      const [x, y] = at;
+      const from = pos[k];
+      const line = from ? `<line class="suggestion-offset" x1="${fmt(from[0])}" y1="${fmt(from[1])}" x2="${fmt(x)}" y2="${fmt(y)}"/>` : "";
+      return (
+        `${line}<g class="suggestion" data-k="${k}"><title>suggested ${escape(state.layout.names[k])}: click to accept</title>` +
+        `<line x1="${fmt(x - r)}" y1="${fmt(y - r)}" x2="${fmt(x + r)}" y2="${fmt(y + r)}"/>` +
+        `<line x1="${fmt(x - r)}" y1="${fmt(y + r)}" x2="${fmt(x + r)}" y2="${fmt(y - r)}"/></g>`
+      );
+    })
+    .join("");
 }
 
 function renderHead(state, view, viewEl) {

@@ -96,6 +96,7 @@ async function loadHistory() {
       return (
         `<li data-k="${c.keypoint}"><span class="rev">r${c.revision}</span> <span class="kp-name">${escape(names[c.keypoint])}</span> ` +
         `<span class="muted">${escape(cameraOf.get(c.view) ?? c.view)} · ${escape(c.kind)}${c.flag !== "visible" ? ` · ${escape(c.flag)}` : ""}</span> ` +
+        (c.source === "model" ? `<span class="model-assisted" title="accepted from a refiner suggestion">model-assisted</span> ` : "") +
         `${where} <span class="muted">${escape(c.author)} · ${new Date(c.created_at).toLocaleTimeString()}</span></li>`
       );
     })

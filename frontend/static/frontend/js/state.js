@@ -67,6 +67,7 @@ export function createState(payload, { user = null } = {}) {
     enlarged: null,
     filters: { brightness: 100, contrast: 100 },
     pending: [],
+    suggestions: null, // the refiner's proposals, see suggestions.js
     nextWriteId: 1,
     status: { kind: SAVED, text: `saved (revision ${payload.revision})` },
     notice: null,

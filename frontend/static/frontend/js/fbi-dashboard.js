@@ -1,0 +1,176 @@
+// The FBI section of the reviewer dashboard: start labelling a dataset's bones from 3D in the worker (progress
+// over the jobs websocket, with polling as a fallback), and the agreement of people's answers with the
+// skeletons: error and skip rates per tilt bin (Chart.js) and the probable depth errors, which can be sent
+// to an annotator's queue as correction tasks.
+
+import { ApiError, get, post } from "./api.js";
+import { socketUrl } from "./socket.js";
+
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+const fbi = config.fbi;
+const section = document.getElementById("fbi-section");
+const form = document.getElementById("fbi-form");
+const status = document.getElementById("fbi-job");
+const POLL_MS = 1000;
+const REFERENCE_LABELS = { dataset: "dataset skeleton", corrected: "corrected skeleton", ground_truth: "ground truth" };
+const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const pct = (v) => (v === null || v === undefined ? null : Math.round(1000 * v) / 10);
+
+let chart = null;
+let errorFrames = [];
+
+function options(select, values, selected) {
+  select.innerHTML = values.map((v) => `<option value="${escape(v)}"${v === selected ? " selected" : ""}>${escape(v)}</option>`).join("");
+}
+
+function setup() {
+  options(form.elements.dataset, config.options.datasets.map((d) => d.name));
+  options(form.elements.source, fbi.sources, "all");
+  options(form.elements.bones, fbi.bone_subsets, fbi.bone_subsets[0]);
+  form.elements.unknown_tilt_deg.value = fbi.unknown_tilt_deg;
+  options(document.querySelector("#fbi-send select[name=annotator]"), config.options.annotators);
+  form.querySelector("[data-action=label]").addEventListener("click", startJob);
+  form.querySelector("[data-action=agreement]").addEventListener("click", loadAgreement);
+  document.getElementById("fbi-send").addEventListener("submit", sendToQueue);
+}
+
+// --- the labelling job ------------------------------------------------------------------------------
+
+function showJob(job) {
+  const bar = form.querySelector(".fbi-job-bar");
+  bar.hidden = false;
+  bar.querySelector("span").style.width = `${job.total ? (100 * job.done) / job.total : 0}%`;
+  const t = job.totals;
+  const done = job.status === "done" && t ? ` · ${t.skeleton_views} skeleton-views labelled` : "";
+  status.textContent = `${job.label}: ${job.status}, ${job.done} / ${job.total} chunks${done}`;
+  section.dataset.job = job.status;
+}
+
+async function startJob() {
+  const body = {
+    dataset: form.elements.dataset.value,
+    source: form.elements.source.value,
+    bones: form.elements.bones.value,
+    unknown_tilt_deg: Number(form.elements.unknown_tilt_deg.value),
+  };
+  status.textContent = "starting…";
+  let job;
+  try {
+    job = await post(fbi.jobs_url, body);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    status.textContent = error.message;
+    return;
+  }
+  showJob(job);
+  const ws = new WebSocket(socketUrl(fbi.socket_path));
+  ws.addEventListener("message", (event) => {
+    const m = JSON.parse(event.data);
+    if (m.job === job.label) showJob({ ...job, done: m.done, total: m.total, status: m.state });
+  });
+  // The websocket only hears of progress made by workers of this server; polling covers the rest.
+  const timer = setInterval(async () => {
+    try {
+      const fresh = await get(job.url);
+      showJob(fresh);
+      if (fresh.status === "done" || fresh.status === "failed") {
+        clearInterval(timer);
+        ws.close();
+      }
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+    }
+  }, POLL_MS);
+}
+
+// --- agreement --------------------------------------------------------------------------------------
+
+function drawChart(report) {
+  const bins = report.tilt_bins_deg;
+  const labels = bins.slice(0, -1).map((lo, i) => (i === bins.length - 2 ? `> ${lo}°` : `${lo}–${bins[i + 1]}°`));
+  const datasets = [];
+  const colors = { dataset: "#2f6fde", corrected: "#00b050", ground_truth: "#1d2330" };
+  for (const [source, ref] of Object.entries(report.references)) {
+    if (!ref) continue;
+    datasets.push({ label: `errors vs ${REFERENCE_LABELS[source]}`, data: ref.bins.map((b) => pct(b.error_rate)),
+      backgroundColor: colors[source] });
+  }
+  const anyRef = Object.values(report.references).find((r) => r);
+  datasets.push({ label: "skipped or unknown", data: anyRef.bins.map((b) => pct(b.skip_rate)), backgroundColor: "#c9ced8" });
+  chart?.destroy();
+  chart = new window.Chart(document.getElementById("fbi-chart"), {
+    type: "bar",
+    data: { labels, datasets },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { title: { display: true, text: "% of answers" }, beginAtZero: true }, x: { title: { display: true, text: "bone tilt out of the image plane" } } },
+    },
+  });
+}
+
+function drawErrors(report) {
+  const rows = report.probable_depth_errors;
+  errorFrames = report.depth_error_frames;
+  const body = document.querySelector("#fbi-errors tbody");
+  body.innerHTML = rows
+    .map(
+      (e) =>
+        `<tr data-frame="${e.frame}"><td><a href="${escape(e.url)}">${escape(e.frame_label)}</a></td><td>${escape(e.camera)}</td>` +
+        `<td>${escape(e.bone.replace(/_/g, " "))}</td><td class="num">${e.tilt_deg.toFixed(1)}</td><td>${escape(e.human)}</td>` +
+        `<td class="${e.dataset_wrong ? "wrong" : ""}">${escape(e.dataset)}</td><td>${escape(e.ground_truth ?? "–")}</td>` +
+        `<td>${escape(e.annotator)}</td></tr>`,
+    )
+    .join("");
+  const check = report.depth_error_check;
+  document.querySelector(".fbi-errors-note").textContent =
+    `${rows.length} bones on ${errorFrames.length} frames` +
+    (check ? ` · ${check.dataset_wrong} of ${check.n} really backwards in the dataset (ground truth)` : "");
+  document.getElementById("fbi-send").hidden = errorFrames.length === 0;
+}
+
+async function loadAgreement() {
+  const box = document.getElementById("fbi-agreement");
+  let answer;
+  try {
+    answer = await get(`${fbi.agreement_url}?dataset=${encodeURIComponent(form.elements.dataset.value)}`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    status.textContent = error.message;
+    return;
+  }
+  const report = answer.fbi;
+  if (!report) {
+    box.hidden = true;
+    status.textContent = "no finished FBI task in this dataset yet";
+    return;
+  }
+  box.hidden = false;
+  const s = report.seconds;
+  document.querySelector(".fbi-summary").textContent =
+    `${report.n_answers} answers on ${report.n_images} images of ${report.n_frames} frames by ${report.annotators.join(", ")}; ` +
+    `${s.per_image_median.toFixed(1)} s per image (median), ${s.per_answer_mean.toFixed(1)} s per answer. ` +
+    `Skeleton labels are unknown below ${report.unknown_tilt_deg}°; a confident answer against a bone tilted more than ` +
+    `${report.min_tilt_deg}° is a probable depth error.`;
+  drawChart(report);
+  drawErrors(report);
+  section.dataset.agreement = "1";
+}
+
+async function sendToQueue(event) {
+  event.preventDefault();
+  const message = document.querySelector(".fbi-send-message");
+  const annotator = event.target.elements.annotator.value;
+  try {
+    const out = await post(fbi.depth_error_tasks_url, { frames: errorFrames, annotator });
+    message.className = "fbi-send-message ok";
+    message.textContent = `${out.created.length} correction tasks at the front of ${annotator}'s queue` +
+      (out.skipped.length ? `; ${out.skipped.length} frames skipped (${out.skipped[0].reason})` : "");
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    message.className = "fbi-send-message error";
+    message.textContent = error.message;
+  }
+}
+
+if (section) setup();

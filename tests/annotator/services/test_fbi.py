@@ -1,0 +1,310 @@
+"""FBI services: answers (and the refusals that store nothing), submitting, task creation, labelling jobs from
+3D, simulated labellers, and the agreement analysis catching an injected forearm depth flip.
+
+The depth-flip test is the issue's acceptance check: on the synthetic rig (ground truth known), a new
+dataset skeleton version mirrors one wrist through its elbow's depth plane in one camera; simulated
+labellers answer from the ground truth, and the disagreement list must name that bone in that view.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.db.models import Max
+
+from annotator import keypoints
+from annotator.exceptions import ApplicationError, PermissionDeniedError
+from annotator.models import FBIAnswer, FBIAutoLabels, Job, Skeleton3D, Task
+from annotator.selectors.fbi import fbi_agreement, fbi_answers_latest, fbi_open_tasks, fbi_task_bones
+from annotator.services import fbi as services
+from annotator.services.fbi import AnswerInput, fbi_answer_create, fbi_answers_create, fbi_task_submit
+from annotator.services.fbi_labels import fbi_label_job_run_local, fbi_label_job_start
+from annotator.services.tasks import task_create, task_start_next, task_submit
+from ml_services import fbi
+from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
+
+#: Labellers who never err or skip: the depth-flip test must not depend on chance.
+PERFECT = fbi.LabellerModel(error_rate=(0.0,) * 4, skip_rate=(0.0,) * 4)
+FLIPPED_BONE = (keypoints.index("left_elbow"), keypoints.index("left_wrist"))
+#: The injected flip is placed where the true forearm is at least this steep (degrees) in the chosen camera.
+FLIP_MIN_TILT_DEG = 40.0
+
+
+@pytest.fixture
+def rig(db):
+    import_rig()
+    return annotators(3)
+
+
+def fbi_task(frame, username: str, **kwargs) -> Task:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    return task_create(frame=frame, assignee=user, kind=Task.Kind.FBI, **kwargs)
+
+
+def first_frame():
+    from annotator.models import Frame
+
+    return Frame.objects.filter(sequence__subject__dataset__name=DATASET).order_by("id").first()
+
+
+def answer_all(task: Task, label: str = "forward", seconds: float = 1.0) -> None:
+    views = list(task.views.values_list("id", flat=True))
+    batch = [AnswerInput(view=v, parent=int(p), child=int(c), label=label, seconds=seconds)
+             for v in views for p, c in fbi_task_bones(task)]  # fmt: skip
+    fbi_answers_create(task=task, user=task.assignee, answers=batch)
+
+
+@pytest.mark.django_db
+class FBIAnswerCreateTests:
+    def test_an_answer_is_recorded_and_starts_the_task(self, rig):
+        task = fbi_task(first_frame(), "sim0")
+        assert task.bones == keypoints.DEFAULT_BONE_SUBSET
+        view = task.views.order_by("id").first()
+        parent, child = (int(x) for x in fbi_task_bones(task)[2])
+        answer = fbi_answer_create(task=task, user=task.assignee, view=view.pk, parent=parent, child=child,
+                                   label="backward", seconds=2.5)  # fmt: skip
+        assert (answer.label, answer.seconds, answer.author) == ("backward", 2.5, task.assignee)
+        task.refresh_from_db()
+        assert (task.status, task.revision) == (Task.Status.IN_PROGRESS, 1)
+        # A second answer for the same bone is appended; the latest counts.
+        fbi_answer_create(task=task, user=task.assignee, view=view.pk, parent=parent, child=child, label="unknown",
+                          seconds=1.0)  # fmt: skip
+        assert FBIAnswer.objects.filter(task=task).count() == 2
+        assert fbi_answers_latest(task=task) == [
+            {"view": view.pk, "parent": parent, "child": child, "label": "unknown", "seconds": 1.0}
+        ]
+
+    @pytest.mark.parametrize(
+        "change, field",
+        [
+            ({"view": -1}, "view"),
+            ({"child": keypoints.index("left_eye"), "parent": keypoints.NOSE}, "child"),
+            ({"label": "sideways"}, "label"),
+            ({"seconds": float("nan")}, "seconds"),
+            ({"seconds": -1.0}, "seconds"),
+        ],
+    )
+    def test_bad_answers_store_nothing(self, rig, change, field):
+        task = fbi_task(first_frame(), "sim0")
+        parent, child = (int(x) for x in fbi_task_bones(task)[0])
+        good = {"view": task.views.first().pk, "parent": parent, "child": child, "label": "forward", "seconds": 1.0}
+        batch = [AnswerInput(**good), AnswerInput(**{**good, **change})]
+        with pytest.raises(ApplicationError) as caught:
+            fbi_answers_create(task=task, user=task.assignee, answers=batch)
+        assert caught.value.extra["field"] == field
+        assert not FBIAnswer.objects.exists()
+        task.refresh_from_db()
+        assert (task.status, task.revision) == (Task.Status.TODO, 0)
+
+    def test_a_view_of_another_frame_is_refused(self, rig):
+        from annotator.models import View
+
+        task = fbi_task(first_frame(), "sim0")
+        other = View.objects.exclude(frame=task.frame).first()
+        parent, child = (int(x) for x in fbi_task_bones(task)[0])
+        with pytest.raises(ApplicationError, match="not one of task"):
+            fbi_answer_create(task=task, user=task.assignee, view=other.pk, parent=parent, child=child,
+                              label="forward", seconds=1.0)  # fmt: skip
+
+    def test_only_the_assignee_of_an_open_fbi_task_answers(self, rig):
+        from django.contrib.auth import get_user_model
+
+        task = fbi_task(first_frame(), "sim0")
+        other = get_user_model().objects.get(username="sim1")
+        parent, child = (int(x) for x in fbi_task_bones(task)[0])
+        args = {"view": task.views.first().pk, "parent": parent, "child": child, "label": "forward", "seconds": 1.0}
+        with pytest.raises(PermissionDeniedError):
+            fbi_answer_create(task=task, user=other, **args)
+        answer_all(task)
+        fbi_task_submit(task=task, user=task.assignee)
+        with pytest.raises(ApplicationError, match="submitted and can no longer be edited"):
+            fbi_answer_create(task=task, user=task.assignee, **args)
+        correction = task_create(frame=task.frame, assignee=task.assignee)
+        with pytest.raises(ApplicationError, match="is a correction task"):
+            fbi_answer_create(task=correction, user=task.assignee, **args)
+        assert FBIAnswer.objects.filter(task=correction).count() == 0
+
+
+@pytest.mark.django_db
+class FBITaskSubmitTests:
+    def test_submit_needs_every_bone_of_every_view(self, rig):
+        task = fbi_task(first_frame(), "sim0")
+        with pytest.raises(ApplicationError) as caught:
+            fbi_task_submit(task=task, user=task.assignee)
+        assert caught.value.extra["missing"] == 4 * len(fbi_task_bones(task))
+        answer_all(task, label="skipped")
+        task = fbi_task_submit(task=task, user=task.assignee)
+        assert task.status == Task.Status.SUBMITTED and task.result_skeleton is None
+        assert not Skeleton3D.objects.filter(source=Skeleton3D.Source.CORRECTED).exists()
+
+    def test_the_correction_submit_refuses_fbi_tasks(self, rig):
+        task = fbi_task(first_frame(), "sim0")
+        with pytest.raises(ApplicationError, match="is a forward/backward bone labels task"):
+            task_submit(task=task, user=task.assignee, base_revision=0)
+
+    def test_fbi_and_correction_tasks_share_the_queue(self, rig):
+        frame = first_frame()
+        correction = task_create(frame=frame, assignee=fbi_task(frame, "sim0").assignee, priority=5)
+        started = task_start_next(user=correction.assignee)
+        assert started.kind == Task.Kind.FBI and started.page_url == f"/fbi/{started.pk}/"
+
+
+@pytest.mark.django_db
+class FBITasksCreateTests:
+    def test_sampled_frames_are_reproducible_and_rotate_annotators(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        tasks = services.fbi_tasks_create(annotators=rig[:2], dataset=ds, n_frames=4, seed=3, per_frame=2)
+        assert len(tasks) == 8 and {t.kind for t in tasks} == {Task.Kind.FBI}
+        frames = sorted({t.frame_id for t in tasks})
+        Task.objects.all().delete()
+        again = services.fbi_tasks_create(annotators=rig[:2], dataset=ds, n_frames=4, seed=3)
+        assert sorted(t.frame_id for t in again) == frames
+
+    def test_bad_input_creates_nothing(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        for kwargs, field in (
+            ({"n_frames": RIG_FRAMES + 1}, "frames"),
+            ({"n_frames": 2, "bones": "tails"}, "bones"),
+            ({"n_frames": 2, "annotators": ["sim0", "nobody"]}, "annotators"),
+            ({"n_frames": 2, "per_frame": 4}, "per_frame"),
+        ):
+            args = {"annotators": rig, "dataset": ds, **kwargs}
+            with pytest.raises(ApplicationError) as caught:
+                services.fbi_tasks_create(**args)
+            assert caught.value.extra["field"] == field
+        assert not Task.objects.exists()
+
+
+@pytest.mark.django_db
+class FBILabelJobTests:
+    def test_labels_match_the_pure_function_and_a_rerun_skips_finished_chunks(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        job, resumed = fbi_label_job_start(dataset=ds, chunk_frames=3)
+        assert not resumed and job.progress_total == 4  # 10 frames in chunks of 3
+        job = fbi_label_job_run_local(job=job, progress=False, max_chunks=1)
+        assert (job.status, job.progress_done) == (Job.Status.RUNNING, 1)
+        again, resumed = fbi_label_job_start(dataset=ds, chunk_frames=3)
+        assert resumed and again.pk == job.pk
+        job = fbi_label_job_run_local(job=again, progress=False)
+        assert (job.status, job.progress_done) == (Job.Status.DONE, 4)
+        # Every skeleton version (dataset and ground truth) in each of its frame's 4 views.
+        assert FBIAutoLabels.objects.count() == Skeleton3D.objects.count() * 4
+        row = FBIAutoLabels.objects.select_related("skeleton", "view__camera").first()
+        cam = row.view.camera
+        labels, tilt = fbi.skeleton_labels(row.skeleton.keypoints[None], np.asarray([cam.R]), np.asarray([cam.t]),
+                                           keypoints.bones(keypoints.DEFAULT_BONE_SUBSET))  # fmt: skip
+        np.testing.assert_array_equal(row.labels, labels[0, 0])
+        np.testing.assert_allclose(row.tilt, tilt[0, 0], atol=1e-4)
+        assert row.labels.dtype == np.int8 and row.tilt.dtype == np.float32
+
+    def test_another_threshold_replaces_the_rows(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        fbi_label_job_run_local(job=fbi_label_job_start(dataset=ds, source="ground_truth")[0], progress=False)
+        unknown_before = sum(int((r.labels == fbi.UNKNOWN).sum()) for r in FBIAutoLabels.objects.all())
+        job, resumed = fbi_label_job_start(dataset=ds, source="ground_truth", unknown_tilt_deg=45.0)
+        assert not resumed
+        fbi_label_job_run_local(job=job, progress=False)
+        rows = list(FBIAutoLabels.objects.all())
+        assert len(rows) == RIG_FRAMES * 4 and {r.unknown_tilt_deg for r in rows} == {45.0}
+        assert sum(int((r.labels == fbi.UNKNOWN).sum()) for r in rows) > unknown_before
+
+    def test_bad_settings_create_no_job(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        for kwargs in ({"source": "guess"}, {"bones": "tails"}, {"unknown_tilt_deg": 90.0}, {"source": "corrected"}):
+            with pytest.raises(ApplicationError):
+                fbi_label_job_start(dataset=ds, **kwargs)
+        assert not Job.objects.exists()
+
+
+def inject_forearm_flip(frame) -> tuple[int, int]:
+    """A new dataset skeleton of ``frame`` whose left wrist mirrors through the elbow's depth plane in the camera
+    where the true forearm is steepest; returns (that view's id, its tilt in degrees)."""
+    truth = frame.skeletons.filter(source=Skeleton3D.Source.GROUND_TRUTH).latest("version").keypoints
+    dataset = frame.skeletons.filter(source=Skeleton3D.Source.DATASET).latest("version")
+    views = list(frame.views.select_related("camera").order_by("camera__name"))
+    R = np.stack([np.asarray(v.camera.R) for v in views])
+    t = np.stack([np.asarray(v.camera.t) for v in views])
+    _, tilt = fbi.skeleton_labels(truth[None], R, t, np.asarray([FLIPPED_BONE]))
+    v = int(np.argmax(tilt[0, :, 0]))
+    axis = R[v, 2]  # the camera's optical axis in world coordinates
+    elbow, wrist = FLIPPED_BONE
+    X = np.array(dataset.keypoints, copy=True)
+    X[wrist] -= 2 * np.dot(X[wrist] - X[elbow], axis) * axis
+    version = frame.skeletons.aggregate(v=Max("version"))["v"] + 1
+    Skeleton3D.objects.create(frame=frame, version=version, source=Skeleton3D.Source.DATASET, keypoints=X,
+                              note="test: left forearm flipped in depth")  # fmt: skip
+    return views[v].pk, float(tilt[0, v, 0])
+
+
+@pytest.mark.django_db
+class DepthFlipTests:
+    def test_people_catch_an_injected_forearm_flip(self, rig):
+        from annotator.models import Dataset, Frame
+
+        ds = Dataset.objects.get(name=DATASET)
+        frames = list(Frame.objects.filter(sequence__subject__dataset=ds).order_by("id"))
+        flips = {}
+        for frame in frames:
+            view, tilt = inject_forearm_flip(frame)
+            if tilt >= FLIP_MIN_TILT_DEG:
+                flips[frame.pk] = view
+                break
+            frame.skeletons.filter(note__startswith="test:").delete()
+        assert flips, "no rig frame has a steep enough forearm"
+        frame_id, view_id = next(iter(flips.items()))
+        tasks = services.fbi_tasks_create(annotators=rig[:1], dataset=ds, n_frames=RIG_FRAMES)
+        report = services.fbi_simulate_labellers(tasks=tasks, seed=0, model=PERFECT)
+        assert report.tasks_done == RIG_FRAMES
+        analysis = fbi_agreement(dataset=ds)
+        hits = [e for e in analysis["probable_depth_errors"] if (e["frame"], e["view"]) == (frame_id, view_id)]
+        assert [(h["parent"], h["child"]) for h in hits] == [FLIPPED_BONE]
+        assert hits[0]["dataset_wrong"] is True and hits[0]["tilt_deg"] >= fbi.DEPTH_ERROR_MIN_TILT_DEG
+        assert hits[0]["url"].startswith(f"/fbi/{hits[0]['task']}/?view={view_id}")
+        assert frame_id in analysis["depth_error_frames"]
+        # Perfect labellers agree with the ground truth everywhere.
+        assert all(b["error_rate"] in (0.0, None) for b in analysis["references"]["ground_truth"]["bins"])
+        assert analysis["references"]["corrected"] is None
+
+        # Sent to the review queue: a correction task ahead of the annotator's other work.
+        out = services.fbi_depth_error_tasks_create(frame_ids=analysis["depth_error_frames"], assignee=rig[1])
+        assert [t.frame_id for t in out.created] == analysis["depth_error_frames"]
+        elsewhere = next(f for f in frames if f.pk not in analysis["depth_error_frames"])
+        task_create(frame=elsewhere, assignee=out.created[0].assignee)  # ordinary work, created later
+        started = task_start_next(user=out.created[0].assignee)
+        assert started.kind == Task.Kind.CORRECTION and started.frame_id in analysis["depth_error_frames"]
+        again = services.fbi_depth_error_tasks_create(frame_ids=[frame_id], assignee=rig[1])
+        assert not again.created and frame_id in again.skipped
+
+
+@pytest.mark.django_db
+class FBISimulationTests:
+    def test_hemlets_like_labellers_reproduce_the_published_rates(self, rig):
+        from annotator.models import Dataset
+
+        ds = Dataset.objects.get(name=DATASET)
+        tasks = services.fbi_tasks_create(annotators=rig, dataset=ds, n_frames=RIG_FRAMES, per_frame=3, bones="limbs")
+        assert len(fbi_open_tasks(dataset=ds)) == 3 * RIG_FRAMES
+        report = services.fbi_simulate_labellers(tasks=tasks, seed=1)
+        assert (report.tasks_done, report.answers) == (3 * RIG_FRAMES, 3 * RIG_FRAMES * 4 * 16)
+        analysis = fbi_agreement(dataset=ds)
+        steep = analysis["references"]["ground_truth"]["bins"][-1]
+        assert steep["low"] == 30.0 and steep["answered"] > 200
+        # HEMlets: 7.4% errors and under 10% skipped above 30 degrees (binomial spread over a few hundred answers).
+        assert 0.02 < steep["error_rate"] < 0.14 and steep["skip_rate"] < 0.15
+        flat = analysis["references"]["ground_truth"]["bins"][0]
+        assert flat["skip_rate"] > 0.5
+        # Under 20 s per image for 16 bones at about 1.2 s each.
+        assert 10 < analysis["seconds"]["per_image_median"] < 25
+        assert fbi_open_tasks(dataset=ds) == []

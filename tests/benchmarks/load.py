@@ -1,0 +1,273 @@
+"""Load test: simulated annotators correcting their own tasks against daphne on loopback, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:54330/annotator .venv/bin/python -m tests.benchmarks.load \\
+        --clients 20 --seconds 60
+
+The run makes its own database next to the one ``DATABASE_URL`` names (``<name>_load``, dropped and
+created again), prepares it in a subprocess (migrate, import ``clients`` frames on the Human3.6M rigs, one
+annotator with a token and one task each), serves it with one daphne process on a free loopback port,
+and drives it with ``clients`` asyncio clients (httpx) for ``seconds``: each reads its task, then posts
+corrections based on the revision it holds (every tenth write an undo). It prints throughput and
+p50/p95/p99 latency, then checks in another subprocess that nothing was lost: every correction answered
+201 is in the audit trail with the revision it was answered with, each task has exactly the rows its
+client was told about, and each task's state equals the replay of its history. ``run()`` returns the
+report; tests/test_load.py runs a short one in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+
+from tests.frontend import live
+
+ROOT = live.ROOT
+#: Every this-many-th write of a client is an undo (a write that restores an earlier value).
+UNDO_EVERY = 10
+PASSWORD = "pw-load-123"
+#: Seconds one request may take before the client gives up on it (counted as an error).
+REQUEST_TIMEOUT_S = 30
+
+
+def _database_urls(base_url: str, suffix: str) -> tuple[str, str, str]:
+    """(admin URL on the ``postgres`` database, the scratch database's URL, its name) from ``base_url``."""
+    parts = urlsplit(base_url)
+    name = parts.path.lstrip("/") + suffix
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    return admin, urlunsplit(parts._replace(path=f"/{name}")), name
+
+
+def recreate_database(base_url: str, suffix: str = "_load") -> str:
+    """Drop and create the scratch database ``<name><suffix>`` beside ``base_url``'s; returns its URL."""
+    import psycopg2
+
+    admin, url, name = _database_urls(base_url, suffix)
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return url
+
+
+def drop_database(base_url: str, suffix: str = "_load") -> None:
+    import psycopg2
+
+    admin, _, name = _database_urls(base_url, suffix)
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE",)}
+    env.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="annotator.settings.test", PYTHONPATH=str(ROOT))
+    return env
+
+
+def _django(database_url: str, step: str, payload: dict, timeout: float = 600) -> dict:
+    """Run ``step`` (prepare / verify) of this module in a subprocess on ``database_url``; its JSON answer."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(payload, fh)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks.load", f"--step={step}", f"--payload={fh.name}"],
+            cwd=ROOT, env=_env(database_url), capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+    finally:
+        os.unlink(fh.name)
+    if result.returncode:
+        raise RuntimeError(f"{step} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- steps that run inside Django (subprocesses) ----------------------------------------------------
+
+
+def _prepare(payload: dict) -> dict:
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+
+    from annotator import roles
+    from annotator.models import Frame
+    from annotator.services.imports import dataset_import_h3wb
+    from annotator.services.tasks import task_create
+    from annotator.services.users import user_ensure
+    from tests.h3wb_files import write_release
+
+    call_command("migrate", verbosity=0)
+    n = payload["clients"]
+    frames = [("S1", "Walking 1", 10 * (i + 1)) for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        written = write_release(Path(tmp) / "release.json", frames)
+        dataset_import_h3wb(dataset_name="load", annotations=written.path)
+    clients = []
+    for i, frame in enumerate(Frame.objects.order_by("id")[:n]):
+        user = user_ensure(username=f"load{i:02d}", password=PASSWORD, role=roles.ANNOTATOR)[0]
+        task = task_create(frame=frame, assignee=user)
+        clients.append({"token": Token.objects.get_or_create(user=user)[0].key, "task": task.pk})
+    return {"clients": clients}
+
+
+def _verify(payload: dict) -> dict:
+    from annotator import selectors
+    from annotator.models import Correction, PartValidity, Task
+
+    answered = {int(k): v for k, v in payload["answered"].items()}  # task id -> [[correction id, revision], ...]
+    problems: list[str] = []
+    n_rows = 0
+    for task in Task.objects.filter(pk__in=answered):
+        rows = list(Correction.objects.filter(task=task).order_by("revision"))
+        n_rows += len(rows)
+        by_id = {c.pk: c for c in rows}
+        told = answered[task.pk]
+        for correction_id, revision in told:
+            row = by_id.get(correction_id)
+            if row is None or row.revision != revision:
+                problems.append(f"task {task.pk}: correction {correction_id} (revision {revision}) answered 201 is lost")
+        if len(rows) != len(told):
+            problems.append(f"task {task.pk}: {len(rows)} corrections stored, its client was told of {len(told)}")
+        revisions = [c.revision for c in rows]
+        if len(set(revisions)) != len(revisions):
+            problems.append(f"task {task.pk}: two corrections share a revision")
+        if rows and task.revision < revisions[-1]:
+            problems.append(f"task {task.pk}: head revision {task.revision} is behind its history ({revisions[-1]})")
+        replay = selectors.task_state_replay(rows, PartValidity.objects.filter(task=task))
+        state = selectors.task_state(task=task)
+        if state.points != replay.points or state.validity != replay.validity:
+            problems.append(f"task {task.pk}: its state differs from the replay of its history")
+    return {"problems": problems, "rows": n_rows}
+
+
+# --- the load itself --------------------------------------------------------------------------------
+
+
+async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict) -> None:
+    import httpx
+
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Token {info['token']}"}
+    task_url = f"/api/tasks/{info['task']}/"
+    payload = (await client.get(task_url, headers=headers)).json()
+    revision = payload["revision"]
+    views = [(v["id"], v["width"], v["height"]) for v in payload["views"]]
+    told: list[list[int]] = stats["answered"].setdefault(info["task"], [])
+    n_writes = 0
+    while time.monotonic() < deadline:
+        n_writes += 1
+        if n_writes % UNDO_EVERY == 0:
+            path, body = f"{task_url}undo/", {"base_revision": revision}
+        else:
+            view, width, height = rng.choice(views)
+            path = f"{task_url}corrections/"
+            body = {"view": view, "keypoint": rng.randrange(133), "x": rng.uniform(0, width),
+                    "y": rng.uniform(0, height), "base_revision": revision}  # fmt: skip
+        started = time.perf_counter()
+        try:
+            response = await client.post(path, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            stats["errors"].append(f"{path}: {type(exc).__name__} {exc}")
+            continue
+        stats["latencies"].append(time.perf_counter() - started)
+        stats["statuses"][response.status_code] = stats["statuses"].get(response.status_code, 0) + 1
+        if response.status_code in (200, 201):
+            answer = response.json()
+            revision = answer["revision"]
+            if answer.get("correction"):
+                told.append([answer["correction"]["id"], answer["correction"]["revision"]])
+        elif response.status_code == 409:
+            revision = response.json()["extra"]["current_revision"]
+        elif response.status_code >= 500:
+            stats["errors"].append(f"{path}: {response.status_code} {response.text[:300]}")
+
+
+async def _drive(url: str, clients: list[dict], seconds: float) -> dict:
+    import httpx
+
+    stats: dict = {"latencies": [], "statuses": {}, "errors": [], "answered": {}}
+    limits = httpx.Limits(max_connections=len(clients) + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(*(_annotator(client, info, deadline, i, stats) for i, info in enumerate(clients)))
+        stats["elapsed"] = time.monotonic() - started
+    return stats
+
+
+def run(*, database_url: str, clients: int, seconds: float, workdir: Path | None = None) -> dict:
+    """Prepare, serve, load and verify; returns the report (figures, statuses, problems)."""
+    load_url = recreate_database(database_url)
+    try:
+        prepared = _django(load_url, "prepare", {"clients": clients})
+        with tempfile.TemporaryDirectory() as tmp:
+            with live.serve(Path(workdir or tmp), database_url=load_url) as url:
+                stats = asyncio.run(_drive(url, prepared["clients"], seconds))
+        checked = _django(load_url, "verify", {"answered": stats["answered"]})
+    finally:
+        drop_database(database_url)
+    latencies = np.array(stats["latencies"]) * 1000.0
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99]) if latencies.size else (np.nan,) * 3
+    return {
+        "clients": clients,
+        "seconds": round(stats["elapsed"], 1),
+        "requests": int(latencies.size),
+        "throughput_rps": latencies.size / stats["elapsed"],
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "statuses": {str(k): v for k, v in sorted(stats["statuses"].items())},
+        "server_errors": sum(v for k, v in stats["statuses"].items() if k >= 500),
+        "errors": stats["errors"][:20],
+        "corrections_answered": sum(len(v) for v in stats["answered"].values()),
+        "corrections_stored": checked["rows"],
+        "problems": checked["problems"][:20],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--step", choices=("prepare", "verify"), help=argparse.SUPPRESS)
+    parser.add_argument("--payload", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.step:
+        import django
+
+        django.setup()
+        payload = json.loads(Path(args.payload).read_text())
+        print(json.dumps(_prepare(payload) if args.step == "prepare" else _verify(payload)))
+        return
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL database (the run creates <name>_load beside it)")
+    report = run(database_url=database_url, clients=args.clients, seconds=args.seconds)
+    print(
+        f"{report['clients']} annotators x {report['seconds']} s: {report['requests']} writes, "
+        f"{report['throughput_rps']:.1f} req/s; latency p50 {report['p50_ms']:.1f} ms, p95 {report['p95_ms']:.1f} ms, "
+        f"p99 {report['p99_ms']:.1f} ms"
+    )
+    print(f"statuses {report['statuses']}; corrections answered 201: {report['corrections_answered']}, "
+          f"stored: {report['corrections_stored']}")  # fmt: skip
+    if report["server_errors"] or report["errors"] or report["problems"]:
+        print("FAILED:", json.dumps({k: report[k] for k in ("errors", "problems")}, indent=2))
+        sys.exit(1)
+    print("no 5xx, nothing lost: every task's state equals the replay of its history")
+
+
+if __name__ == "__main__":
+    main()

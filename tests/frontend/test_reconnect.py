@@ -1,0 +1,75 @@
+"""The server restarts while an editor is open: the page reconnects, the change made while the server was
+down is kept, retried and saved (checked in the database), and the user is told each step.
+
+A daphne process is stopped and started again on the same port over the same SQLite file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from annotator import keypoints
+from tests.frontend import live
+from tests.frontend.test_editor import revision, screen_centre, sign_in, view_ids, wait_ready
+
+pytestmark = pytest.mark.browser
+
+#: Milliseconds to wait for the page to notice the server went away or came back (its backoff is at most 15 s).
+RECONNECT_MS = 40_000
+
+
+def _corrections(workdir, task_id: int) -> list[tuple]:
+    conn = sqlite3.connect(workdir / "live.sqlite3")
+    try:
+        return conn.execute(
+            "SELECT revision, keypoint, x, y FROM annotator_correction WHERE task_id = ? ORDER BY revision", (task_id,)
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_path_factory, artifacts):
+    workdir = tmp_path_factory.mktemp("reconnect-live")
+    info = live.prepare(workdir)
+    port = live._free_port()
+    task_id = info["tasks"][0]
+    k = keypoints.index("left_knee")
+    with live.serve(workdir, port=port) as url:
+        ctx, page = sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
+        wait_ready(page, editable=True)
+        page.wait_for_selector(".conn[data-state='connected']", timeout=RECONNECT_MS)
+        rev0 = revision(page)
+        views = view_ids(page)
+    # The server is gone: the page says so.
+    page.wait_for_selector(".conn[data-state='disconnected']", timeout=RECONNECT_MS)
+    assert "connection lost" in page.inner_text(".banner.offline")
+
+    x, y = screen_centre(page, views[0], k)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 18, y + 12, steps=6)
+    page.mouse.up()
+    page.wait_for_selector(".status-line[data-kind='error']", timeout=RECONNECT_MS)
+    assert "could not save" in page.inner_text(".status-line")
+    assert page.evaluate("window.editor.state.pending.length") == 1
+    page.screenshot(path=str(artifacts / "editor-server-down.png"))
+    assert _corrections(workdir, task_id) == []
+
+    with live.serve(workdir, port=port):
+        page.wait_for_function(
+            "r => Number(document.querySelector('#editor').dataset.revision) >= r && "
+            "document.querySelector('.status-line').dataset.kind === 'saved'",
+            arg=rev0 + 1,
+            timeout=RECONNECT_MS,
+        )
+        assert page.evaluate("window.editor.state.pending.length") == 0
+        assert page.inner_text(".status-line").startswith(f"saved (revision {rev0 + 1})")
+        assert "the connection is back" in page.inner_text(".banner.notice")
+        assert page.is_hidden(".banner.offline")
+        page.screenshot(path=str(artifacts / "editor-server-back.png"))
+        rows = _corrections(workdir, task_id)
+        assert [(r[0], r[1]) for r in rows] == [(rev0 + 1, k)]
+        assert page.errors == []
+        ctx.close()
