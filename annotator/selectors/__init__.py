@@ -3,8 +3,8 @@
 from annotator.selectors.datasets import dataset_get, dataset_list, dataset_overview
 from annotator.selectors.tasks import (
     TaskState,
-    image_content_type,
     correction_as_dict,
+    image_content_type,
     task_editor_payload,
     task_epipolar_curves,
     task_frame_dict,

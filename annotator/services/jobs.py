@@ -4,9 +4,10 @@ A worker claims one chunk at a time (``select_for_update(skip_locked=True)`` whe
 supports it, and a conditional UPDATE everywhere, so two workers never run one chunk). A chunk whose
 worker died stays ``running`` with an old ``started_at``; after ``stale_after_s`` (the
 ``JOB_STALE_AFTER_S`` option by default) any worker may claim it again, and a restarted worker releases
-at once the chunks of dead processes of its own machine (``chunks_release_dead``). Finishing a chunk and writing its results happen in one transaction (the caller's
-``write`` callback), so a chunk is either done with all its results or not done at all. Every state
-change updates the job's progress and broadcasts it to the ``jobs`` websocket group.
+at once the chunks of dead processes of its own machine (``chunks_release_dead``). Finishing a chunk
+and writing its results happen in one transaction (the caller's ``write`` callback), so a chunk is
+either done with all its results or not done at all. Every state change updates the job's progress
+and broadcasts it to the ``jobs`` websocket group.
 """
 
 from __future__ import annotations
@@ -105,9 +106,7 @@ def _locked(queryset):
 
 
 @transaction.atomic
-def chunk_claim(
-    *, job: Job, worker: str | None = None, stale_after_s: float | None = None
-) -> JobChunk | None:
+def chunk_claim(*, job: Job, worker: str | None = None, stale_after_s: float | None = None) -> JobChunk | None:
     """The next queued (or stale running) chunk of ``job``, now running for ``worker``; None when none is left."""
     for chunk in _locked(JobChunk.objects.filter(_claimable(job, stale_after_s)).order_by("index"))[:8]:
         taken = _take(chunk, worker or worker_name())

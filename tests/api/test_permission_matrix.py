@@ -74,7 +74,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "api:task-fbi":              {"GET": "403 200 404 200 200", "*": NOT_ALLOWED},
     "api:task-fbi-answers":      {"POST": "403 201 404 403 403", "*": NOT_ALLOWED},
     "api:task-fbi-submit":       {"POST": "403 400 404 403 403", "*": NOT_ALLOWED},
-    "api:fbi-jobs":              {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
+    "api:fbi-jobs": {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:fbi-job":               {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:fbi-agreement":         {"GET": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:fbi-depth-error-tasks": {"POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
@@ -83,12 +83,12 @@ MATRIX: dict[str, dict[str, str]] = {
     "api:job-detail":            {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     # Images of frames the caller has a task on (the dataset here has no image directory: 404 past the check).
     "api:view-image":            {"GET": "403 404 404 404 404", "*": NOT_ALLOWED},
-    "api:export-list":           {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
+    "api:export-list": {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     # The export has not run yet: 404 past the check.
     "api:export-download":       {"GET": "403 403 403 404 404", "*": REVIEWERS_NOT_ALLOWED},
     # Multipart only: a JSON body gets past the check to 415.
     "api:evaluation-create":     {"POST": "403 403 403 415 415", "*": REVIEWERS_NOT_ALLOWED},
-    "api:study-list":            {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
+    "api:study-list": {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:study-report":          {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:study-frames":          {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:schema":                {"GET": "403 200 200 200 200", "*": NOT_ALLOWED},
@@ -242,8 +242,9 @@ async def test_websocket_matrix(tmp_path, name):
     from annotator.services.users import user_ensure
 
     users = {}
-    for key, (username, role) in {"annotator": ("ann", roles.ANNOTATOR), "other": ("ann2", roles.ANNOTATOR),
-                                  "reviewer": ("rev", roles.REVIEWER), "admin": ("admin", roles.ADMIN)}.items():  # fmt: skip
+    spec = {"annotator": ("ann", roles.ANNOTATOR), "other": ("ann2", roles.ANNOTATOR),
+            "reviewer": ("rev", roles.REVIEWER), "admin": ("admin", roles.ADMIN)}  # fmt: skip
+    for key, (username, role) in spec.items():
         users[key] = (await sync_to_async(user_ensure)(username=username, password="pw-x-12345", role=role))[0]
     frames = await sync_to_async(import_frames)(tmp_path)
     task = await sync_to_async(make_task)(frames[0], users["annotator"])

@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
-from tests.annotator.services.task_data import import_frames, make_task
+from tests.annotator.services.task_data import make_task
 
 #: Generated cases per operation and role.
 EXAMPLES = 12

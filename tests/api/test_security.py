@@ -99,7 +99,9 @@ class RequestSizeTests:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         upload = SimpleUploadedFile("pred.json", b"{}" + b" " * 1000, content_type="application/json")
-        response = client.post("/api/evaluations/", {"predictions": upload, "dataset": "tasks-test"}, format="multipart")
+        response = client.post(
+            "/api/evaluations/", {"predictions": upload, "dataset": "tasks-test"}, format="multipart"
+        )
         assert response.status_code == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
         assert "limit" in response.json()["message"]
 

@@ -138,7 +138,9 @@ def _verify(payload: dict) -> dict:
         for correction_id, revision in told:
             row = by_id.get(correction_id)
             if row is None or row.revision != revision:
-                problems.append(f"task {task.pk}: correction {correction_id} (revision {revision}) answered 201 is lost")
+                problems.append(
+                    f"task {task.pk}: correction {correction_id} (revision {revision}) answered 201 is lost"
+                )
         if len(rows) != len(told):
             problems.append(f"task {task.pk}: {len(rows)} corrections stored, its client was told of {len(told)}")
         revisions = [c.revision for c in rows]

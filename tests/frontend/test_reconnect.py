@@ -66,6 +66,8 @@ def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_
         )
         assert page.evaluate("window.editor.state.pending.length") == 0
         assert page.inner_text(".status-line").startswith(f"saved (revision {rev0 + 1})")
+        # The retried save and the websocket's reconnection race; the page tells of both.
+        page.wait_for_selector(".conn[data-state='connected']", timeout=RECONNECT_MS)
         assert "the connection is back" in page.inner_text(".banner.notice")
         assert page.is_hidden(".banner.offline")
         page.screenshot(path=str(artifacts / "editor-server-back.png"))
