@@ -19,7 +19,8 @@ from django.db.models import Max, QuerySet
 from annotator import geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.metrics import spearman
-from annotator.models import Dataset, Frame, Job, QualityScore, Skeleton3D, View
+from annotator.models import Dataset, Frame, Job, QualityScore, Skeleton3D, Task, View
+from annotator.selectors.tasks import task_state
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,52 @@ def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
     return out
 
 
-#: Where trusted 2D comes from; accepted corrections on real data plug in here later.
-TRUSTED_2D_SOURCES: dict[str, Callable[[Dataset], list[TrustedView]]] = {"ground_truth": trusted_views_ground_truth}
+def trusted_views_accepted_corrections(dataset: Dataset) -> list[TrustedView]:
+    """Views of accepted correction tasks: what a reviewer signed off is the trusted 2D of real data.
+
+    In each view the task covered, a keypoint the annotator placed there counts at the annotator's
+    position; every other keypoint at the projection of the accepted, re-triangulated skeleton (the
+    annotator saw it and left it). The projection of the skeleton the annotator started from is the
+    start guess. The newest accepted task of a frame wins.
+    """
+    root = _image_root(dataset)
+    tasks = (
+        Task.objects.filter(
+            frame__sequence__subject__dataset=dataset,
+            kind=Task.Kind.CORRECTION,
+            status=Task.Status.ACCEPTED,
+            result_skeleton__isnull=False,
+        )
+        .select_related("frame__sequence__subject", "base_skeleton", "result_skeleton")
+        .prefetch_related("views__camera")
+        .order_by("frame_id", "-reviewed_at", "-pk")
+    )
+    out: list[TrustedView] = []
+    seen: set[int] = set()
+    for task in tasks:
+        if task.frame_id in seen:
+            continue
+        seen.add(task.frame_id)
+        state = task_state(task=task)
+        for view in task.views.all():
+            if not view.image_path:
+                continue
+            cam = view.camera.as_geometry()
+            points = geometry.project(cam, task.result_skeleton.keypoints)
+            for key, (x, y) in state.annotated(view.pk).items():
+                points[int(key)] = (x, y)
+            out.append(TrustedView(task.frame_id, frame_split_key(task.frame), view.pk, root / view.image_path,
+                                   points, geometry.project(cam, task.base_skeleton.keypoints)))  # fmt: skip
+    if not out:
+        raise ApplicationError(f"dataset {dataset.name} has no accepted correction tasks to train on")
+    return out
+
+
+#: Where trusted 2D comes from: the ground truth (synthetic data) or reviewed corrections (real data).
+TRUSTED_2D_SOURCES: dict[str, Callable[[Dataset], list[TrustedView]]] = {
+    "ground_truth": trusted_views_ground_truth,
+    "accepted_corrections": trusted_views_accepted_corrections,
+}
 
 
 def refiner_training_views(*, dataset: Dataset, source: str = "ground_truth") -> list[TrustedView]:
