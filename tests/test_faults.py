@@ -25,7 +25,7 @@ from django.db import DatabaseError
 from annotator.models import Skeleton3D, Task
 from annotator.services import tasks as task_services
 from tests.benchmarks import load
-from tests.frontend.live import ROOT
+from tests.frontend.live import ROOT, worker_command
 from tests.ml_services.rig import rig_dir
 
 #: Seconds the whole scoring job may take after the restart, and the wait for the first chunk.
@@ -88,10 +88,7 @@ def _manage(db: _Database, *args: str) -> str:
 
 
 def _start_worker(db: _Database, log: Path) -> subprocess.Popen:
-    if _redis_url():
-        command = ["rqworker", "--job-class", "django_tasks_rq.Job", "default"]
-    else:
-        command = ["db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload"]
+    command = worker_command()  # rqworker when REDIS_URL is set (this test then gives it a database of its own)
     with log.open("ab") as out:
         # Its own session: the kill takes its whole process group (RQ's work horse included).
         return subprocess.Popen([sys.executable, "manage.py", *command], cwd=ROOT, env=_env(db), stdout=out,

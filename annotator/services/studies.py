@@ -12,6 +12,7 @@ annotator, so image-mode items of one frame need different annotators).
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,7 +255,7 @@ def study_simulate_annotators(
     threshold, noise = simulation_pixel_scales(threshold_px=threshold_px, click_noise_px=click_noise_px)
     tasks = list(
         Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES, kind=Task.Kind.CORRECTION)
-        .select_related("assignee")
+        .select_related("assignee", "frame__sequence__subject")
         .prefetch_related("views__camera")
         .order_by("id")
     )
@@ -269,11 +270,11 @@ def study_simulate_annotators(
         if truth is None:
             report.skipped_no_truth += 1
             continue
-        rng = np.random.default_rng([seed, task.pk])
+        rng = np.random.default_rng([seed, _simulation_key(task)])
         with transaction.atomic():
             revision = task.revision
             current = task.current_keypoints
-            for view in sorted(task.views.all(), key=lambda v: v.pk):
+            for view in sorted(task.views.all(), key=lambda v: v.camera.name):
                 cam = view.camera.as_geometry()
                 chosen, drops = simulated_clicks(
                     geometry.project(cam, current), geometry.project(cam, truth), threshold, noise, rng
@@ -290,3 +291,12 @@ def study_simulate_annotators(
         if progress is not None:
             progress(n + 1, len(tasks))
     return report
+
+
+def _simulation_key(task: Task) -> int:
+    """A key of the task from what it is (frame, annotator), not its database id, so that the simulated
+    clicks are the same on every database the study is run on."""
+    frame = task.frame
+    return zlib.crc32(
+        f"{frame.sequence.subject.name}/{frame.sequence.action}/{frame.index}/{task.assignee.username}".encode()
+    )

@@ -41,6 +41,13 @@ def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
+def worker_command() -> list[str]:
+    """``manage.py`` arguments of the task worker the environment's backend needs (RQ under REDIS_URL)."""
+    if os.environ.get("REDIS_URL"):
+        return ["rqworker", "--job-class", "django_tasks_rq.Job", "default"]
+    return ["db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload"]
+
+
 def prepare(workdir: Path) -> dict:
     """Build the database in ``workdir`` (once; cached in info.json) and return its description."""
     info_path = workdir / "info.json"

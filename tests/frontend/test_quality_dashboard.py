@@ -1,6 +1,6 @@
 """The review dashboard's "Score quality" in Chromium, against a real ASGI server (daphne) and a real task worker.
 
-The worker is ``manage.py db_worker`` in its own process, as in the embedded deployment: it runs the scoring
+The worker is ``manage.py db_worker`` (``rqworker`` under Redis) in its own process: it runs the scoring
 job's chunk tasks with the shipped checkpoints. With the in-memory channel layer its progress events cannot
 reach daphne's websocket (another process), so the page also polls the job; the bar reaching "done" here is
 the worker's real progress either way (with Redis the same events arrive over ws/jobs/). Then the report:
@@ -26,12 +26,12 @@ WAIT_MS = 20_000
 
 @pytest.fixture(scope="module")
 def server(browser, tmp_path_factory):
-    """(base URL, info) of daphne plus a db_worker process over one fresh database."""
+    """(base URL, info) of daphne plus a task worker (db_worker, or rqworker under Redis) over one fresh database."""
     workdir = tmp_path_factory.mktemp("quality-live")
     info = live.prepare(workdir)
     log = open(workdir / "worker.log", "ab")  # noqa: SIM115 - closed below, after the process
     worker = subprocess.Popen(
-        [live.PYTHON, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
+        [live.PYTHON, "manage.py", *live.worker_command()],
         cwd=live.ROOT, env=live._env(workdir), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
