@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import keypoints, selectors
-from annotator.exceptions import NotFoundError
-from annotator.models import FBIAnswer, Job
+from annotator.models import FBIAnswer
 from annotator.selectors import fbi as fbi_selectors
+from annotator.selectors.jobs import job_dict
 from annotator.selectors.studies import study_get
 from annotator.services import fbi as fbi_services
-from annotator.services.fbi_labels import ALL_SOURCES, FBI_JOB_KIND, SOURCE_CHOICES, fbi_label_job_start
+from annotator.services.fbi_labels import ALL_SOURCES, SOURCE_CHOICES, fbi_label_job_start
 from annotator.tasks import fbi_label_job_enqueue
 from api.permissions import IsReviewer
 from ml_services import fbi
@@ -82,8 +82,8 @@ class FBISubmitApi(APIView):
         return Response(self.OutputSerializer(task).data)
 
 
-class FBIJobListApi(APIView):
-    """Start (or resume) labelling a dataset's skeletons from 3D in the worker; list the labelling jobs."""
+class JobFBICreateApi(APIView):
+    """Start (or resume) labelling a dataset's skeletons from 3D in the worker; follow it at ``/api/jobs/<id>/``."""
 
     permission_classes = [IsReviewer]
 
@@ -96,12 +96,6 @@ class FBIJobListApi(APIView):
         bones = serializers.ChoiceField(choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET)
         unknown_tilt_deg = serializers.FloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
 
-    # A list: named so, or drf-spectacular takes it for a retrieve and clashes with FBIJobDetailApi's.
-    @extend_schema(operation_id="fbi_jobs_list", responses={200: OpenApiTypes.OBJECT})
-    def get(self, request):
-        jobs = fbi_selectors.fbi_jobs()[:20]
-        return Response([fbi_selectors.fbi_job_dict(job=job) for job in jobs])
-
     @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -110,19 +104,7 @@ class FBIJobListApi(APIView):
         dataset = selectors.dataset_get(name=params.pop("dataset"))
         job, resumed = fbi_label_job_start(dataset=dataset, created_by=request.user, **params)
         fbi_label_job_enqueue(job=job)
-        answer = {**fbi_selectors.fbi_job_dict(job=job), "resumed": resumed}
-        return Response(answer, status=status.HTTP_201_CREATED)
-
-
-class FBIJobDetailApi(APIView):
-    permission_classes = [IsReviewer]
-
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    def get(self, request, job_id: int):
-        job = Job.objects.filter(pk=job_id, kind=FBI_JOB_KIND).select_related("dataset").first()
-        if job is None:
-            raise NotFoundError(f"no FBI labelling job {job_id}")
-        return Response(fbi_selectors.fbi_job_dict(job=job))
+        return Response({**job_dict(job=job), "resumed": resumed}, status=status.HTTP_201_CREATED)
 
 
 class FBIAgreementApi(APIView):

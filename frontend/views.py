@@ -161,7 +161,7 @@ def review_dashboard(request):
 
     config = {"studies_url": _api("studies/"), "options": study_form_options()}
     config["fbi"] = {
-        "jobs_url": _api("fbi/jobs/"),
+        "jobs_url": _api("jobs/fbi/"),
         "agreement_url": _api("fbi/agreement/"),
         "depth_error_tasks_url": _api("fbi/depth-errors/tasks/"),
         "socket_path": "/ws/jobs/",

@@ -23,7 +23,8 @@ from tqdm import tqdm
 from annotator import geometry
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
-from annotator.selectors.quality import QUALITY_JOB_KIND, job_get, scoring_items, scoring_skeleton_ids
+from annotator.selectors.jobs import job_get
+from annotator.selectors.quality import QUALITY_JOB_KIND, scoring_items, scoring_skeleton_ids
 from annotator.services.jobs import (
     DEFAULT_STALE_AFTER_S,
     chunk_claim,

@@ -13,10 +13,9 @@ import statistics
 from collections import Counter, defaultdict
 
 import numpy as np
-from django.db.models import QuerySet
 
 from annotator import geometry, keypoints
-from annotator.models import Camera, Dataset, FBIAnswer, Job, JobChunk, Skeleton3D, Study, Task
+from annotator.models import Camera, Dataset, FBIAnswer, Skeleton3D, Study, Task
 from annotator.selectors.tasks import _points_json, task_frame_dict, task_lock_state
 from ml_services import fbi
 
@@ -101,34 +100,6 @@ def fbi_open_tasks(*, study: Study | None = None, dataset: Dataset | None = None
     else:
         raise ValueError("name a study or a dataset")
     return list(tasks.select_related("assignee").order_by("id"))
-
-
-def fbi_jobs(*, dataset: Dataset | None = None) -> QuerySet[Job]:
-    """FBI labelling jobs, newest first."""
-    from annotator.services.fbi_labels import FBI_JOB_KIND
-
-    jobs = Job.objects.filter(kind=FBI_JOB_KIND).select_related("dataset")
-    return jobs.filter(dataset=dataset) if dataset is not None else jobs
-
-
-def fbi_job_dict(*, job: Job) -> dict:
-    """A labelling job's state and, over its finished chunks, the skeleton-views and labels it wrote."""
-    totals = {"skeleton_views": 0, "forward": 0, "backward": 0, "unknown": 0}
-    for result in job.chunks.filter(status=JobChunk.Status.DONE).values_list("result", flat=True):
-        for key in totals:
-            totals[key] += (result or {}).get(key, 0)
-    return {
-        "id": job.pk,
-        "label": f"{job.kind}#{job.pk}",
-        "dataset": job.dataset.name,
-        "status": job.status,
-        "done": job.progress_done,
-        "total": job.progress_total,
-        "params": job.params,
-        "error": job.error,
-        "totals": totals,
-        "url": f"/api/fbi/jobs/{job.pk}/",
-    }
 
 
 # --- agreement analysis -----------------------------------------------------------------------------

@@ -248,13 +248,6 @@ def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame
     )
 
 
-def job_get(*, job_id: int) -> Job:
-    try:
-        return Job.objects.select_related("dataset").get(pk=job_id)
-    except Job.DoesNotExist:
-        raise NotFoundError(f"no job {job_id}") from None
-
-
 # --- the scoring report: what ``score_quality`` prints and the review dashboard draws -------------------
 
 #: Kind of the chunked scoring jobs (``ml_services.tasks`` creates them).

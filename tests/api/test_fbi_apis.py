@@ -128,18 +128,20 @@ class FBIReviewerApiTests:
 
     def test_reviewers_start_a_labelling_job_and_read_it(self, rig, users):
         client = client_for(users["reviewer"])
-        answer = client.post("/api/fbi/jobs/", {"dataset": DATASET, "source": "ground_truth"}, format="json")
+        answer = client.post("/api/jobs/fbi/", {"dataset": DATASET, "source": "ground_truth"}, format="json")
         assert answer.status_code == status.HTTP_201_CREATED
         job = answer.json()
         assert (job["status"], job["total"], job["resumed"]) == ("queued", 1, False)
+        assert job["url"] == f"/api/jobs/{job['id']}/" and job["kind"] == "fbi_labels"
         assert client.get(job["url"]).json()["label"] == f"fbi_labels#{job['id']}"
-        assert [j["id"] for j in client.get("/api/fbi/jobs/").json()] == [job["id"]]
-        bad = client.post("/api/fbi/jobs/", {"dataset": DATASET, "bones": "tails"}, format="json")
+        assert [j["id"] for j in client.get("/api/jobs/?kind=fbi_labels").json()] == [job["id"]]
+        bad = client.post("/api/jobs/fbi/", {"dataset": DATASET, "bones": "tails"}, format="json")
         assert bad.status_code == status.HTTP_400_BAD_REQUEST
-        assert client.post("/api/fbi/jobs/", {"dataset": "nope"}, format="json").status_code == 404
+        assert client.post("/api/jobs/fbi/", {"dataset": "nope"}, format="json").status_code == 404
         assert Job.objects.count() == 1
-        for url in ("/api/fbi/jobs/", "/api/fbi/agreement/?dataset=rig"):
-            assert client_for(users["annotator"]).get(url).status_code == status.HTTP_403_FORBIDDEN
+        annotator = client_for(users["annotator"])
+        assert annotator.get("/api/fbi/agreement/?dataset=rig").status_code == status.HTTP_403_FORBIDDEN
+        assert annotator.post("/api/jobs/fbi/", {"dataset": DATASET}, format="json").status_code == 403
 
     def test_agreement_and_depth_error_tasks(self, rig, users):
         client = client_for(users["reviewer"])

@@ -74,12 +74,11 @@ MATRIX: dict[str, dict[str, str]] = {
     "api:task-fbi":              {"GET": "403 200 404 200 200", "*": NOT_ALLOWED},
     "api:task-fbi-answers":      {"POST": "403 201 404 403 403", "*": NOT_ALLOWED},
     "api:task-fbi-submit":       {"POST": "403 400 404 403 403", "*": NOT_ALLOWED},
-    "api:fbi-jobs": {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
-    "api:fbi-job":               {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:fbi-agreement":         {"GET": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:fbi-depth-error-tasks": {"POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:job-list":              {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:job-score":             {"POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
+    "api:job-fbi":               {"POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:job-detail":            {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     # Images of frames the caller has a task on (the dataset here has no image directory: 404 past the check).
     "api:view-image":            {"GET": "403 404 404 404 404", "*": NOT_ALLOWED},

@@ -16,7 +16,7 @@ from annotator import keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Job
 from annotator.selectors import dataset_get
-from annotator.selectors.fbi import fbi_job_dict
+from annotator.selectors.jobs import job_result_summary
 from annotator.services.fbi_labels import (
     ALL_SOURCES,
     DEFAULT_CHUNK_FRAMES,
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - t0
         if job.status != Job.Status.DONE:
             raise CommandError(f"job #{job.pk} is {job.status}: {job.error or 'chunks are held by other workers'}")
-        totals = fbi_job_dict(job=job)["totals"]
+        totals = {key: 0 for key in ("skeleton_views", "forward", "backward", "unknown")} | job_result_summary(job=job)
         kinds = ("forward", "backward", "unknown")
         n = max(sum(totals[k] for k in kinds), 1)
         self.stdout.write(

@@ -40,8 +40,8 @@ function showJob(job) {
   const bar = form.querySelector(".fbi-job-bar");
   bar.hidden = false;
   bar.querySelector("span").style.width = `${job.total ? (100 * job.done) / job.total : 0}%`;
-  const t = job.totals;
-  const done = job.status === "done" && t ? ` · ${t.skeleton_views} skeleton-views labelled` : "";
+  const t = job.result;
+  const done = job.status === "done" && t ? ` · ${t.skeleton_views ?? 0} skeleton-views labelled` : "";
   status.textContent = `${job.label}: ${job.status}, ${job.done} / ${job.total} chunks${done}`;
   section.dataset.job = job.status;
 }
