@@ -20,7 +20,6 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.frontend import live
 
 TARGET_MS = 1500.0
-VIEWPORT = {"width": 1600, "height": 1000}
 #: Drag frames and full redraws timed in the page.
 FRAMES = 500
 REDRAWS = 50
@@ -70,7 +69,7 @@ def main() -> None:
     task = info["tasks"][0]
     with live.serve(workdir) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport=VIEWPORT)
+        context = browser.new_context(viewport=live.VIEWPORT)
         page = context.new_page()
         page.goto(f"{url}/accounts/login/?next=/tasks/")
         page.fill("#id_username", "ann")

@@ -41,6 +41,27 @@ def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     return env
 
 
+#: Browser window of the page tests: the editor's 2x2 grid and side panel at a laptop-screen size.
+VIEWPORT = {"width": 1600, "height": 1000}
+
+
+def sign_in(browser, url: str, username: str, password: str, next_path: str):
+    """A new browser context signed in as ``username`` through the login form, on ``next_path``.
+
+    The page collects uncaught script errors in ``page.errors`` so tests can assert there were none.
+    """
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.errors = errors
+    return context, page
+
+
 def worker_command() -> list[str]:
     """``manage.py`` arguments of the task worker the environment's backend needs (RQ under REDIS_URL)."""
     if os.environ.get("REDIS_URL"):

@@ -18,7 +18,6 @@ from tests.frontend import live
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1600, "height": 1000}
 #: The keypoint dragged: a wrist, well separated from its neighbours in every view.
 DRAGGED = keypoints.index("left_wrist")
 #: Mouse displacement of the drag, screen px, in this many steps.
@@ -35,19 +34,6 @@ def server(browser, tmp_path_factory):
     info = live.prepare(workdir)
     with live.serve(workdir) as url:
         yield url, info
-
-
-def sign_in(browser, url: str, username: str, password: str, next_path: str):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.errors = errors
-    return context, page
 
 
 def wait_ready(page, editable: bool) -> None:
@@ -109,7 +95,7 @@ def moved(a, b) -> float:
 
 def test_correct_undo_submit_with_a_live_read_only_watcher(browser, server, artifacts):
     url, info = server
-    ann_ctx, ann = sign_in(browser, url, "ann", info["accounts"]["ann"], "/tasks/")
+    ann_ctx, ann = live.sign_in(browser, url, "ann", info["accounts"]["ann"], "/tasks/")
     ann.wait_for_selector("#start-next")
     ann.screenshot(path=str(artifacts / "editor-queue.png"))
     ann.click("#start-next")
@@ -123,7 +109,7 @@ def test_correct_undo_submit_with_a_live_read_only_watcher(browser, server, arti
     assert ann.locator(f'.view[data-view-id="{views[0]}"] .layer-points circle').count() == n
     ann.screenshot(path=str(artifacts / "editor-grid.png"))
 
-    rev_ctx, rev = sign_in(browser, url, "rev", info["accounts"]["rev"], editor_path)
+    rev_ctx, rev = live.sign_in(browser, url, "rev", info["accounts"]["rev"], editor_path)
     wait_ready(rev, editable=False)
     assert "read-only: ann is editing" in rev.inner_text(".banner.readonly")
 
@@ -202,7 +188,7 @@ def test_correct_undo_submit_with_a_live_read_only_watcher(browser, server, arti
 def test_failed_save_is_retried_and_conflict_refreshes(browser, server, artifacts):
     url, info = server
     task_id = info["tasks"][1]
-    ctx, page = sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
+    ctx, page = live.sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
     wait_ready(page, editable=True)
     views = view_ids(page)
     k = keypoints.index("right_knee")

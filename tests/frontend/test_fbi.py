@@ -19,7 +19,6 @@ from tests.frontend import live
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1600, "height": 1000}
 WAIT_MS = 20_000
 ANNOTATOR = "ann2"
 #: Keys pressed in turn, one answer each, and the labels they mean.
@@ -54,22 +53,9 @@ def server(browser, tmp_path_factory):
         yield url, info
 
 
-def sign_in(browser, url: str, username: str, password: str, next_path: str):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.errors = errors
-    return context, page
-
-
 def test_label_every_bone_with_the_keyboard_and_submit(browser, server, artifacts):
     url, info = server
-    ctx, page = sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/tasks/")
+    ctx, page = live.sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/tasks/")
     page.wait_for_selector("#task-list td[data-status=todo]", timeout=WAIT_MS)
     page.click("#start-next")
     page.wait_for_selector("#fbi[data-ready='1']", timeout=WAIT_MS)
@@ -120,7 +106,7 @@ def test_label_every_bone_with_the_keyboard_and_submit(browser, server, artifact
     view = payload["views"][2]["id"]
     parent, child = payload["bones"]["pairs"][5]
     link = quote(f"/fbi/{task_id}/?view={view}&parent={parent}&child={child}")
-    ctx, rev = sign_in(browser, url, "rev", info["accounts"]["rev"], link)
+    ctx, rev = live.sign_in(browser, url, "rev", info["accounts"]["rev"], link)
     rev.wait_for_selector("#fbi[data-ready='1'].is-read-only", timeout=WAIT_MS)
     rev.wait_for_function("() => document.querySelector('.fbi-image').complete")
     rev.screenshot(path=str(artifacts / "fbi-review-link.png"))
@@ -137,7 +123,7 @@ def test_label_every_bone_with_the_keyboard_and_submit(browser, server, artifact
 def test_dashboard_labels_from_3d_and_shows_the_agreement(browser, server, artifacts, tmp_path_factory):
     """Runs after the test above (same server): its submitted task is the agreement's data."""
     url, info = server
-    ctx, page = sign_in(browser, url, "rev", info["accounts"]["rev"], "/review/")
+    ctx, page = live.sign_in(browser, url, "rev", info["accounts"]["rev"], "/review/")
     page.wait_for_selector("#dashboard[data-ready='1']", timeout=WAIT_MS)
     page.click("#fbi-section [data-action=label]")
     page.wait_for_selector("#fbi-section[data-job]", timeout=WAIT_MS)

@@ -15,7 +15,6 @@ import subprocess
 import pytest
 
 from tests.frontend import live
-from tests.frontend.test_editor import VIEWPORT
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +47,7 @@ def server(browser, tmp_path_factory):
 
 def test_score_quality_progress_and_report(browser, server, artifacts):
     url, info, workdir = server
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=live.VIEWPORT)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

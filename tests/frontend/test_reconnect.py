@@ -12,7 +12,7 @@ import pytest
 
 from annotator import keypoints
 from tests.frontend import live
-from tests.frontend.test_editor import revision, screen_centre, sign_in, view_ids, wait_ready
+from tests.frontend.test_editor import revision, screen_centre, view_ids, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_
     task_id = info["tasks"][0]
     k = keypoints.index("left_knee")
     with live.serve(workdir, port=port) as url:
-        ctx, page = sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
+        ctx, page = live.sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
         wait_ready(page, editable=True)
         page.wait_for_selector(".conn[data-state='connected']", timeout=RECONNECT_MS)
         rev0 = revision(page)

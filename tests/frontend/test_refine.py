@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.frontend import live
-from tests.frontend.test_editor import WAIT_MS, sign_in, view_ids, wait_ready
+from tests.frontend.test_editor import WAIT_MS, view_ids, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def wait_settled(page) -> None:
 def test_refine_face_accept_one_then_all(browser, server, artifacts):
     url, info = server
     task_id = info["tasks"][0]
-    ctx, page = sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
+    ctx, page = live.sign_in(browser, url, "ann", info["accounts"]["ann"], f"/tasks/{task_id}/")
     wait_ready(page, editable=True)
     views = view_ids(page)
     page.keyboard.press("f")
@@ -84,7 +84,7 @@ def test_refine_face_accept_one_then_all(browser, server, artifacts):
     assert page.errors == []
     ctx.close()
 
-    rev_ctx, rev = sign_in(browser, url, "rev", info["accounts"]["rev"], f"/review/tasks/{task_id}/")
+    rev_ctx, rev = live.sign_in(browser, url, "rev", info["accounts"]["rev"], f"/review/tasks/{task_id}/")
     rev.wait_for_selector("#review[data-ready='1']", timeout=WAIT_MS)
     assert rev.locator(".history .model-assisted").count() == len(history)
     assert "model-assisted" in rev.inner_text(".history")

@@ -17,7 +17,6 @@ from tests.frontend import live
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1600, "height": 1000}
 WAIT_MS = 20_000
 #: The study: every frame of the live rig, all views, corrected by the second annotator.
 STUDY = "browser-study"
@@ -45,22 +44,9 @@ def server(browser, tmp_path_factory):
         yield url, info
 
 
-def sign_in(browser, url: str, username: str, password: str, next_path: str):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.errors = errors
-    return context, page
-
-
 def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     url, info = server
-    ctx, page = sign_in(browser, url, "rev", info["accounts"]["rev"], "/review/")
+    ctx, page = live.sign_in(browser, url, "rev", info["accounts"]["rev"], "/review/")
     page.wait_for_selector("#dashboard[data-ready='1']", timeout=WAIT_MS)
     assert STUDY in page.inner_text("#study-list")
     page.screenshot(path=str(artifacts / "review-studies.png"), full_page=True)
@@ -112,7 +98,7 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     ctx.close()
 
     # The annotator: not allowed on the dashboard, and the task is back in the queue with the comment.
-    ctx, ann = sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/review/")
+    ctx, ann = live.sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/review/")
     ann.wait_for_url(f"{url}/tasks/", timeout=WAIT_MS)
     ann.wait_for_selector("#task-list td[data-status=rejected]", timeout=WAIT_MS)
     answer = ann.evaluate("() => fetch('/api/tasks/?status=rejected').then(r => r.json())")
