@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from django_tasks import task
-from tqdm import tqdm
 
 from annotator import geometry
 from annotator.exceptions import ApplicationError
@@ -27,7 +26,6 @@ from annotator.selectors.jobs import job_get
 from annotator.selectors.quality import QUALITY_JOB_KIND, scoring_items, scoring_skeleton_ids
 from annotator.services.jobs import (
     DEFAULT_STALE_AFTER_S,
-    chunk_claim,
     chunk_claim_index,
     chunk_done,
     chunk_failed,
@@ -35,6 +33,7 @@ from annotator.services.jobs import (
     job_find_same,
     job_resume,
 )
+from annotator.services.jobs import job_run_local as run_remaining_chunks
 from annotator.services.quality import ScoreRow, quality_scores_write
 from ml_services.checkpoints import checkpoint_hash, default_checkpoint, load_checkpoint
 from ml_services.device import select_device
@@ -169,19 +168,6 @@ def job_run_local(
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
     max_chunks: int | None = None,
 ) -> Job:
-    """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
-    job.refresh_from_db()
-    bar = tqdm(total=job.progress_total, initial=job.progress_done, unit="chunk", desc=job.kind, disable=not progress)
-    ran = 0
-    try:
-        while max_chunks is None or ran < max_chunks:
-            chunk = chunk_claim(job=job, stale_after_s=stale_after_s)
-            if chunk is None:
-                break
-            _run_chunk(job, chunk, device)
-            ran += 1
-            bar.update()
-    finally:
-        bar.close()
-    job.refresh_from_db()
-    return job
+    """Run the scoring ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
+    return run_remaining_chunks(job=job, run_chunk=lambda chunk: _run_chunk(job, chunk, device), progress=progress,
+                                stale_after_s=stale_after_s, max_chunks=max_chunks)  # fmt: skip

@@ -17,19 +17,18 @@ import traceback
 from collections import defaultdict
 
 import numpy as np
-from tqdm import tqdm
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Camera, Dataset, FBIAutoLabels, Job, JobChunk, Skeleton3D, View
 from annotator.services.jobs import (
     DEFAULT_STALE_AFTER_S,
-    chunk_claim,
     chunk_done,
     chunk_failed,
     job_create,
     job_find_same,
     job_resume,
+    job_run_local,
 )
 from ml_services import fbi
 
@@ -157,18 +156,5 @@ def fbi_label_job_run_local(
     *, job: Job, progress: bool = True, stale_after_s: float = DEFAULT_STALE_AFTER_S, max_chunks: int | None = None
 ) -> Job:
     """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
-    job.refresh_from_db()
-    bar = tqdm(total=job.progress_total, initial=job.progress_done, unit="chunk", desc=job.kind, disable=not progress)
-    ran = 0
-    try:
-        while max_chunks is None or ran < max_chunks:
-            chunk = chunk_claim(job=job, stale_after_s=stale_after_s)
-            if chunk is None:
-                break
-            fbi_label_chunk_run(job=job, chunk=chunk)
-            ran += 1
-            bar.update()
-    finally:
-        bar.close()
-    job.refresh_from_db()
-    return job
+    return job_run_local(job=job, run_chunk=lambda chunk: fbi_label_chunk_run(job=job, chunk=chunk),
+                         progress=progress, stale_after_s=stale_after_s, max_chunks=max_chunks)  # fmt: skip

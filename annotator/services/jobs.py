@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from tqdm import tqdm
 
 from annotator.conf import option
 from annotator.exceptions import ApplicationError
@@ -166,6 +167,36 @@ def chunks_release_dead(*, job: Job | None = None) -> list[int]:
         for job_id in set(JobChunk.objects.filter(pk__in=dead).values_list("job_id", flat=True)):
             _job_refresh(Job.objects.get(pk=job_id), message="chunks of a dead worker released")
     return dead
+
+
+def job_run_local(
+    *,
+    job: Job,
+    run_chunk: Callable[[JobChunk], Any],
+    progress: bool = True,
+    stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    max_chunks: int | None = None,
+) -> Job:
+    """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar.
+
+    ``run_chunk(chunk)`` does one claimed chunk's work and marks it done or failed; the job kind's
+    module provides it. Returns the job as it stands afterwards.
+    """
+    job.refresh_from_db()
+    bar = tqdm(total=job.progress_total, initial=job.progress_done, unit="chunk", desc=job.kind, disable=not progress)
+    ran = 0
+    try:
+        while max_chunks is None or ran < max_chunks:
+            chunk = chunk_claim(job=job, stale_after_s=stale_after_s)
+            if chunk is None:
+                break
+            run_chunk(chunk)
+            ran += 1
+            bar.update()
+    finally:
+        bar.close()
+    job.refresh_from_db()
+    return job
 
 
 def chunk_done(*, chunk: JobChunk, result: dict[str, Any], write: Callable[[], None] | None = None) -> JobChunk:
