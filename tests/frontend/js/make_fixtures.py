@@ -1,7 +1,9 @@
 """Writes geometry.json, the fixture that checks the browser's geometry.js against annotator.geometry.
 
 Run ``python -m tests.frontend.js.make_fixtures`` after changing the Python camera model; the test in
-tests/frontend/test_js.py fails when the committed file no longer matches what this script writes.
+tests/frontend/test_js.py fails when the committed numbers no longer match what this script computes.
+That test compares by value within the browser's precision, never as text: the last bits of a float
+differ from one CPU to another (OpenBLAS picks its kernels at run time).
 
 The fixture holds Human3.6M S1's four cameras with their own lens model (``h36m``) and the same cameras
 with the OpenCV model and exaggerated tangential terms (so both models' tangential formulas are
