@@ -7,11 +7,21 @@ import pytest
 
 from annotator import geometry
 from annotator.exceptions import ApplicationError
-from annotator.selectors.quality import refiner_training_views
+from annotator.selectors.quality import (
+    QUALITY_JOB_KIND,
+    SCORED_KEYPOINTS,
+    ground_truth_errors,
+    quality_report,
+    refiner_training_views,
+    scoring_skeleton_ids,
+)
+from annotator.services.jobs import job_create
+from annotator.services.quality import ScoreRow, quality_scores_write
 from annotator.services.annotations import correction_create
 from annotator.services.reviews import review_accept, review_reject
 from annotator.services.tasks import task_start_next, task_submit
 from tests.annotator.services.task_data import import_frames, make_task
+from tests.ml_services.rig import import_rig
 
 
 @pytest.fixture
@@ -67,10 +77,6 @@ class AcceptedCorrectionsSourceTests:
 @pytest.fixture
 def scored_rig(db):
     """The tiny rig's dataset skeletons, their true face+hand errors, and a hand-made scoring job over them."""
-    from annotator.selectors.quality import QUALITY_JOB_KIND, SCORED_KEYPOINTS, ground_truth_errors, scoring_skeleton_ids
-    from annotator.services.jobs import job_create
-    from tests.ml_services.rig import import_rig
-
     dataset = import_rig()
     ids = scoring_skeleton_ids(dataset=dataset, source="dataset")
     truth = ground_truth_errors(skeleton_ids=ids, parts=SCORED_KEYPOINTS)
@@ -81,9 +87,6 @@ def scored_rig(db):
 
 
 def _report_with_scores(job, scores: dict[int, float]) -> dict:
-    from annotator.selectors.quality import quality_report
-    from annotator.services.quality import ScoreRow, quality_scores_write
-
     quality_scores_write(rows=[ScoreRow(pk, s, {}, {}) for pk, s in scores.items()], model_name="m",
                          checkpoint="by-hand")  # fmt: skip
     return quality_report(job=job)
