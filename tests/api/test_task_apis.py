@@ -313,9 +313,11 @@ class TaskEpipolarApiTests:
             assert _distance_to_polyline(target, curve) < CURVE_TOLERANCE_PX, other
         # The curve of a point 60 px away in the first view misses the projection by pixels in some view (in
         # a view whose epipolar line runs along the move it may not: the move is along that line).
-        moved = _as(client, users["annotator"]).get(
-            f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x={xy[0] + 60}&y={xy[1]}"
-        ).json()
+        moved = (
+            _as(client, users["annotator"])
+            .get(f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x={xy[0] + 60}&y={xy[1]}")
+            .json()
+        )
         far = [_distance_to_polyline(d.project(o, d.world[0]), np.asarray(moved["curves"][str(d.views[o].pk)]))
                for o in (1, 2, 3)]  # fmt: skip
         assert max(far) > 10.0, far

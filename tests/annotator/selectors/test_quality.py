@@ -15,9 +15,9 @@ from annotator.selectors.quality import (
     refiner_training_views,
     scoring_skeleton_ids,
 )
+from annotator.services.annotations import correction_create
 from annotator.services.jobs import job_create
 from annotator.services.quality import ScoreRow, quality_scores_write
-from annotator.services.annotations import correction_create
 from annotator.services.reviews import review_accept, review_reject
 from annotator.services.tasks import task_start_next, task_submit
 from tests.annotator.services.task_data import import_frames, make_task
