@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 from django.db import DatabaseError
 
-from annotator.models import Skeleton3D, Task
+from annotator.models import Correction, Skeleton3D, Task
+from annotator.services import annotations as annotation_services
 from annotator.services import tasks as task_services
 from tests.benchmarks import load
 from tests.frontend.live import ROOT, worker_command
@@ -219,3 +220,36 @@ class SubmitDatabaseErrorTests:
         response = client.post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 1}, format="json")
         assert response.status_code == 200 and response.json()["status"] == Task.Status.SUBMITTED
         assert Skeleton3D.objects.count() == versions + 1
+
+
+@pytest.mark.django_db
+class CorrectionDatabaseErrorTests:
+    """A database error in the middle of a correction stores nothing: no correction row, no new revision, the
+    keypoint where it was; the answer is 503 "nothing was saved", and the same request sent again succeeds."""
+
+    def test_nothing_is_stored_and_a_retry_succeeds(self, task, users, frames, monkeypatch):
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.force_authenticate(users["annotator"])
+        body = {"view": frames[0].views[0].pk, "keypoint": 5, "x": 400.0, "y": 300.0, "base_revision": 0}
+        before = np.array(task.current_keypoints, copy=True)
+        real_bump = annotation_services.task_bump
+
+        def failing_bump(task, *, fields=()):
+            if "current_keypoints" in fields:  # after the correction row was inserted and the keypoint re-fitted
+                raise DatabaseError("injected: the connection dropped")
+            return real_bump(task, fields=fields)
+
+        monkeypatch.setattr(annotation_services, "task_bump", failing_bump)
+        response = client.post(f"/api/tasks/{task.pk}/corrections/", body, format="json")
+        assert response.status_code == 503 and "nothing was saved" in response.json()["message"]
+        assert not Correction.objects.filter(task=task).exists()
+        task.refresh_from_db()
+        assert (task.revision, task.status) == (0, Task.Status.TODO)
+        np.testing.assert_array_equal(task.current_keypoints, before)
+
+        monkeypatch.setattr(annotation_services, "task_bump", real_bump)
+        response = client.post(f"/api/tasks/{task.pk}/corrections/", body, format="json")
+        assert response.status_code == 201 and response.json()["revision"] == 1
+        assert Correction.objects.filter(task=task).count() == 1

@@ -204,3 +204,72 @@ class CrossCheckShapeTests:
         assert report["n_tasks"] == 0
         assert report["parts"]["all"]["mean_3d_mm"] is None
         assert report["agreement"] is None and report["ground_truth"] is None
+
+
+class CrossCheckHandWorkedTableTests:
+    """A study whose means, medians and 90th percentiles were worked out by hand, not by the code under test.
+
+    One pinhole camera (f = 1000 px, no distortion) looks down its z axis at a person 5 m away; every
+    correction moves a keypoint along x only, so a d mm move is exactly 1000 * d / 5000 = 0.2 d px.
+    Three tasks move the keypoints by (mm):
+
+    ==========  ======  ======  ======
+    part        task 0  task 1  task 2
+    ==========  ======  ======  ======
+    body+feet   3       3       30
+    face        2       2       2
+    hands       1       10      1
+    ==========  ======  ======  ======
+
+    Worked by hand (numpy's linear percentile: p90 of n sorted values is the value at index 0.9 (n - 1)):
+
+    - body, 69 values (46 x 3, 23 x 30): mean 828 / 69 = 12, median 3, p90 index 61.2 -> 30.
+    - hand, 126 values (84 x 1, 42 x 10): mean 504 / 126 = 4, median 1, p90 index 112.5 -> 10.
+    - all, 399 values (84 x 1, 204 x 2, 46 x 3, 42 x 10, 23 x 30): mean 1740 / 399, median (index 199,
+      inside the 2s at 84..287) 2, p90 (index 358.2, inside the 10s at 334..375) 10.
+    The mean alone would give 12 / 4 / 4.36 in all three columns.
+    """
+
+    SHIFTS_MM = {"body": (3.0, 3.0, 30.0), "face": (2.0, 2.0, 2.0), "hand": (1.0, 10.0, 1.0)}
+    EXPECTED_MM = {  # part: (mean, median, p90)
+        "body": (12.0, 3.0, 30.0),
+        "face": (2.0, 2.0, 2.0),
+        "hand": (4.0, 1.0, 10.0),
+        "all": (1740.0 / 399.0, 2.0, 10.0),
+    }
+    PX_PER_MM = 1000.0 / 5000.0
+
+    def _data(self) -> crosscheck.StudyData:
+        T = 3
+        rng = np.random.default_rng(1)
+        person = np.column_stack([rng.uniform(-500, 500, J), rng.uniform(-800, 800, J), np.full(J, 5000.0)])
+        base = np.repeat(person[None], T, axis=0)
+        shift = np.zeros((T, J, 3))
+        for part, per_task in self.SHIFTS_MM.items():
+            shift[:, keypoints.METRIC_PARTS[part], 0] = np.asarray(per_task)[:, None]
+        cam = geometry.Camera(K=np.array([[1000.0, 0, 500], [0, 1000.0, 500], [0, 0, 1]]), R=np.eye(3),
+                              t=np.zeros(3), size=(1000, 1000), name="pinhole")  # fmt: skip
+        return crosscheck.StudyData(
+            base=base, result=base + shift, truth=np.full((T, J, 3), np.nan), item=np.arange(T),
+            annotator=np.zeros(T, dtype=np.intp), honeypot=np.zeros(T, dtype=bool), row_task=np.arange(T),
+            row_camera=np.zeros(T, dtype=np.intp), row_scale=np.full(T, 400.0), cameras=[cam],
+            camera_names=["pinhole"], annotator_names=["a"],
+        )  # fmt: skip
+
+    def test_mean_median_and_p90_per_part_in_mm_and_px(self):
+        parts = crosscheck.study_report(self._data())["parts"]
+        for part, (mean, median, p90) in self.EXPECTED_MM.items():
+            row = parts[part]
+            assert (row["mean_3d_mm"], row["median_3d_mm"], row["p90_3d_mm"]) == pytest.approx(
+                (mean, median, p90), abs=1e-6
+            ), part
+            assert (row["mean_2d_px"], row["median_2d_px"], row["p90_2d_px"]) == pytest.approx(
+                (mean * self.PX_PER_MM, median * self.PX_PER_MM, p90 * self.PX_PER_MM), abs=1e-6
+            ), part
+
+    def test_the_histogram_counts_each_value_in_its_bin(self):
+        hist = crosscheck.study_report(self._data())["histograms"]
+        counts = dict(zip(hist["bin_edges_mm"], hist["counts"]["all"]))
+        # 2.5 mm bins: 1 and 2 mm in [0, 2.5), 3 in [2.5, 5), 10 in [10, 12.5), 30 in [30, 32.5).
+        assert (counts[0.0], counts[2.5], counts[10.0], counts[30.0]) == (84 + 204, 46, 42, 23)
+        assert sum(hist["counts"]["all"]) == 399 and hist["overflow"]["all"] == 0

@@ -159,3 +159,33 @@ class FBIReviewerApiTests:
         refused = client_for(users["annotator"]).post("/api/fbi/depth-errors/tasks/", {"frames": frames,
                                                       "annotator": "ann2"}, format="json")  # fmt: skip
         assert refused.status_code == status.HTTP_403_FORBIDDEN
+
+
+@pytest.mark.django_db
+class FBIAgreementByHandTests:
+    """Answers worked out by hand from the ground truth (``fbi_by_hand``) agree with it in every tilt bin."""
+
+    def test_hand_computed_answers_have_no_errors_against_the_ground_truth(self, users):
+        from annotator.models import Skeleton3D
+        from tests.ml_services.fbi_by_hand import label_by_hand
+
+        import_rig()
+        frame = Frame.objects.filter(sequence__subject__dataset__name=DATASET).order_by("id").first()
+        task = task_create(frame=frame, assignee=users["annotator"], kind=Task.Kind.FBI)
+        truth = frame.skeletons.filter(source=Skeleton3D.Source.GROUND_TRUTH).latest("version").keypoints
+        client = client_for(users["annotator"])
+        labels = []
+        for view in task.views.select_related("camera"):
+            for p, c in fbi_task_bones(task):
+                label = label_by_hand(truth, view.camera.R, view.camera.t, int(p), int(c), unknown_tilt_deg=0.0)
+                labels.append(label)
+                payload = {"view": view.pk, "parent": int(p), "child": int(c), "label": label, "seconds": 1.0}
+                assert client.post(f"/api/tasks/{task.pk}/fbi/answers/", payload, format="json").status_code == 201
+        assert {"forward", "backward"} <= set(labels)
+        assert client.post(f"/api/tasks/{task.pk}/fbi/submit/").status_code == 200
+        report = client_for(users["reviewer"]).get("/api/fbi/agreement/", {"dataset": DATASET}).json()["fbi"]
+        bins = report["references"]["ground_truth"]["bins"]
+        assert sum(b["answered"] for b in bins) == len(labels)
+        # Below 10 degrees the ground truth's own label is "unknown", so those answers are not scored.
+        assert [b["error_rate"] for b in bins] == [None, 0.0, 0.0, 0.0]
+        assert not [e for e in report["probable_depth_errors"] if e.get("reference") == "ground_truth"]

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from annotator import keypoints
 from annotator.models import Study, Task
 from annotator.services.studies import NO_ANNOTATORS, study_create, study_simulate_annotators
-from tests.annotator.services.study_data import DATASET, annotators, import_rig
+from tests.annotator.services.study_data import DATASET, annotators, errors_by_hand, import_rig
 
 STUDY = {"name": "api-study", "dataset": DATASET, "n_items": 3, "mode": "image", "seed": 1,
          "annotators": ["sim0", "sim1", "sim2", "sim3"]}  # fmt: skip
@@ -97,10 +97,13 @@ class StudyReportApiTests:
         assert response.status_code == status.HTTP_200_OK
         data = response.data
         assert data["n_tasks"] == 3 and data["mode"] == "image"
+        expected = errors_by_hand(done_study)
         for part in keypoints.METRIC_PART_NAMES:
             for key in ("mean_2d_px", "mean_3d_mm", "median_3d_mm", "p90_3d_mm", "n_keypoints"):
                 assert data["parts"][part][key] is not None
-            assert data["ground_truth"][part]["mean_3d_mm"] > 0
+            true_mm, measured_mm = expected[part]
+            assert data["ground_truth"][part]["mean_3d_mm"] == pytest.approx(true_mm, abs=1e-4), part
+            assert data["parts"][part]["mean_3d_mm"] == pytest.approx(measured_mm, abs=1e-4), part
         assert len(data["keypoints"]["mean_3d_mm"]) == keypoints.NUM_KEYPOINTS
         assert data["study"]["tasks_by_status"]["submitted"] == 3
 

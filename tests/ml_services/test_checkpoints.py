@@ -23,8 +23,12 @@ MAX_SHIPPED_BYTES = 5 * 2**20
 
 @pytest.fixture
 def saved(tmp_path):
+    """A network whose every weight was moved off its initial value, saved: a freshly built one differs."""
     torch.manual_seed(0)
     model = build_refiner(RefinerConfig(part="hand", **TINY)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
     path = save_checkpoint(model, tmp_path / "hand.pt", {"held_out_error_px": 1.0})
     return model, path
 
@@ -36,6 +40,11 @@ class CheckpointTests:
         assert loaded.config == model.config
         images, q = torch.rand(2, 3, 16, 16), torch.rand(2, model.config.num_keypoints, 2)
         assert torch.equal(loaded(images, q), model(images, q))
+        # A loader that skipped the saved weights would answer like a new network, which here moves the points.
+        fresh = build_refiner(model.config).eval()
+        assert not torch.allclose(fresh(images, q), model(images, q), atol=1e-3)
+        for name, value in model.state_dict().items():
+            assert torch.equal(loaded.state_dict()[name], value), name
         data = read_checkpoint(path)
         assert data["layout_version"] == keypoints.LAYOUT_VERSION and data["metrics"] == {"held_out_error_px": 1.0}
         assert not list(path.parent.glob("*.tmp"))

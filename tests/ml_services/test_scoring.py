@@ -86,3 +86,22 @@ class ScoreViewsTests:
         right = PART_NAMES.index("right_hand")
         assert np.all(bad.score > clean.score)
         assert np.all(bad.per_part[:, right] > 2 * clean.per_part[:, right])
+
+
+class MirroredHandScoringTests:
+    """A left hand is scored as the mirror image of a right hand (see tests/ml_services/test_suggestions.py)."""
+
+    def test_left_hand_of_the_flipped_view_scores_like_the_right_hand(self):
+        instant = rig_instants()[0]
+        image = load_rgb(instant["images"][0])
+        skeleton = geometry.project(instant["cameras"][0], instant["world"])
+        skeleton = skeleton + np.random.default_rng(1).normal(0.0, 3.0, skeleton.shape)  # off, so scores differ
+        flipped = np.empty_like(skeleton)
+        flipped[keypoints.FLIP_INDEX] = np.column_stack([image.shape[1] - 1 - skeleton[:, 0], skeleton[:, 1]])
+        refiners = {net: load_checkpoint(default_checkpoint(net), net) for net in ("face", "hand")}
+        result = score_views(refiners, np.stack([skeleton, flipped])[:, None],
+                             [image, np.ascontiguousarray(image[:, ::-1])])  # fmt: skip
+        right, left = PART_NAMES.index("right_hand"), PART_NAMES.index("left_hand")
+        assert result.per_part[0, right] > 0.2  # the network moves the points: the comparison means something
+        assert result.per_part[1, left] == pytest.approx(result.per_part[0, right], abs=0.02)
+        assert result.per_part[1, right] == pytest.approx(result.per_part[0, left], abs=0.02)

@@ -8,8 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotator import keypoints
 from annotator.models import FBIAnswer, FBIAutoLabels, Skeleton3D, Study, Task
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
+from tests.ml_services.fbi_by_hand import label_by_hand
 
 
 def run(*args) -> str:
@@ -32,6 +34,12 @@ class LabelFBICommandTests:
         n = Skeleton3D.objects.count() * 4
         assert f"{n} skeleton-views labelled" in out
         assert FBIAutoLabels.objects.count() == n
+        # One stored row, bone by bone, against the labels worked out by hand.
+        row = FBIAutoLabels.objects.select_related("skeleton", "view__camera").order_by("pk").first()
+        cam = row.view.camera
+        by_hand = [label_by_hand(row.skeleton.keypoints, cam.R, cam.t, p, c, row.unknown_tilt_deg)
+                   for p, c in keypoints.bones(row.bones_subset)]  # fmt: skip
+        assert [{1: "forward", -1: "backward", 0: "unknown"}[int(v)] for v in row.labels] == by_hand
         again = run("label_fbi", "--dataset", DATASET, "--chunk-frames", "4", "--no-progress")
         assert "resuming job" in again and "(3 done)" in again
         assert FBIAutoLabels.objects.count() == n

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotator.models import Study, Task
-from tests.annotator.services.study_data import DATASET, annotators, import_rig
+from tests.annotator.services.study_data import DATASET, annotators, errors_by_hand, import_rig
 
 #: Lenient simulated annotators (screen px): few corrections, so the commands run quickly.
 LENIENT_THRESHOLD_PX = 12.0
@@ -40,11 +40,14 @@ class StudyCommandTests:
         assert set(study.tasks.values_list("status", flat=True)) == {Task.Status.SUBMITTED}
 
         report = json.loads(run("crosscheck_report", "--study", str(study.pk), "--format", "json"))
+        expected = errors_by_hand(study)
         for part in ("all", "body", "face", "hand"):
             assert {"mean_2d_px", "mean_3d_mm", "median_3d_mm", "p90_3d_mm", "n_keypoints"} <= report["parts"][
                 part
             ].keys()
-            assert report["ground_truth"][part]["mean_3d_mm"] > 0
+            true_mm, measured_mm = expected[part]
+            assert report["ground_truth"][part]["mean_3d_mm"] == pytest.approx(true_mm, abs=1e-4), part
+            assert report["parts"][part]["mean_3d_mm"] == pytest.approx(measured_mm, abs=1e-4), part
         md = run("crosscheck_report", "--study", str(study.pk), "--format", "md")
         assert md.startswith("# Cross-check study cli") and "| Face |" in md and "true 3D mm" in md
         target = tmp_path / "report.html"

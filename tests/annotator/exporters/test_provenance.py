@@ -40,7 +40,10 @@ class ProvenanceTests:
         moved = first["keypoints"][str(MOVED)]
         assert moved["status"] == "corrected" and moved["author"] == "ann" and moved["at"].endswith("Z")
         assert moved["moved_px"] == pytest.approx(MOVE_PX, abs=1e-3)
-        assert moved["moved_mm"] > 0
+        task = accepted.task
+        task.refresh_from_db()
+        moved_mm = np.linalg.norm(task.result_skeleton.keypoints[MOVED] - task.base_skeleton.keypoints[MOVED])
+        assert moved_mm > 1.0 and moved["moved_mm"] == pytest.approx(moved_mm, abs=1e-3)
         assert first["keypoints"][str(UNSURE)]["flag"] == "unsure"
         assert by_view[views[1]]["keypoints"][str(MODEL)]["status"] == "model_assisted"
         # Corrected in view 0 only: in the other views it moved because it was re-triangulated.

@@ -22,6 +22,10 @@ from annotator.services.fbi_labels import fbi_label_job_run_local, fbi_label_job
 from annotator.services.tasks import task_create, task_start_next, task_submit
 from ml_services import fbi
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
+from tests.ml_services.fbi_by_hand import label_by_hand
+
+#: Label names of the int8 codes stored per bone.
+NAMES = {fbi.FORWARD: "forward", fbi.BACKWARD: "backward", fbi.UNKNOWN: "unknown"}
 
 #: Labellers who never err or skip: the depth-flip test must not depend on chance.
 PERFECT = fbi.LabellerModel(error_rate=(0.0,) * 4, skip_rate=(0.0,) * 4)
@@ -204,6 +208,13 @@ class FBILabelJobTests:
         np.testing.assert_array_equal(row.labels, labels[0, 0])
         np.testing.assert_allclose(row.tilt, tilt[0, 0], atol=1e-4)
         assert row.labels.dtype == np.int8 and row.tilt.dtype == np.float32
+        # Every stored label, bone by bone, against the definition worked out by hand (not the code above).
+        bones = keypoints.bones(keypoints.DEFAULT_BONE_SUBSET)
+        for stored in FBIAutoLabels.objects.select_related("skeleton", "view__camera"):
+            by_hand = [label_by_hand(stored.skeleton.keypoints, stored.view.camera.R, stored.view.camera.t, p, c,
+                                     stored.unknown_tilt_deg) for p, c in bones]  # fmt: skip
+            assert [NAMES[int(v)] for v in stored.labels] == by_hand
+        assert {"forward", "backward"} <= set(by_hand)  # both directions occur: a swap cannot hide
 
     def test_another_threshold_replaces_the_rows(self, rig):
         from annotator.models import Dataset
@@ -270,6 +281,16 @@ class DepthFlipTests:
         analysis = fbi_agreement(dataset=ds)
         hits = [e for e in analysis["probable_depth_errors"] if (e["frame"], e["view"]) == (frame_id, view_id)]
         assert [(h["parent"], h["child"]) for h in hits] == [FLIPPED_BONE]
+        # Worked by hand in that view: the perfect labellers' answer is the ground truth's direction, and the
+        # flipped dataset skeleton says the opposite.
+        frame = Frame.objects.get(pk=frame_id)
+        cam = frame.views.get(pk=view_id).camera
+        truth = frame.skeletons.filter(source=Skeleton3D.Source.GROUND_TRUTH).latest("version").keypoints
+        flipped = frame.skeletons.filter(source=Skeleton3D.Source.DATASET).latest("version").keypoints
+        true_label = label_by_hand(truth, cam.R, cam.t, *FLIPPED_BONE, unknown_tilt_deg=0.0)
+        assert label_by_hand(flipped, cam.R, cam.t, *FLIPPED_BONE, unknown_tilt_deg=0.0) != true_label
+        answered = FBIAnswer.objects.filter(view_id=view_id, parent=FLIPPED_BONE[0], child=FLIPPED_BONE[1])
+        assert set(answered.values_list("label", flat=True)) == {true_label}
         assert hits[0]["dataset_wrong"] is True and hits[0]["tilt_deg"] >= fbi.DEPTH_ERROR_MIN_TILT_DEG
         assert hits[0]["url"].startswith(f"/fbi/{hits[0]['task']}/?view={view_id}")
         assert frame_id in analysis["depth_error_frames"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,6 +21,7 @@ from annotator.services.jobs import (
     chunk_claim_index,
     chunk_done,
     chunk_failed,
+    chunks_release_dead,
     job_create,
     job_find_same,
     job_resume,
@@ -121,3 +127,75 @@ class ChunkFinishTests:
         assert job.status == Job.Status.RUNNING
         chunk = chunk_claim(job=job, worker="w")
         assert chunk.index == 0 and chunk.attempts == 1
+
+
+def _local(pid: int) -> str:
+    """The worker name a process ``pid`` of this machine records on the chunks it claims."""
+    return f"{socket.gethostname()}:{pid}"
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+@pytest.fixture
+def sleeper():
+    """A live process of this machine (a stand-in for a busy worker), killed afterwards."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+class ChunksReleaseDeadTests:
+    """Only chunks of worker processes of this machine that are gone are released; nothing else is touched."""
+
+    def test_a_live_local_workers_chunk_is_kept(self, job, sleeper):
+        chunk = chunk_claim(job=job, worker=_local(sleeper.pid))
+        assert chunks_release_dead() == []
+        chunk.refresh_from_db()
+        assert (chunk.status, chunk.worker, chunk.attempts) == (JobChunk.Status.RUNNING, _local(sleeper.pid), 1)
+        # and no other worker can take it before it is stale
+        assert chunk_claim_index(job=job, index=chunk.index, worker="other") is None
+
+    def test_a_dead_local_workers_chunk_is_released_at_once(self, job):
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        chunk = chunk_claim(job=job, worker=_local(gone.pid))
+        assert chunks_release_dead() == [chunk.pk]
+        chunk.refresh_from_db()
+        assert chunk.status == JobChunk.Status.QUEUED and "died" in chunk.error
+        again = chunk_claim_index(job=job, index=chunk.index, worker="new")
+        assert again.worker == "new" and again.attempts == 2
+
+    def test_a_killed_but_unreaped_worker_counts_as_dead(self, job):
+        zombie = subprocess.Popen(["sleep", "120"])
+        try:
+            zombie.kill()
+            for _ in range(100):
+                if _state(zombie.pid) == "Z":
+                    break
+                time.sleep(0.02)
+            assert _state(zombie.pid) == "Z"
+            chunk = chunk_claim(job=job, worker=_local(zombie.pid))
+            assert chunks_release_dead() == [chunk.pk]
+        finally:
+            zombie.wait()
+
+    def test_another_machines_worker_is_left_until_its_chunk_is_stale(self, job):
+        chunk = chunk_claim(job=job, worker="elsewhere.example:4242")
+        assert chunks_release_dead() == []
+        assert chunk_claim_index(job=job, index=chunk.index, worker="here", stale_after_s=3600) is None
+        JobChunk.objects.filter(pk=chunk.pk).update(started_at=timezone.now() - timedelta(seconds=3601))
+        taken = chunk_claim_index(job=job, index=chunk.index, worker="here", stale_after_s=3600)
+        assert taken.worker == "here" and taken.attempts == 2
+
+    def test_only_the_given_jobs_chunks(self, job):
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        other = job_create(kind="demo", dataset=job.dataset, params={"a": 2}, payloads=[{"n": 0}])
+        mine = chunk_claim(job=job, worker=_local(gone.pid))
+        theirs = chunk_claim(job=other, worker=_local(gone.pid))
+        assert chunks_release_dead(job=job) == [mine.pk]
+        theirs.refresh_from_db()
+        assert theirs.status == JobChunk.Status.RUNNING

@@ -199,3 +199,53 @@ class StudyCrossCheckTests:
             # threshold stay (about 1.8 image px on the body at its zoom, close to 8 mm at 5 m), so on the
             # body the residual can reach half the original error; over the whole body it stays far below.
             assert truth["residual_3d_mm"] < truth["mean_3d_mm"] * (0.5 if part == "all" else 0.75)
+
+
+@pytest.mark.django_db
+class StudyHandWorkedReportTests:
+    """A study whose table was worked out by hand, through the services from corrections to report.
+
+    One frame-mode task. Every hand keypoint is moved in 3D by a chosen distance and dragged to that point's
+    projection in all four views, so re-triangulation lands exactly there (every view is corrected, so all
+    weigh the same). Left hand: 21 keypoints x 4 mm; right hand: 11 x 12 mm and 10 x 30 mm; the rest stay.
+
+    - hand, 42 values (21 x 4, 11 x 12, 10 x 30): mean 516 / 42; median = (value 20 + value 21) / 2 = (4 + 12)
+      / 2 = 8; p90 at index 0.9 x 41 = 36.9, between two 30s: 30.
+    - all, 133 values (91 zeros, then the hand's): mean 516 / 133; median 0; p90 at index 118.8, between
+      values 118 and 119, both 12s (the 12s are values 112..122): 12.
+    - body and face: 0 everywhere.
+    """
+
+    def test_the_report_gives_the_hand_computed_table(self, rig):
+        from annotator import geometry
+        from annotator.services.annotations import correction_create
+        from annotator.services.tasks import task_submit
+
+        annotators(1)
+        study = create(mode="frame", n_items=1, annotators=["sim0"])
+        task = study.tasks.get()
+        X = np.array(task.base_skeleton.keypoints, copy=True)
+        moves = np.zeros(keypoints.NUM_KEYPOINTS)
+        moves[keypoints.PARTS["left_hand"]] = 4.0
+        right = keypoints.PARTS["right_hand"]
+        moves[right[:11]], moves[right[11:]] = 12.0, 30.0
+        direction = np.array([2.0, -1.0, 2.0]) / 3.0  # a unit vector, not along any axis
+        target = X + moves[:, None] * direction
+        revision = task.revision
+        user = task.assignee
+        for view in task.views.select_related("camera"):
+            pixels = geometry.project(view.camera.as_geometry(), target)
+            for k in np.flatnonzero(moves):
+                x, y = (float(v) for v in pixels[k])
+                revision = correction_create(task=task, user=user, view=view, keypoint=int(k), x=x, y=y,
+                                             base_revision=revision).revision  # fmt: skip
+        task.refresh_from_db()
+        task_submit(task=task, user=user, base_revision=task.revision)
+        parts = study_report(study=study)["parts"]
+        expected = {"hand": (516 / 42, 8.0, 30.0), "all": (516 / 133, 0.0, 12.0), "body": (0.0, 0.0, 0.0),
+                    "face": (0.0, 0.0, 0.0)}  # fmt: skip
+        for part, (mean, median, p90) in expected.items():
+            row = parts[part]
+            got = (row["mean_3d_mm"], row["median_3d_mm"], row["p90_3d_mm"])
+            assert got == pytest.approx((mean, median, p90), abs=1e-3), part
+        assert parts["hand"]["fraction_corrected"] == 1.0 and parts["face"]["fraction_corrected"] == 0.0
