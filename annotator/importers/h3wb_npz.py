@@ -5,8 +5,8 @@ Layout (as ``utils/prepare_data_h3wb.py``, PAFUSE's ``common/h3wb_dataset.py`` a
 ``H36MWholeBodyDataset`` read it; see docs/reference/h3wb_format.md section 3)::
 
     train_data (test sets: data) -> subject -> action -> {
-        "global_3d": (N, 133, 3) world mm,   "frame_id": (N,) video frame index,
-        "<camera id>": {"camera_3d": (N, 133, 3) mm, "pose_2d": (N, 133, 2) px, "sample_id": (N,) ids}}
+        "global_3d": (N, J, 3) world mm,   "frame_id": (N,) video frame index,
+        "<camera id>": {"camera_3d": (N, J, 3) mm, "pose_2d": (N, J, 2) px, "sample_id": (N,) ids}}
     metadata -> subject -> camera id -> {"K", "R", "T", "Distortion"} (+ part and side index lists)
     bbox -> (subject, action, camera id, frame id) -> {"x_min", "y_min", "x_max", "y_max"}   (mmpose's variant)
 

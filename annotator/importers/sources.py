@@ -50,8 +50,13 @@ def read_annotations(path: str | Path, *, progress: bool = False) -> Annotations
     samples = read_samples(path, progress=progress, description=f"reading {path.name}")
     subjects = {r.subject for r in samples.image_refs} if samples.image_refs else None
     try:
-        kind = detect_json(ids=samples.ids, subjects=subjects, has_image=bool(samples.image_refs),
-                           has_2d=samples.keypoints_2d is not None, has_3d=samples.keypoints_3d is not None)  # fmt: skip
+        kind = detect_json(
+            ids=samples.ids,
+            subjects=subjects,
+            has_image=bool(samples.image_refs),
+            has_2d=samples.keypoints_2d is not None,
+            has_3d=samples.keypoints_3d is not None,
+        )
     except UnknownKindError as exc:
         raise H3WBFormatError(f"{path.name} is not an H3WB file this tool knows: {exc}") from None
     out = Annotations(samples, kind, images=bool(samples.image_refs))
