@@ -10,7 +10,12 @@ Visibility ``v``: 2 visible; 1 occluded, and also *unsure* (the annotator saw th
 place it confidently: COCO has no such level, and "labelled but not clearly visible" is the closest);
 0 not labelled: the part was marked not annotatable in that view (its ``*_valid`` is false and its box
 zeros), the keypoint is unknown (NaN) or outside the image. Unlabelled keypoints are ``0, 0, 0``.
-Images and annotations share ids, the sample index of the export (the H3WB export's sample key).
+Images and annotations share ids: the sample's position in the export + 1 (COCO ids start at 1: the
+official evaluator records a match by the matched annotation's id, so an id 0 counts as unmatched).
+``segmentation`` is ``[]``: there are no person masks. ``area`` is the person box's ``w * h`` in
+pixels: COCO uses the segment's area as the OKS scale (s^2), which a box overestimates by a factor of
+about 1.5-2 for a person, making OKS a little more lenient than on COCO itself; it is the closest
+stand-in without masks, and what loaders that derive the area from the box (mmpose) compute too.
 """
 
 from __future__ import annotations
@@ -96,8 +101,8 @@ def annotation(sample: ExportSample) -> dict:
     xy = np.where(labelled[:, None], np.round(sample.points_2d, h3wb_format.EXPORT_DECIMALS), 0.0)
     flat = np.concatenate([xy, v[:, None]], axis=1)  # (J, 3)
     x0, y0, x1, y1 = sample.bbox
-    ann: dict = {"id": sample.index, "image_id": sample.index, "category_id": CATEGORY_ID, "iscrowd": 0,
-                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
+    ann: dict = {"id": coco_id(sample), "image_id": coco_id(sample), "category_id": CATEGORY_ID, "iscrowd": 0,
+                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "segmentation": [],
                  "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
     for part, name in KEYPOINT_FIELDS.items():
         values = flat[keypoints.PART_SLICES[part]].ravel().tolist()
@@ -112,7 +117,12 @@ def annotation(sample: ExportSample) -> dict:
 
 def image(sample: ExportSample) -> dict:
     w, h = sample.camera.size
-    return {"id": sample.index, "file_name": sample.image_path, "width": int(w), "height": int(h)}
+    return {"id": coco_id(sample), "file_name": sample.image_path, "width": int(w), "height": int(h)}
+
+
+def coco_id(sample: ExportSample) -> int:
+    """The image and annotation id of ``sample``: its position in the export + 1 (COCO ids start at 1)."""
+    return sample.index + 1
 
 
 class CocoWholeBodyWriter:

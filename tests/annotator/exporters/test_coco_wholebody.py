@@ -66,8 +66,8 @@ class CocoWholeBodyExportTests:
     def test_flags_and_part_validity(self, frames, users, tmp_path):
         accepted = accepted_task(frames, users)
         coco = MiniCoco(_export(tmp_path))
-        anns = [coco.img_to_anns[i][0] for i in range(4)]
-        assert [img["file_name"] for img in (coco.imgs[i] for i in range(4))] == [
+        anns = [coco.img_to_anns[i][0] for i in range(1, 5)]  # COCO ids start at 1
+        assert [img["file_name"] for img in (coco.imgs[i] for i in range(1, 5))] == [
             v.image_path for v in sorted(accepted.data.views, key=lambda v: v.sample_id)
         ]
         by_view = dict(zip((v.sample_id for v in sorted(accepted.data.views, key=lambda v: v.sample_id)), anns))
