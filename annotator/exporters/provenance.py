@@ -3,7 +3,8 @@
 One record per sample, in export order; ``id`` is its position, ``h3wb_key`` its key in the H3WB export,
 ``coco_id`` its COCO image and annotation id::
 
-    {"id": 0, "h3wb_key": 0, "coco_id": 1, "view": 12, "source_sample_id": 0, "subject": "S1", "action": "Walking 1", "frame": 10,
+    {"id": 0, "h3wb_key": 0, "coco_id": 1, "view": 12, "source_sample_id": 0, "subject": "S1",
+     "action": "Walking 1", "frame": 10,
      "camera": "54138969", "skeleton": {"id", "version", "source", "task"},
      "part_valid": {"face": true, ...}, "quality_scores": [{"model", "checkpoint", "score", "per_part"}],
      "fbi_labels": [], "keypoints": {"<k>": {"status", "flag", "author", "at", "moved_px", "moved_mm"}}}
