@@ -12,10 +12,10 @@ place it confidently: COCO has no such level, and "labelled but not clearly visi
 zeros), the keypoint is unknown (NaN) or outside the image. Unlabelled keypoints are ``0, 0, 0``.
 Images and annotations share ids: the sample's position in the export + 1 (COCO ids start at 1: the
 official evaluator records a match by the matched annotation's id, so an id 0 counts as unmatched).
-``segmentation`` is ``[]``: there are no person masks. ``area`` is the person box's ``w * h`` in
-pixels: COCO uses the segment's area as the OKS scale (s^2), which a box overestimates by a factor of
-about 1.5-2 for a person, making OKS a little more lenient than on COCO itself; it is the closest
-stand-in without masks, and what loaders that derive the area from the box (mmpose) compute too.
+``segmentation`` is ``[]``: there are no person masks. ``area`` (the OKS scale s^2, which COCO takes
+from the person's segment) is ``AREA_PER_BOX`` x the person box's ``w * h``: the estimate of a person's
+segment area from its box that mmpose's ``CocoWholeBodyDataset`` uses when ``area`` is absent, so
+OKS here is about as strict as on COCO's own annotations (the raw box area would make it more lenient).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from annotator.exporters.samples import ExportSample
 from annotator.exporters.writer import JsonItems
 
 FORMAT = "coco-wholebody"
+#: Segment area of a person per unit of its box area (mmpose's estimate when an annotation has no area).
+AREA_PER_BOX = 0.53
 CATEGORY_ID = 1
 VISIBLE, LABELLED_NOT_VISIBLE, NOT_LABELLED = 2, 1, 0
 
@@ -102,7 +104,7 @@ def annotation(sample: ExportSample) -> dict:
     flat = np.concatenate([xy, v[:, None]], axis=1)  # (J, 3)
     x0, y0, x1, y1 = sample.bbox
     ann: dict = {"id": coco_id(sample), "image_id": coco_id(sample), "category_id": CATEGORY_ID, "iscrowd": 0,
-                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "segmentation": [],
+                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": round(AREA_PER_BOX * (x1 - x0) * (y1 - y0), 2), "segmentation": [],
                  "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
     for part, name in KEYPOINT_FIELDS.items():
         values = flat[keypoints.PART_SLICES[part]].ravel().tolist()
