@@ -104,8 +104,8 @@ def annotation(sample: ExportSample) -> dict:
     flat = np.concatenate([xy, v[:, None]], axis=1)  # (J, 3)
     x0, y0, x1, y1 = sample.bbox
     ann: dict = {"id": coco_id(sample), "image_id": coco_id(sample), "category_id": CATEGORY_ID, "iscrowd": 0,
-                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": round(AREA_PER_BOX * (x1 - x0) * (y1 - y0), 2), "segmentation": [],
-                 "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
+                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": round(AREA_PER_BOX * (x1 - x0) * (y1 - y0), 2),
+                 "segmentation": [], "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
     for part, name in KEYPOINT_FIELDS.items():
         values = flat[keypoints.PART_SLICES[part]].ravel().tolist()
         ann[name] = [int(x) if x.is_integer() else x for x in values]

@@ -205,7 +205,7 @@ class MYeval:
                 for dind, d in enumerate(dt):
                     iou = min([t, 1 - 1e-10])
                     m = -1
-                    for gind, g in enumerate(gt):
+                    for gind, _g in enumerate(gt):  # changed: g unused (lint)
                         if gtm[tind, gind] > 0 and not iscrowd[gind]:
                             continue
                         if m > -1 and gtIg[m] == 0 and gtIg[gind] == 1:
@@ -309,7 +309,8 @@ class MYeval:
             return -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
 
         self.stats = np.array([_summarize(1), _summarize(1, iouThr=0.5), _summarize(1, iouThr=0.75),
-                               _summarize(1, areaRng="medium"), _summarize(1, areaRng="large"), _summarize(0)])  # fmt: skip
+                               _summarize(1, areaRng="medium"), _summarize(1, areaRng="large"),
+                               _summarize(0)])  # fmt: skip
         return self.stats
 
 
