@@ -29,6 +29,7 @@ class ExportOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     dataset = serializers.CharField(source="dataset.name")
     format = serializers.CharField()
+    renumber = serializers.BooleanField()
     version = serializers.CharField()
     subjects = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField(source="job.status")
@@ -61,6 +62,8 @@ class ExportListCreateApi(APIView):
         format = serializers.ChoiceField(choices=FORMATS)
         version = serializers.CharField(default="latest-accepted")
         subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+        renumber = serializers.BooleanField(required=False, default=False,
+                                            help_text="H3WB keys 0, 1, ... instead of the source sample ids")  # fmt: skip
 
     @extend_schema(responses={200: ExportOutputSerializer(many=True)})
     def get(self, request):
@@ -72,7 +75,7 @@ class ExportListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         export = tasks.export_start(dataset_name=v["dataset"], fmt=v["format"], version=v["version"],
-                                    subjects=v["subjects"], user=request.user)  # fmt: skip
+                                    subjects=v["subjects"], user=request.user, renumber=v["renumber"])  # fmt: skip
         return Response(ExportOutputSerializer(export_get(export_id=export.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +88,8 @@ class ExportDownloadApi(APIView):
     def get(self, request, export_id: int):
         which = request.query_params.get("file", EXPORT_FILES[0])
         path = export_file(export=export_get(export_id=export_id), which=which)
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/json")
+        kind = "application/zip" if path.suffix == ".npz" else "application/json"  # npz is a zip of .npy files
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=kind)
 
 
 class EvaluationCreateApi(APIView):

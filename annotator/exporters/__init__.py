@@ -1,4 +1,4 @@
-"""Exporting a dataset version as H3WB or COCO-WholeBody JSON with a provenance side file.
+"""Exporting a dataset version as H3WB JSON, COCO-WholeBody JSON or H3WB npz with a provenance side file.
 
 ``write_export`` streams the samples of ``samples.iter_samples`` (chunked reads) through a format
 writer (``h3wb`` / ``coco_wholebody``) and the ``provenance`` writer into temporary files beside the
@@ -20,14 +20,18 @@ from django.utils import timezone
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
-from annotator.exporters import coco_wholebody, h3wb
+from annotator.exporters import coco_wholebody, h3wb, h3wb_npz
 from annotator.exporters.provenance import ProvenanceWriter, provenance_path
 from annotator.exporters.samples import CHUNK_FRAMES, export_plan, iter_samples
 from annotator.exporters.versions import parse_version
 from annotator.exporters.writer import atomic_files
 from annotator.models import Dataset
 
-WRITERS = {h3wb.FORMAT: h3wb.H3WBWriter, coco_wholebody.FORMAT: coco_wholebody.CocoWholeBodyWriter}
+WRITERS = {
+    h3wb.FORMAT: h3wb.H3WBWriter,
+    coco_wholebody.FORMAT: coco_wholebody.CocoWholeBodyWriter,
+    h3wb_npz.FORMAT: h3wb_npz.H3WBNpzWriter,
+}
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
 #: The rule for exported 2D keypoints, repeated in every export's header.

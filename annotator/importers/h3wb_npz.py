@@ -72,8 +72,10 @@ def _array(value, where: str, name: str, shape: tuple, bound: float | None, inte
         with np.errstate(invalid="ignore"):
             bad = ~(np.abs(array) <= bound)
         if bad.any():
-            index = np.unravel_index(int(np.flatnonzero(bad)[0]), array.shape)
-            raise H3WBFormatError(f"{where}: {name}{list(index)} = {value[index]!r} is not finite within {bound:g}")
+            index = tuple(int(i) for i in np.unravel_index(int(np.flatnonzero(bad)[0]), array.shape))
+            raise H3WBFormatError(
+                f"{where}: {name}{list(index)} = {value[index].item()!r} is not finite within {bound:g}"
+            )
     return array
 
 
