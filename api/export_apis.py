@@ -62,8 +62,9 @@ class ExportListCreateApi(APIView):
         format = serializers.ChoiceField(choices=FORMATS)
         version = serializers.CharField(default="latest-accepted")
         subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-        renumber = serializers.BooleanField(required=False, default=False,
-                                            help_text="H3WB keys 0, 1, ... instead of the source sample ids")  # fmt: skip
+        renumber = serializers.BooleanField(
+            required=False, default=False, help_text="H3WB keys 0, 1, ... instead of the source sample ids"
+        )
 
     @extend_schema(responses={200: ExportOutputSerializer(many=True)})
     def get(self, request):

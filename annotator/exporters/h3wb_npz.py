@@ -70,8 +70,10 @@ def calibration(camera: geometry.Camera) -> dict[str, np.ndarray]:
 def render(sample: ExportSample) -> tuple:
     """What the npz needs of one sample; pure, so it can run in a worker process."""
     xy = np.where(np.isfinite(sample.points_2d), sample.points_2d, MISSING_2D)
+    points_3d = np.asarray(sample.points_3d, dtype=np.float64)
+    box = tuple(int(v) for v in sample.bbox)
     return (sample.subject, sample.action, sample.camera.name, int(sample.frame_index), int(sample.key),
-            np.asarray(sample.points_3d, dtype=np.float64), xy, tuple(int(v) for v in sample.bbox), sample.camera)  # fmt: skip
+            points_3d, xy, box, sample.camera)  # fmt: skip
 
 
 class H3WBNpzWriter:
@@ -99,8 +101,8 @@ class H3WBNpzWriter:
                 missing = [c for c in camera_ids if c not in frames[frame]]
                 if missing:
                     raise IncompleteFrameError(
-                        f"{subject} / {action} / frame {frame} has no view from camera {missing[0]}, which other frames "
-                        "of the action have: the npz layout needs every camera in every frame",
+                        f"{subject} / {action} / frame {frame} has no view from camera {missing[0]}, which other "
+                        "frames of the action have: the npz layout needs every camera in every frame",
                         extra={"subject": subject, "action": action, "frame": frame, "camera": missing[0]},
                     )
             first = self.cameras[(subject, camera_ids[0])]

@@ -64,7 +64,7 @@ class H36MWholeBodyData:
 
                     frames = self.ann_data[subject][act]["frame_id"]
 
-                    for idx, frame_ids in enumerate(seq_indices):
+                    for _idx, frame_ids in enumerate(seq_indices):  # changed: idx unused (lint)
                         expected_num_frames = self.seq_len
                         if self.multiple_target:
                             expected_num_frames = self.multiple_target
