@@ -329,10 +329,15 @@ def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task
             extra={"limit_bytes": MAX_PREDICTIONS_BYTES},
         )
     dataset = dataset_get(name=dataset_name)
+    # Like the official evaluator, the task and fold default to what the name says: the uploaded name only,
+    # never the temporary folder's (whose random letters could spell "cv3").
+    name = Path(upload.name or "predictions.json").name
+    name_task, fold = official_task(name)
     with tempfile.TemporaryDirectory(prefix="predictions-") as tmp:
-        # Keep the uploaded name: like the official evaluator, the task defaults to what the name says.
-        path = Path(tmp) / Path(upload.name or "predictions.json").name
+        path = Path(tmp) / "predictions.json"
         with path.open("wb") as fh:
             for chunk in upload.chunks():
                 fh.write(chunk)
-        return evaluate_predictions(dataset=dataset, predictions=path, version=version, task=task)
+        report = evaluate_predictions(dataset=dataset, predictions=path, version=version, task=task or name_task,
+                                      fold=fold)  # fmt: skip
+    return {**report, "predictions": name}
