@@ -164,3 +164,29 @@ class NpzExportTests:
             view = View.objects.get(sample_id=sid, frame__sequence__subject__dataset__name="back")
             np.testing.assert_allclose(Skeleton3D.objects.get(frame=view.frame, source="dataset").keypoints,
                                        sample.world, atol=1e-6)  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_exports_write_2d_in_the_dataset_convention(release, tmp_path):
+    """A pinhole dataset (the H3WB release) gets pinhole projections for every version, not the distorted pixels."""
+    import json
+
+    from annotator import geometry
+
+    dataset_import_h3wb(dataset_name="pin", annotations=release.path("RGBto3D_train.json"),
+                        keypoints_2d=release.path("2Dto3D_train.json"))  # fmt: skip
+    for skeleton in Skeleton3D.objects.filter(frame__sequence__subject__dataset__name="pin"):
+        Skeleton3D.objects.create(frame=skeleton.frame, version=skeleton.version + 1, source="triangulated",
+                                  keypoints=skeleton.keypoints)  # fmt: skip
+    out = tmp_path / "tri.json"
+    write_export(dataset=Dataset.objects.get(name="pin"), fmt="h3wb", version="triangulated", out=out)
+    exported = json.loads(out.read_text())
+    assert sorted(exported, key=int) == [str(i) for i in sorted(release.train)]
+    worst = 0.0
+    for key, sample in release.train.items():
+        xy = np.array([[p["x"], p["y"]] for p in exported[str(key)]["keypoints_2d"].values()])
+        np.testing.assert_allclose(xy, sample.points_2d, atol=1e-3)  # the release's own (pinhole) 2D
+        worst = max(worst, float(np.abs(xy - geometry.project(sample.camera(), sample.world)).max()))
+    assert worst > 1.0  # the distorted projection would have been pixels away
+    provenance = json.loads(out.with_suffix(".provenance.json").read_text())
+    assert provenance["keypoints_2d_convention"].startswith("pinhole")
