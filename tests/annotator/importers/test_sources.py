@@ -130,3 +130,13 @@ class GuardTests:
             reader = GuardedReader(io.BytesIO(text.encode()))
             while reader.read(1 << 16):
                 pass
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["h3wb_train.npz", "2Dto3D_train.json", "RGBto3D_test_img.json"])
+def test_every_kind_is_idempotent(release, name):
+    first = dataset_import_h3wb(dataset_name="again", annotations=release.path(name))
+    counts = (Frame.objects.count(), View.objects.count(), Skeleton3D.objects.count())
+    second = dataset_import_h3wb(dataset_name="again", annotations=release.path(name))
+    assert (Frame.objects.count(), View.objects.count(), Skeleton3D.objects.count()) == counts
+    assert second.frames_created == 0 and second.frames_unchanged == first.frames_created
