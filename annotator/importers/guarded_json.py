@@ -37,9 +37,8 @@ _QUOTE, _BACKSLASH = ord('"'), ord("\\")
 # chunk.translate(_MARKS) -> 1 at structural bytes, 0 elsewhere; chunk.translate(None, _OTHERS) -> structural only.
 _MARKS = bytes(1 if b in _STRUCTURAL else 0 for b in range(256))
 _OTHERS = bytes(b for b in range(256) if b not in _STRUCTURAL)
-_DELTA = np.zeros(256, dtype=np.int8)
-_DELTA[[ord("{"), ord("[")]] = 1
-_DELTA[[ord("}"), ord("]")]] = -1
+# marks.translate(_DELTA) -> the bracket steps as int8 bytes: +1 opening, -1 (0xFF) closing, 0 otherwise.
+_DELTA = bytes(1 if chr(b) in "{[" else 0xFF if chr(b) in "}]" else 0 for b in range(256))
 
 
 class JsonLimitError(ValueError):
@@ -60,8 +59,8 @@ class GuardedReader:
         self._in_string = False
         self._escape = False  # the previous chunk ended on an odd run of backslashes inside a string
         self._run = 0  # length of the run of plain bytes that ended the previous chunk
-        self._marks = 0  # structural bytes seen so far
-        self._anchor = 0  # index (in structural bytes) of the last one outside strings at depth <= 1
+        self._since_anchor = 0  # structural bytes since the last one outside strings at depth <= 1
+        self._long_run = bytes(max_item_marks + 1)  # that many structural bytes without an anchor
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:
@@ -100,26 +99,28 @@ class GuardedReader:
             quotes = (kinds == _QUOTE).view(np.uint8)
         # String state at every structural byte: the parity of the real quotes before it (xor-accumulated).
         parity = np.bitwise_xor.accumulate(quotes)
-        inside = (parity ^ quotes ^ np.uint8(self._in_string)).view(bool)  # inside a string, or its closing quote
-        delta = _DELTA[kinds]
-        delta[inside] = 0
-        depth = np.cumsum(delta, dtype=np.int32)
+        inside = parity ^ quotes  # 1 inside a string (its closing quote included), else 0
+        if self._in_string:
+            inside ^= 1
+        # Bracket steps (+1 / -1 as int8 bytes), kept only outside strings: AND with 0xFF outside, 0x00 inside.
+        delta = np.frombuffer(marks.translate(_DELTA), dtype=np.uint8) & (inside - np.uint8(1))
+        depth = np.cumsum(delta.view(np.int8), dtype=np.int32)
         depth += self._depth
-        top = int(depth.max())
-        if top > self.max_depth:
+        if int(depth.max()) > self.max_depth:
             self._fail(f"nested deeper than {self.max_depth} levels")
         # Items: the structural bytes between two anchors (outside strings, at depth <= 1 after them).
-        anchors = np.flatnonzero(~inside & (depth <= 1)) + self._marks
-        if len(anchors):
-            gaps = np.diff(anchors, prepend=self._anchor)
-            if int(gaps.max()) > self.max_item_marks:
+        anchors = ((depth <= 1) & (inside == 0)).view(np.uint8).tobytes()
+        first = anchors.find(1)
+        if first < 0:
+            self._since_anchor += len(anchors)
+        else:
+            if self._since_anchor + first > self.max_item_marks or self._long_run in anchors:
                 self._fail(f"one item with more than {self.max_item_marks} structural characters")
-            self._anchor = int(anchors[-1])
-        self._marks += len(kinds)
-        if self._marks - self._anchor > self.max_item_marks:
+            self._since_anchor = len(anchors) - 1 - anchors.rfind(1)
+        if self._since_anchor > self.max_item_marks:
             self._fail(f"one item with more than {self.max_item_marks} structural characters")
         self._depth = int(depth[-1])
-        self._in_string = bool(int(parity[-1]) ^ self._in_string)
+        self._in_string = bool(inside[-1] ^ quotes[-1])
 
     def _real_quotes(self, chunk: bytes, kinds: np.ndarray) -> np.ndarray:
         """Which structural bytes are unescaped quotes: a walk in byte order (chunks with backslashes only)."""
