@@ -9,7 +9,7 @@ import pickle
 import numpy as np
 import pytest
 
-from annotator import h36m, keypoints
+from annotator import h3wb_format, h36m, keypoints
 from annotator.exceptions import ImportFormatError
 from annotator.exporters import write_export
 from annotator.importers.npz import NpzError, load_npz
@@ -190,3 +190,26 @@ def test_exports_write_2d_in_the_dataset_convention(release, tmp_path):
     assert worst > 1.0  # the distorted projection would have been pixels away
     provenance = json.loads(out.with_suffix(".provenance.json").read_text())
     assert provenance["keypoints_2d_convention"].startswith("pinhole")
+
+
+@pytest.mark.django_db
+def test_h3wb_json_export_reads_back_with_the_official_loader(release, tmp_path):
+    """Import RGBto3D_train.json + 2Dto3D_train.json, export H3WB JSON, read it with the authors' json_loader."""
+    import shutil
+
+    from tests.transcriptions.h3wb_utils import json_loader
+
+    dataset_import_h3wb(dataset_name="rt", annotations=release.path("RGBto3D_train.json"),
+                        keypoints_2d=release.path("2Dto3D_train.json"))  # fmt: skip
+    folder = tmp_path / "json"
+    folder.mkdir()
+    write_export(dataset=Dataset.objects.get(name="rt"), fmt="h3wb", version="dataset",
+                 out=folder / "RGBto3D_train.json")  # fmt: skip
+    shutil.copy(folder / "RGBto3D_train.json", folder / "2Dto3D_train.json")  # it holds the 2D as well
+    paths, targets, boxes = json_loader(str(folder), task=3)
+    inputs_2d, targets_2d = json_loader(str(folder), task=1)
+    for i, sample in release.train.items():  # the same sample behind every id, as the release has it
+        assert paths[i] == h3wb_format.format_image_path(sample.ref)
+        np.testing.assert_allclose(targets[i][0].numpy(), sample.points_3d, atol=1e-2)  # float32, 4 decimals
+        np.testing.assert_allclose(inputs_2d[i][0].numpy(), sample.points_2d, atol=1e-2)
+        np.testing.assert_allclose(targets_2d[i][0].numpy(), sample.points_3d, atol=1e-2)
