@@ -321,7 +321,8 @@ def format_text(report: dict) -> str:
     return "\n".join([title, fmt(headers), *(fmt(r) for r in lines)])
 
 
-def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task: str | None = None) -> dict:
+def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task: str | None = None,
+                    fold: int | None = None) -> dict:  # fmt: skip
     """``evaluate_predictions`` of an uploaded file (Django ``UploadedFile``), spooled to disk for the reader."""
     if upload.size > MAX_PREDICTIONS_BYTES:
         raise PredictionsTooLargeError(
@@ -332,12 +333,12 @@ def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task
     # Like the official evaluator, the task and fold default to what the name says: the uploaded name only,
     # never the temporary folder's (whose random letters could spell "cv3").
     name = Path(upload.name or "predictions.json").name
-    name_task, fold = official_task(name)
+    name_task, name_fold = official_task(name)
     with tempfile.TemporaryDirectory(prefix="predictions-") as tmp:
         path = Path(tmp) / "predictions.json"
         with path.open("wb") as fh:
             for chunk in upload.chunks():
                 fh.write(chunk)
         report = evaluate_predictions(dataset=dataset, predictions=path, version=version, task=task or name_task,
-                                      fold=fold)  # fmt: skip
+                                      fold=name_fold if fold is None else fold)  # fmt: skip
     return {**report, "predictions": name}

@@ -111,6 +111,9 @@ class EvaluationCreateApi(APIView):
         dataset = serializers.CharField()
         version = serializers.CharField(default="dataset")
         task = serializers.ChoiceField(choices=TASKS, required=False, allow_blank=True)
+        cv = serializers.IntegerField(min_value=0, max_value=evaluation.CV_FOLDS, required=False, allow_null=True,
+                                      help_text="cross-validation fold (default: cvK in the file name, as the "
+                                                "official evaluator; 0 none)")  # fmt: skip
 
     @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
@@ -118,5 +121,5 @@ class EvaluationCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         report = evaluate_upload(upload=v["predictions"], dataset_name=v["dataset"], version=v["version"],
-                                 task=v.get("task") or None)  # fmt: skip
+                                 task=v.get("task") or None, fold=v.get("cv"))  # fmt: skip
         return Response(report)
