@@ -233,11 +233,15 @@ def evaluation_pairs(*, dataset: Dataset, predictions: str | Path, version: str 
     expected, where = _dataset_ids(dataset, task, fold)
     pred_ids, pred, _ = _points_3d(Path(predictions), "predictions")
     pred = _aligned(pred_ids, pred, expected, where)
-    views = View.objects.filter(frame__sequence__subject__dataset=dataset, sample_id__in=expected.tolist())
+    # Every view with an id, filtered here: an ``__in`` of 20,000 ids is more variables than SQLite takes.
+    views = View.objects.filter(frame__sequence__subject__dataset=dataset, sample_id__isnull=False)
+    wanted = set(expected.tolist())
     reference: dict[int, tuple[int, int, str]] = {}
     for sample_id, frame_id, camera_id, subject in views.values_list(
         "sample_id", "frame_id", "camera_id", "frame__sequence__subject__name"
-    ):
+    ).iterator(chunk_size=RESOLVE_CHUNK):
+        if sample_id not in wanted:
+            continue
         if sample_id in reference:
             raise ApplicationError(f"dataset {dataset.name} has two views with sample id {sample_id}")
         reference[sample_id] = (frame_id, camera_id, subject)
