@@ -105,6 +105,22 @@ class EvaluationApiTests:
         assert report["overall"]["samples"] == 4 * len(frames)
         assert report["overall"]["all"] == pytest.approx(0, abs=1e-6)
 
+    def test_the_uploaded_name_gives_task_and_fold(self, users, frames):
+        """As the official evaluator reads its path: here the uploaded name only, never the server's temp folder."""
+        upload = self._upload(frames, name="RGBto3D_cv1_pred.json")
+        data = json.loads(upload.read())
+        fold = {k: v for k, v in data.items() if int(k) < len(data) // 5}  # fold 1: the first fifth of the ids
+        response = _client(users["reviewer"]).post(
+            "/api/evaluations/",
+            {"predictions": self._upload(frames, name="RGBto3D_cv1_pred.json", content=json.dumps(fold).encode()),
+             "dataset": "tasks-test"},
+            format="multipart",
+        )  # fmt: skip
+        assert response.status_code == status.HTTP_200_OK, response.json()
+        report = response.json()
+        assert (report["task"], report["cv"], report["predictions"]) == ("rgb", 1, "RGBto3D_cv1_pred.json")
+        assert report["overall"]["samples"] == len(fold)
+
     def test_bad_predictions_name_the_sample(self, users, frames):
         response = _client(users["reviewer"]).post(
             "/api/evaluations/",

@@ -140,3 +140,25 @@ def test_every_kind_is_idempotent(release, name):
     second = dataset_import_h3wb(dataset_name="again", annotations=release.path(name))
     assert (Frame.objects.count(), View.objects.count(), Skeleton3D.objects.count()) == counts
     assert second.frames_created == 0 and second.frames_unchanged == first.frames_created
+
+
+@pytest.mark.django_db
+def test_frames_without_skeletons_are_served(release, users):
+    """RGBto3D_test_img.json gives frames with images but no 3D: the dataset pages and API answer, and a task on
+    such a frame is refused with a reason (the editor needs a skeleton to start from)."""
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from annotator.exceptions import ApplicationError
+    from annotator.services.tasks import task_create
+
+    dataset_import_h3wb(dataset_name="img-only", annotations=release.path("RGBto3D_test_img.json"))
+    api = APIClient()
+    api.force_authenticate(users["reviewer"])
+    assert api.get("/api/datasets/").status_code == 200
+    assert api.get("/api/datasets/img-only/").status_code == 200
+    page = Client()
+    page.force_login(users["reviewer"])
+    assert page.get("/").status_code == 200 and page.get("/datasets/img-only/").status_code == 200
+    with pytest.raises(ApplicationError, match="has no dataset skeleton to correct"):
+        task_create(frame=Frame.objects.first(), assignee=users["annotator"], created_by=users["reviewer"])
