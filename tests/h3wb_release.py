@@ -99,7 +99,7 @@ def _write(path: Path, data: dict) -> None:
 
 
 def write_release(folder: Path, *, seed: int = 0, train_instants: int = 10, test_instants: int = 6) -> Release:
-    """Every official file of a small release in ``folder``; train_instants must be a multiple of 5 / 4 * ..."""
+    """Every official file of a small release in ``folder`` (4 samples per instant; folds are fifths of the ids)."""
     rng = np.random.default_rng(seed)
     rel = Release(folder)
     for group in _instants(TRAIN_SUBJECTS, train_instants, rng):
