@@ -9,8 +9,8 @@ of its structural bytes (quotes, backslashes, brackets):
 * nesting deeper than ``max_depth`` is refused;
 * a block of ``MAX_TOKEN_BYTES`` bytes without a structural byte (a long number, literal, string or
   stretch of blanks) is refused;
-* one top-level item (a sample) with more than ``max_item_marks`` structural bytes is refused
-  (an H3WB sample has about 1,400).
+* one top-level item (a sample) with more than ``max_item_marks`` structural bytes, or spanning more
+  than ``MAX_ITEM_BYTES``, is refused (an H3WB sample has about 1,400 and 19 kB).
 
 So what the parser builds at a time is bounded, whatever the file holds. The scan tracks string
 and escape state across chunks, so brackets inside strings never nest. It costs about 2 ns per
@@ -27,6 +27,8 @@ import numpy as np
 MAX_DEPTH = 8
 #: Most structural bytes (quotes, brackets, backslashes) in one top-level item: a sample has about 1,400.
 MAX_ITEM_MARKS = 1 << 16
+#: Bytes one item may span (counted from the chunk after its last anchor, so up to a chunk more is let through).
+MAX_ITEM_BYTES = 4 * 1024 * 1024
 #: A block this long without a structural byte is refused: a number, literal, blanks or a string without quotes.
 MAX_TOKEN_BYTES = 64 * 1024
 #: Bytes the parser asks for at a time (the scan's chunk).
@@ -60,6 +62,7 @@ class GuardedReader:
         self._escape = False  # the previous chunk ended on an odd run of backslashes inside a string
         self._run = 0  # length of the run of plain bytes that ended the previous chunk
         self._since_anchor = 0  # structural bytes since the last one outside strings at depth <= 1
+        self._bytes_since_anchor = 0  # bytes of the chunks read since the one that held the last anchor
         self._long_run = bytes(max_item_marks + 1)  # that many structural bytes without an anchor
 
     def read(self, size: int = -1) -> bytes:
@@ -91,6 +94,7 @@ class GuardedReader:
             parts.append(part)
         marks = b"".join(parts)
         if not marks:
+            self._count_item_bytes(len(chunk), anchored=False)
             return
         kinds = np.frombuffer(marks, dtype=np.uint8)
         if self._escape or _BACKSLASH in marks:
@@ -111,6 +115,7 @@ class GuardedReader:
         # Items: the structural bytes between two anchors (outside strings, at depth <= 1 after them).
         anchors = ((depth <= 1) & (inside == 0)).view(np.uint8).tobytes()
         first = anchors.find(1)
+        self._count_item_bytes(len(chunk), anchored=first >= 0)
         if first < 0:
             self._since_anchor += len(anchors)
         else:
@@ -121,6 +126,12 @@ class GuardedReader:
             self._fail(f"one item with more than {self.max_item_marks} structural characters")
         self._depth = int(depth[-1])
         self._in_string = bool(inside[-1] ^ quotes[-1])
+
+    def _count_item_bytes(self, size: int, *, anchored: bool) -> None:
+        # Whole chunks without an anchor count; the chunk that ends the item is checked with what came before it.
+        if self._bytes_since_anchor + (0 if anchored else size) > MAX_ITEM_BYTES:
+            self._fail(f"one item larger than {MAX_ITEM_BYTES // (1024 * 1024)} MB")
+        self._bytes_since_anchor = 0 if anchored else self._bytes_since_anchor + size
 
     def _real_quotes(self, chunk: bytes, kinds: np.ndarray) -> np.ndarray:
         """Which structural bytes are unescaped quotes: a walk in byte order (chunks with backslashes only)."""

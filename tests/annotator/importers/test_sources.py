@@ -162,3 +162,10 @@ def test_frames_without_skeletons_are_served(release, users):
     assert page.get("/").status_code == 200 and page.get("/datasets/img-only/").status_code == 200
     with pytest.raises(ApplicationError, match="has no dataset skeleton to correct"):
         task_create(frame=Frame.objects.first(), assignee=users["annotator"], created_by=users["reviewer"])
+
+    def test_a_sample_of_many_megabytes_is_refused(self):
+        text = json.dumps({"0": {"k": ["1." + "1" * 60_000 for _ in range(120)]}})  # 7 MB, few structural bytes
+        with pytest.raises(JsonLimitError, match="one item larger than 4 MB"):
+            reader = GuardedReader(io.BytesIO(text.encode()))
+            while reader.read(1 << 20):
+                pass
