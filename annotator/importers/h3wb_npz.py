@@ -140,6 +140,7 @@ def read_npz_samples(path: str | Path) -> NpzSamples:
     J = keypoints.NUM_KEYPOINTS
     ids, refs, k3d, k2d, bbox = [], [], [], [], []
     has_ids: list[bool] = []
+    scalar_ids = False
     conventions: dict[str, float] = {"R X + T": 0.0, "R X": 0.0}
     counts = {"R X + T": 0, "R X": 0}
     for subject, actions in data.items():
@@ -198,7 +199,12 @@ def read_npz_samples(path: str | Path) -> NpzSamples:
                         _array(entry["pose_2d"], cw, "pose_2d", (n, J, 2), h3wb_format.MAX_ABS_PX)))  # fmt: skip
                 else:
                     k2d.append(None)
-                if "sample_id" in entry:
+                if "sample_id" in entry and np.ndim(entry["sample_id"]) == 0 and n != 1:
+                    # One number for a whole camera sequence cannot name its frames' samples.
+                    scalar_ids = True
+                    ids.append(None)
+                    has_ids.append(False)
+                elif "sample_id" in entry:
                     sid = np.atleast_1d(entry["sample_id"])
                     sid = _array(sid, cw, "sample_id", (n,), 10.0**h3wb_format.MAX_SAMPLE_ID_DIGITS - 1, integer=True)
                     if (sid < 0).any():
@@ -216,6 +222,8 @@ def read_npz_samples(path: str | Path) -> NpzSamples:
         present = [p is not None for p in parts]
         if any(present) and not all(present):
             raise H3WBFormatError(f"{path.name}: some cameras have {name} keypoints and others do not")
+    if scalar_ids:
+        has_ids = [False] * len(has_ids)  # numbered in file order, as a file without sample_id
     if any(has_ids) and not all(has_ids):
         raise H3WBFormatError(f"{path.name}: some cameras have sample_id and others do not")
     sample_ids = np.concatenate(ids) if all(has_ids) else np.arange(len(refs), dtype=np.int64)
@@ -235,6 +243,8 @@ def read_npz_samples(path: str | Path) -> NpzSamples:
         camera_3d_convention=" and ".join(used),
         camera_3d_disagreement_mm=max(conventions.values()),
     )
+    if scalar_ids:
+        out.notes.append("sample_id holds one number per camera sequence, not one per frame: not used")
     if metadata is not None:
         _check_calibration(metadata, {r.subject for r in refs}, path)
     return out

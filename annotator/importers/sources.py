@@ -74,8 +74,9 @@ def _from_npz(path: Path) -> Annotations:
                       keypoints_3d=npz.keypoints_3d)  # fmt: skip
     notes = [f"camera_3d follows {npz.camera_3d_convention} (largest disagreement "
              f"{npz.camera_3d_disagreement_mm:.4f} mm)"] if npz.camera_3d_convention else []  # fmt: skip
+    notes.extend(npz.notes)
     if not npz.has_sample_ids:
-        notes.append("the file has no sample_id: samples are numbered in file order")
+        notes.append("the file has no per-frame sample_id: samples are numbered in file order")
     return Annotations(samples, kind, images=True, notes=notes)
 
 

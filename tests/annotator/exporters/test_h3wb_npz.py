@@ -52,6 +52,17 @@ class NpzImportTests:
         ids = set(View.objects.filter(frame__sequence__subject__dataset=dataset).values_list("sample_id", flat=True))
         assert ids == set(release.test_2d) | set(release.test_i2d)
 
+    def test_one_sample_id_per_sequence_is_not_taken_for_frame_ids(self, release, tmp_path):
+        members = {k: v.item() for k, v in np.load(release.path("h3wb_train.npz"), allow_pickle=True).items()}
+        for actions in members["train_data"].values():
+            for block in actions.values():
+                for camera_id in h36m.CAMERA_IDS:
+                    block[camera_id]["sample_id"] = np.int64(block[camera_id]["sample_id"][0])
+        path = tmp_path / "h3wb_train.npz"
+        np.savez(path, **members)
+        report = dataset_import_h3wb(dataset_name="scalar", annotations=path)
+        assert report.samples == len(release.train) and any("not used" in note for note in report.notes)
+
     def test_malicious_pickle_is_refused_and_not_run(self, tmp_path):
         marker = tmp_path / "ran"
 
