@@ -52,7 +52,8 @@ class NpzImportTests:
         ids = set(View.objects.filter(frame__sequence__subject__dataset=dataset).values_list("sample_id", flat=True))
         assert ids == set(release.test_2d) | set(release.test_i2d)
 
-    def test_one_sample_id_per_sequence_is_not_taken_for_frame_ids(self, release, tmp_path):
+    def test_one_sample_id_per_sequence_is_not_taken_for_frame_ids(self, tmp_path):
+        release = write_release(tmp_path, seed=2, train_instants=24)  # several frames per subject and action
         members = {k: v.item() for k, v in np.load(release.path("h3wb_train.npz"), allow_pickle=True).items()}
         for actions in members["train_data"].values():
             for block in actions.values():
