@@ -17,6 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -29,8 +30,42 @@ _XYZ = itemgetter("x", "y", "z")
 BBOX_KEYS: tuple[str, ...] = ("x_min", "y_min", "x_max", "y_max")
 
 _IMAGE_PATH = re.compile(
-    r"^(?P<subject>S\d+)/Images/(?P<action>[^/]+)\.(?P<camera>\d+)/frame_(?P<frame>\d+)\.(?P<ext>jpg|jpeg|png)$"
+    r"^(?P<subject>S\d{1,3})/Images/(?P<action>[^/]+)\.(?P<camera>\d{1,12})/frame_(?P<frame>\d{1,7})\.(?P<ext>jpg|jpeg|png)$"
 )
+
+#: Longest accepted ``image_path`` (``View.image_path``) and action name (``Sequence.action``).
+MAX_IMAGE_PATH_CHARS = 500
+MAX_ACTION_CHARS = 100
+#: Largest accepted sample id: 12 decimal digits (the release's ids are below 100,000).
+MAX_SAMPLE_ID_DIGITS = 12
+#: Largest magnitude accepted for a 3D coordinate (mm): 100 m, far outside any capture volume.
+MAX_ABS_MM = 1e5
+#: Largest magnitude accepted for a 2D coordinate or bbox corner (px): 100 times a Human3.6M frame.
+MAX_ABS_PX = 1e5
+#: Masked keypoints of the I2D->3D inputs are stored as (0, 0) (H3WB's models treat ~0 as absent).
+MISSING_2D = (0.0, 0.0)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def check_text(what: str, value, max_chars: int) -> str:
+    """``value`` as a name: a string of at most ``max_chars`` characters without control characters."""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string, got {type(value).__name__}")
+    if len(value) > max_chars:
+        raise ValueError(f"{what} is {len(value)} characters long; the limit is {max_chars}")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"{what} contains a control character ({bad.group()!r} at position {bad.start()})")
+    return value
+
+
+def parse_sample_id(key) -> int:
+    """A sample key (``"123"``) as an int; ValueError for anything but 1-12 decimal digits."""
+    if not isinstance(key, str) or not key.isascii() or not key.isdigit() or len(key) > MAX_SAMPLE_ID_DIGITS:
+        shown = key if isinstance(key, str) and len(key) <= 40 else f"{str(key)[:40]}..."
+        raise ValueError(f"sample key {shown!r} is not a decimal sample id of at most {MAX_SAMPLE_ID_DIGITS} digits")
+    return int(key)
 
 
 class H3WBFormatError(ValueError):
@@ -49,12 +84,16 @@ class ImageRef:
 
 def parse_image_path(path: str) -> ImageRef:
     """``"S5/Images/Directions 2.60457274/frame_0125.jpg"`` -> ImageRef(S5, Directions 2, 60457274, 125)."""
-    match = _IMAGE_PATH.match(path.replace("\\", "/")) if isinstance(path, str) else None
+    check_text("image_path", path, MAX_IMAGE_PATH_CHARS)
+    match = _IMAGE_PATH.match(path.replace("\\", "/"))
     if match is None:
         raise ValueError(
             f"image_path {path!r} does not look like '<subject>/Images/<action>.<camera>/frame_<NNNN>.jpg'"
         )
-    return ImageRef(match["subject"], match["action"], match["camera"], int(match["frame"]))
+    action = check_text("the action of image_path", match["action"], MAX_ACTION_CHARS)
+    if action != action.strip() or not action:
+        raise ValueError(f"image_path {path!r}: the action must not be empty or start or end with blanks")
+    return ImageRef(match["subject"], action, match["camera"], int(match["frame"]))
 
 
 def format_image_path(ref: ImageRef, ext: str = "jpg") -> str:
@@ -62,7 +101,7 @@ def format_image_path(ref: ImageRef, ext: str = "jpg") -> str:
     return f"{ref.subject}/Images/{ref.action}.{ref.camera_id}/frame_{ref.frame_index:04d}.{ext}"
 
 
-def _points(sample_id: str, sample: dict, field: str, getter, dims: int) -> np.ndarray | None:
+def _points(sample_id: str, sample: dict, field: str, getter, dims: int, exact_types: bool) -> np.ndarray | None:
     block = sample.get(field)
     if block is None:
         return None
@@ -75,56 +114,111 @@ def _points(sample_id: str, sample: dict, field: str, getter, dims: int) -> np.n
             raise H3WBFormatError(
                 f"sample {sample_id}: {field} must have joints '0'..'{len(JOINT_KEYS) - 1}'"
                 + (f"; missing {missing[:5]}" if missing else "")
-                + (f"; unexpected {extra[:5]}" if extra else "")
+                + (f"; unexpected {[e[:20] for e in extra[:5]]}" if extra else "")
             )
         block = {k: block[k] for k in JOINT_KEYS}
     try:
+        rows = list(map(getter, block.values()))
         # No dtype: numpy then keeps strings and nulls visible (dtype kind U / O) instead of coercing them.
-        arr = np.array(list(map(getter, block.values())))
-    except (KeyError, TypeError, ValueError):
-        arr = None
-    if arr is None or arr.shape != (len(JOINT_KEYS), dims) or arr.dtype.kind not in "fiu":
-        for joint, point in block.items():
-            try:
-                numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in getter(point))
-            except (KeyError, TypeError):
-                numeric = False
-            if not numeric:
-                axes = "x, y" if dims == 2 else "x, y, z"
-                raise H3WBFormatError(
-                    f"sample {sample_id}: {field}[{joint!r}] must be an object with numeric {axes}, got {point!r}"
-                ) from None
-        raise H3WBFormatError(f"sample {sample_id}: {field} is malformed")
-    arr = arr.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(arr)):
-        joint = JOINT_KEYS[int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])]
-        raise H3WBFormatError(f"sample {sample_id}: {field}[{joint!r}] is not finite: {block[joint]!r}")
+        arr = np.array(rows)
+        fast = arr.shape == (len(JOINT_KEYS), dims) and arr.dtype.kind in "fi"
+        # numpy turns true into 1.0 beside floats, so booleans need a look at the types themselves; a reader
+        # that knows its bytes hold no true/false literal says so with exact_types=False (much faster).
+        if fast and exact_types:
+            fast = _NUMBER_TYPES.issuperset(map(type, chain.from_iterable(rows)))
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
+        fast = False
+    if fast:
+        arr = arr.astype(np.float64, copy=False)
+        bound = MAX_ABS_MM if dims == 3 else MAX_ABS_PX
+        if float(np.abs(arr).max()) <= bound:
+            return arr
+    else:
+        arr = _points_slow(sample_id, field, block, getter, dims)
+    bound = MAX_ABS_MM if dims == 3 else MAX_ABS_PX
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(arr) <= bound).all(axis=1) & ~np.isnan(arr).all(axis=1)
+    if bad.any():
+        joint = JOINT_KEYS[int(np.flatnonzero(bad)[0])]
+        unit = "mm" if dims == 3 else "px"
+        raise H3WBFormatError(
+            f"sample {sample_id}: {field}[{joint!r}] = {_short(block[joint])} is not a finite number of at most "
+            f"{bound:.0e} {unit} in magnitude"
+        )
     return arr
 
 
-def parse_keypoints_2d(sample_id: str, sample: dict) -> np.ndarray | None:
-    """(J, 2) pixels from ``sample["keypoints_2d"]``, or None when the field is absent."""
-    return _points(sample_id, sample, "keypoints_2d", _XY, 2)
+def _short(value) -> str:
+    text = repr(value) if isinstance(value, (int, float, str, bool, type(None))) else f"<{type(value).__name__}>"
+    if isinstance(value, dict) and len(value) <= 3 and all(isinstance(v, (int, float, str, bool, type(None)))
+                                                           for v in value.values()):  # fmt: skip
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def parse_keypoints_3d(sample_id: str, sample: dict) -> np.ndarray | None:
-    """(J, 3) mm (camera-rotated world, no translation) from ``sample["keypoints_3d"]``, or None."""
-    return _points(sample_id, sample, "keypoints_3d", _XYZ, 3)
+def _points_slow(sample_id: str, field: str, block: dict, getter, dims: int) -> np.ndarray:
+    """The per-joint reading of a block the fast path refused: names the first bad joint, maps nulls to NaN."""
+    axes = "x, y" if dims == 2 else "x, y, z"
+    arr = np.empty((len(JOINT_KEYS), dims))
+    for n, (joint, point) in enumerate(block.items()):
+        try:
+            values = getter(point) if isinstance(point, dict) else None
+        except KeyError:
+            values = None
+        if values is not None and all(v is None for v in values):
+            arr[n] = np.nan  # a missing keypoint, as this tool's exports write it
+            continue
+        if values is None or not all(type(v) in _NUMBER_TYPES for v in values):
+            raise H3WBFormatError(
+                f"sample {sample_id}: {field}[{joint!r}] must be an object with numeric {axes}, got {_short(point)}"
+            )
+        try:
+            arr[n] = values
+        except OverflowError:
+            arr[n] = np.inf  # an integer beyond float range: refused by the range check
+    return arr
+
+
+def parse_keypoints_2d(sample_id: str, sample: dict, *, exact_types: bool = True) -> np.ndarray | None:
+    """(J, 2) pixels from ``sample["keypoints_2d"]``, or None when the field is absent (null coordinates: NaN).
+
+    ``exact_types=False`` skips the per-value type check that tells ``true`` from 1.0: only for a caller that
+    knows the bytes this sample came from hold no ``true``/``false`` literal.
+    """
+    return _points(sample_id, sample, "keypoints_2d", _XY, 2, exact_types)
+
+
+def mask_missing_2d(points: np.ndarray) -> np.ndarray:
+    """(..., J, 2) with every keypoint stored as ``MISSING_2D`` (I2D->3D's masked joints) set to NaN, in place."""
+    points[(points == MISSING_2D).all(axis=-1)] = np.nan
+    return points
+
+
+def parse_keypoints_3d(sample_id: str, sample: dict, *, exact_types: bool = True) -> np.ndarray | None:
+    """(J, 3) mm (camera-rotated world, no translation) from ``sample["keypoints_3d"]``, or None (see above)."""
+    return _points(sample_id, sample, "keypoints_3d", _XYZ, 3, exact_types)
 
 
 def parse_bbox(sample_id: str, sample: dict) -> tuple[int, int, int, int] | None:
-    """(x_min, y_min, x_max, y_max) from ``sample["bbox"]``, or None when absent."""
+    """(x_min, y_min, x_max, y_max) from ``sample["bbox"]``, or None when absent.
+
+    Like the official loaders, values are read with ``int()`` (a float is truncated); anything but a finite
+    number of at most ``MAX_ABS_PX`` (true, strings, null) is refused.
+    """
     box = sample.get("bbox")
     if box is None:
         return None
-    try:
-        values = tuple(int(box[k]) for k in BBOX_KEYS)
-    except (KeyError, TypeError, ValueError):
-        raise H3WBFormatError(
-            f"sample {sample_id}: bbox must be an object with integer {', '.join(BBOX_KEYS)}"
-        ) from None
+    if not isinstance(box, dict) or any(k not in box for k in BBOX_KEYS):
+        raise H3WBFormatError(f"sample {sample_id}: bbox must be an object with {', '.join(BBOX_KEYS)}")
+    for k in BBOX_KEYS:
+        v = box[k]
+        if type(v) not in _NUMBER_TYPES or not (abs(v) <= MAX_ABS_PX):
+            raise H3WBFormatError(
+                f"sample {sample_id}: bbox[{k!r}] = {_short(v)} is not a number of at most {MAX_ABS_PX:.0e} px"
+            )
+    values = tuple(int(box[k]) for k in BBOX_KEYS)
     if values[2] < values[0] or values[3] < values[1]:
-        raise H3WBFormatError(f"sample {sample_id}: bbox has x_max < x_min or y_max < y_min: {box!r}")
+        raise H3WBFormatError(f"sample {sample_id}: bbox has x_max < x_min or y_max < y_min: {_short(box)}")
     return values
 
 

@@ -15,6 +15,9 @@ from annotator import keypoints
 
 #: Percentile reported by ``part_summary`` next to the mean and median.
 SUMMARY_PERCENTILE = 90
+#: Largest coordinate magnitude compared: float64 still resolves 1e-6 between two such numbers. Beyond it,
+#: ``pred - gt`` loses ``gt`` and a root alignment can turn any nonsense into a perfect 0.0.
+MAX_COMPARABLE_ABS = 1e9
 
 
 def _pair(pred: np.ndarray, gt: np.ndarray, dims: tuple[int, ...], full_layout: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +34,12 @@ def _pair(pred: np.ndarray, gt: np.ndarray, dims: tuple[int, ...], full_layout: 
         )
     if np.isinf(pred).any() or np.isinf(gt).any():
         raise ValueError("poses must be finite or NaN (NaN marks a missing keypoint)")
+    for name, arr in (("pred", pred), ("gt", gt)):
+        if arr.size and float(np.nanmax(np.abs(arr), initial=0.0)) > MAX_COMPARABLE_ABS:
+            raise ValueError(
+                f"{name} has coordinates of magnitude {float(np.nanmax(np.abs(arr))):.3g}, beyond "
+                f"{MAX_COMPARABLE_ABS:.0e}: their differences cannot be represented, so no error is computed"
+            )
     return pred, gt
 
 
@@ -130,27 +139,35 @@ def _mean_of_hands(left: float | None, right: float | None) -> float | None:
 
 
 def pafuse_part_mpjpe(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]:
-    """PAFUSE's part-frame errors, in mm: every part centred on its own root.
+    """PAFUSE's part-frame errors, in mm: every part centred on its own root (valeoai/PAFUSE ``common/utils.py``
+    ``center_pose_parts`` and ``common/loss.py`` part errors, on ``common/h3wb_dataset.py``'s 134 joints).
 
-    Body (body + feet) on the pelvis (mean of ``keypoints.PELVIS_JOINTS``), face on its nose tip
-    ``keypoints.FACE_NOSE_TIP``, each hand on its root; ``hand`` is the mean of the two hands.
+    PAFUSE adds a pelvis joint (mean of ``keypoints.PELVIS_JOINTS``) as joint 0 and counts it in the body:
+    body is the pelvis + body + feet (24 joints, the pelvis' own error 0 after centring), face is centred on
+    its nose tip ``keypoints.FACE_NOSE_TIP``, each hand on its root; ``hand`` is the mean of the two hands and
+    ``all`` the mean over all 134 part-centred joints.
 
     Args:
         pred, gt: (N, J, 3) mm with J = ``keypoints.NUM_KEYPOINTS``.
     Returns:
-        ``body``, ``face``, ``left_hand``, ``right_hand``, ``hand``; None where nothing is finite.
+        ``body``, ``face``, ``left_hand``, ``right_hand``, ``hand``, ``all``; None where nothing is finite.
     """
     pred, gt = _pair(pred, gt, (3,), full_layout=True)
     if pred.ndim != 3:
         raise ValueError(f"poses must have shape (N, {keypoints.NUM_KEYPOINTS}, 3), got {pred.shape}")
     pelvis = np.asarray(keypoints.PELVIS_JOINTS)
-    result = {
-        "body": _nanmean(_centred_errors(pred, gt, pelvis, keypoints.METRIC_PARTS["body"])),
-        "face": _nanmean(_centred_errors(pred, gt, keypoints.FACE_NOSE_TIP, keypoints.METRIC_PARTS["face"])),
-        "left_hand": _nanmean(_centred_errors(pred, gt, keypoints.LEFT_HAND_ROOT, keypoints.PARTS["left_hand"])),
-        "right_hand": _nanmean(_centred_errors(pred, gt, keypoints.RIGHT_HAND_ROOT, keypoints.PARTS["right_hand"])),
+    D = pred - gt
+    root = D[:, pelvis].mean(axis=1)  # (N, 3) the added pelvis joint's displacement
+    pelvis_error = np.linalg.norm(root - root, axis=-1)[:, None]  # (N, 1): 0, or NaN where a hip is missing
+    parts = {
+        "body": np.concatenate([pelvis_error, _centred_errors(pred, gt, pelvis, keypoints.METRIC_PARTS["body"])], 1),
+        "face": _centred_errors(pred, gt, keypoints.FACE_NOSE_TIP, keypoints.METRIC_PARTS["face"]),
+        "left_hand": _centred_errors(pred, gt, keypoints.LEFT_HAND_ROOT, keypoints.PARTS["left_hand"]),
+        "right_hand": _centred_errors(pred, gt, keypoints.RIGHT_HAND_ROOT, keypoints.PARTS["right_hand"]),
     }
+    result = {name: _nanmean(errors) for name, errors in parts.items()}
     result["hand"] = _mean_of_hands(result["left_hand"], result["right_hand"])
+    result["all"] = _nanmean(np.concatenate(list(parts.values()), axis=1))
     return result
 
 

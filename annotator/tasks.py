@@ -24,10 +24,12 @@ def export_run_task(export_id: int) -> dict:
     return {"status": export.job.status, "file": export.file, "error": export.error}
 
 
-def export_start(*, dataset_name: str, fmt: str, version: str, subjects: list[str] | None = None, user=None) -> Export:
+def export_start(*, dataset_name: str, fmt: str, version: str, subjects: list[str] | None = None, user=None,
+                 renumber: bool = False) -> Export:  # fmt: skip
     """Create an export and queue it; the worker picks it up after the creating transaction commits."""
     with transaction.atomic():
-        export = export_create(dataset_name=dataset_name, fmt=fmt, version=version, subjects=subjects, user=user)
+        export = export_create(dataset_name=dataset_name, fmt=fmt, version=version, subjects=subjects, user=user,
+                               renumber=renumber)  # fmt: skip
         transaction.on_commit(lambda: export_run_task.enqueue(export.pk))
     return export
 

@@ -29,6 +29,7 @@ class ExportOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     dataset = serializers.CharField(source="dataset.name")
     format = serializers.CharField()
+    renumber = serializers.BooleanField()
     version = serializers.CharField()
     subjects = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField(source="job.status")
@@ -61,6 +62,9 @@ class ExportListCreateApi(APIView):
         format = serializers.ChoiceField(choices=FORMATS)
         version = serializers.CharField(default="latest-accepted")
         subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+        renumber = serializers.BooleanField(
+            required=False, default=False, help_text="H3WB keys 0, 1, ... instead of the source sample ids"
+        )
 
     @extend_schema(responses={200: ExportOutputSerializer(many=True)})
     def get(self, request):
@@ -72,7 +76,7 @@ class ExportListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         export = tasks.export_start(dataset_name=v["dataset"], fmt=v["format"], version=v["version"],
-                                    subjects=v["subjects"], user=request.user)  # fmt: skip
+                                    subjects=v["subjects"], user=request.user, renumber=v["renumber"])  # fmt: skip
         return Response(ExportOutputSerializer(export_get(export_id=export.pk)).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +89,8 @@ class ExportDownloadApi(APIView):
     def get(self, request, export_id: int):
         which = request.query_params.get("file", EXPORT_FILES[0])
         path = export_file(export=export_get(export_id=export_id), which=which)
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/json")
+        kind = "application/zip" if path.suffix == ".npz" else "application/json"  # npz is a zip of .npy files
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=kind)
 
 
 class EvaluationCreateApi(APIView):
@@ -106,6 +111,9 @@ class EvaluationCreateApi(APIView):
         dataset = serializers.CharField()
         version = serializers.CharField(default="dataset")
         task = serializers.ChoiceField(choices=TASKS, required=False, allow_blank=True)
+        cv = serializers.IntegerField(min_value=0, max_value=evaluation.CV_FOLDS, required=False, allow_null=True,
+                                      help_text="cross-validation fold (default: cvK in the file name, as the "
+                                                "official evaluator; 0 none)")  # fmt: skip
 
     @extend_schema(request=InputSerializer, responses={200: OpenApiTypes.OBJECT})
     def post(self, request):
@@ -113,5 +121,5 @@ class EvaluationCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         report = evaluate_upload(upload=v["predictions"], dataset_name=v["dataset"], version=v["version"],
-                                 task=v.get("task") or None)  # fmt: skip
+                                 task=v.get("task") or None, fold=v.get("cv"))  # fmt: skip
         return Response(report)

@@ -1,4 +1,4 @@
-"""Exporting a dataset version as H3WB or COCO-WholeBody JSON with a provenance side file.
+"""Exporting a dataset version as H3WB JSON, COCO-WholeBody JSON or H3WB npz with a provenance side file.
 
 ``write_export`` streams the samples of ``samples.iter_samples`` (chunked reads) through a format
 writer (``h3wb`` / ``coco_wholebody``) and the ``provenance`` writer into temporary files beside the
@@ -20,14 +20,18 @@ from django.utils import timezone
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
-from annotator.exporters import coco_wholebody, h3wb
+from annotator.exporters import coco_wholebody, h3wb, h3wb_npz
 from annotator.exporters.provenance import ProvenanceWriter, provenance_path
 from annotator.exporters.samples import CHUNK_FRAMES, export_plan, iter_samples
 from annotator.exporters.versions import parse_version
 from annotator.exporters.writer import atomic_files
 from annotator.models import Dataset
 
-WRITERS = {h3wb.FORMAT: h3wb.H3WBWriter, coco_wholebody.FORMAT: coco_wholebody.CocoWholeBodyWriter}
+WRITERS = {
+    h3wb.FORMAT: h3wb.H3WBWriter,
+    coco_wholebody.FORMAT: coco_wholebody.CocoWholeBodyWriter,
+    h3wb_npz.FORMAT: h3wb_npz.H3WBNpzWriter,
+}
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
 #: The rule for exported 2D keypoints, repeated in every export's header.
@@ -39,6 +43,19 @@ KEYPOINTS_2D_RULE = (
 
 class UnknownFormatError(ApplicationError):
     """The export format is not one of ``FORMATS``."""
+
+
+class DuplicateKeyError(ApplicationError):
+    """Two exported samples would share an H3WB key (source sample id); renumbering avoids it."""
+
+
+#: What the header says about the 2D, per ``Dataset.keypoints_2d_convention``.
+CONVENTIONS = {
+    "pinhole": "pinhole projection K(RX+T)/z without lens distortion (the H3WB release's convention); annotators' "
+    "clicks on the distorted images are undistorted",
+    "distorted": "pixels of the images (the cameras' lens distortion applied)",
+    "": "pixels of the images (the cameras' lens distortion applied); the dataset's own 2D convention is unknown",
+}
 
 
 @dataclass
@@ -91,6 +108,7 @@ def write_export(
     subjects: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    renumber: bool = False,
 ) -> ExportSummary:
     """Write ``dataset``'s ``version`` in format ``fmt`` to ``out`` and its provenance beside it.
 
@@ -101,7 +119,7 @@ def write_export(
     """
     check_format(fmt)
     spec = parse_version(version)
-    plan = export_plan(dataset=dataset, subjects=subjects)
+    plan = export_plan(dataset=dataset, subjects=subjects, renumber=renumber)
     out = Path(out).resolve()
     side = provenance_path(out)
     header = {
@@ -113,6 +131,8 @@ def write_export(
         "created_at": timezone.now().isoformat().replace("+00:00", "Z"),
         "export_file": out.name,
         "keypoints_2d": KEYPOINTS_2D_RULE,
+        "keypoints_2d_convention": CONVENTIONS.get(plan.convention, CONVENTIONS[""]),
+        "sample_keys": "0, 1, ... in export order" if renumber else "the source sample ids of the imported files",
         "keypoints_3d": "R_cam @ X_world, mm (H3WB convention: camera orientation, no translation)",
     }
     done = 0
@@ -134,7 +154,15 @@ def write_export(
                 if progress is not None:
                     progress(done, plan.total_samples)
 
+        keys: set[int] = set()
         for chunk in iter_samples(plan, spec):
+            for sample in chunk:
+                if sample.key in keys:
+                    raise DuplicateKeyError(
+                        f"two exported samples have source sample id {sample.key} (the second: {sample.subject} / "
+                        f"{sample.action} / frame {sample.frame_index} / camera {sample.camera.name}); export with "
+                        "renumbering (--renumber)", extra={"sample": sample.key, "field": "renumber"})  # fmt: skip
+                keys.add(sample.key)
             if pool is None:
                 pending.append(_Done(render_chunk(fmt, chunk)))
             else:

@@ -10,7 +10,12 @@ Visibility ``v``: 2 visible; 1 occluded, and also *unsure* (the annotator saw th
 place it confidently: COCO has no such level, and "labelled but not clearly visible" is the closest);
 0 not labelled: the part was marked not annotatable in that view (its ``*_valid`` is false and its box
 zeros), the keypoint is unknown (NaN) or outside the image. Unlabelled keypoints are ``0, 0, 0``.
-Images and annotations share ids, the sample index of the export (the H3WB export's sample key).
+Images and annotations share ids: the sample's position in the export + 1 (COCO ids start at 1: the
+official evaluator records a match by the matched annotation's id, so an id 0 counts as unmatched).
+``segmentation`` is ``[]``: there are no person masks. ``area`` (the OKS scale s^2, which COCO takes
+from the person's segment) is ``AREA_PER_BOX`` x the person box's ``w * h``: the estimate of a person's
+segment area from its box that mmpose's ``CocoWholeBodyDataset`` uses when ``area`` is absent, so
+OKS here is about as strict as on COCO's own annotations (the raw box area would make it more lenient).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from annotator.exporters.samples import ExportSample
 from annotator.exporters.writer import JsonItems
 
 FORMAT = "coco-wholebody"
+#: Segment area of a person per unit of its box area (mmpose's estimate when an annotation has no area).
+AREA_PER_BOX = 0.53
 CATEGORY_ID = 1
 VISIBLE, LABELLED_NOT_VISIBLE, NOT_LABELLED = 2, 1, 0
 
@@ -96,9 +103,9 @@ def annotation(sample: ExportSample) -> dict:
     xy = np.where(labelled[:, None], np.round(sample.points_2d, h3wb_format.EXPORT_DECIMALS), 0.0)
     flat = np.concatenate([xy, v[:, None]], axis=1)  # (J, 3)
     x0, y0, x1, y1 = sample.bbox
-    ann: dict = {"id": sample.index, "image_id": sample.index, "category_id": CATEGORY_ID, "iscrowd": 0,
-                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0),
-                 "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
+    ann: dict = {"id": coco_id(sample), "image_id": coco_id(sample), "category_id": CATEGORY_ID, "iscrowd": 0,
+                 "bbox": [x0, y0, x1 - x0, y1 - y0], "area": round(AREA_PER_BOX * (x1 - x0) * (y1 - y0), 2),
+                 "segmentation": [], "num_keypoints": int(labelled[_BODY].sum())}  # fmt: skip
     for part, name in KEYPOINT_FIELDS.items():
         values = flat[keypoints.PART_SLICES[part]].ravel().tolist()
         ann[name] = [int(x) if x.is_integer() else x for x in values]
@@ -112,7 +119,12 @@ def annotation(sample: ExportSample) -> dict:
 
 def image(sample: ExportSample) -> dict:
     w, h = sample.camera.size
-    return {"id": sample.index, "file_name": sample.image_path, "width": int(w), "height": int(h)}
+    return {"id": coco_id(sample), "file_name": sample.image_path, "width": int(w), "height": int(h)}
+
+
+def coco_id(sample: ExportSample) -> int:
+    """The image and annotation id of ``sample``: its position in the export + 1 (COCO ids start at 1)."""
+    return sample.index + 1
 
 
 class CocoWholeBodyWriter:

@@ -2,7 +2,9 @@
 ``keypoints_2d`` and ``keypoints_3d`` per sample, so the H3WB loaders (and ``import_h3wb``) read it unchanged.
 
 The 4 views of an instant are consecutive samples; ``keypoints_3d`` is ``R_cam @ X_world`` in mm
-(camera orientation, no translation), ``keypoints_2d`` pixels. Numbers have ``EXPORT_DECIMALS`` decimals.
+(camera orientation, no translation), ``keypoints_2d`` pixels in the dataset's 2D convention. Keys are
+the source sample ids (so a subset export still points at the release's own samples), or 0, 1, ...
+when the export renumbers. Numbers have ``EXPORT_DECIMALS`` decimals.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def render(sample: ExportSample) -> str:
     fields.append(f'"bbox": {{"x_min": {int(x0)}, "y_min": {int(y0)}, "x_max": {int(x1)}, "y_max": {int(y1)}}}')
     fields.append(f'"keypoints_2d": {h3wb_format.points_2d_text(sample.points_2d)}')
     fields.append(f'"keypoints_3d": {h3wb_format.points_3d_text(sample.points_3d)}')
-    return f'"{sample.index}": {{{", ".join(fields)}}}'
+    return f'"{sample.key}": {{{", ".join(fields)}}}'
 
 
 class H3WBWriter:

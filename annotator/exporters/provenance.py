@@ -1,8 +1,10 @@
 """The provenance side file of an export (``<name>.provenance.json``): where every exported number came from.
 
-One record per sample (= COCO image and annotation, same id), in export order::
+One record per sample, in export order; ``id`` is its position, ``h3wb_key`` its key in the H3WB export,
+``coco_id`` its COCO image and annotation id::
 
-    {"id": 0, "view": 12, "source_sample_id": 0, "subject": "S1", "action": "Walking 1", "frame": 10,
+    {"id": 0, "h3wb_key": 0, "coco_id": 1, "view": 12, "source_sample_id": 0, "subject": "S1",
+     "action": "Walking 1", "frame": 10,
      "camera": "54138969", "skeleton": {"id", "version", "source", "task"},
      "part_valid": {"face": true, ...}, "quality_scores": [{"model", "checkpoint", "score", "per_part"}],
      "fbi_labels": [], "keypoints": {"<k>": {"status", "flag", "author", "at", "moved_px", "moved_mm"}}}
@@ -29,8 +31,8 @@ SUFFIX = ".provenance.json"
 
 
 def provenance_path(path: Path) -> Path:
-    """``out/x.json`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
-    return path.with_suffix(SUFFIX) if path.suffix == ".json" else path.with_name(path.name + SUFFIX)
+    """``out/x.json`` or ``out/x.npz`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
+    return path.with_suffix(SUFFIX) if path.suffix in (".json", ".npz") else path.with_name(path.name + SUFFIX)
 
 
 def record(sample: ExportSample) -> dict:
@@ -38,6 +40,8 @@ def record(sample: ExportSample) -> dict:
     skeleton = sample.skeleton
     return {
         "id": sample.index,
+        "h3wb_key": sample.key,
+        "coco_id": sample.index + 1,
         "view": sample.view_id,
         "source_sample_id": sample.sample_id,
         "subject": sample.subject,

@@ -9,9 +9,14 @@ Per view the 2D keypoints are:
 
 * for a ``dataset`` skeleton: the stored dataset 2D (``View.keypoints_2d``, the imported numbers) when
   present, else the projection of the skeleton;
-* for any other skeleton: the projection of the exported skeleton into the view (lens distortion
-  applied), except the keypoints the task's annotator placed in that view, which keep the annotator's
-  2D position (a re-triangulated point need not reproject exactly onto every click).
+* for any other skeleton: the projection of the exported skeleton into the view, except the keypoints
+  the task's annotator placed in that view, which keep the annotator's 2D position (a re-triangulated
+  point need not reproject exactly onto every click).
+
+Every 2D is written in the dataset's own convention (``Dataset.keypoints_2d_convention``): for the
+H3WB release that is the pinhole projection without lens distortion, so projections are pinhole and
+an annotator's click (made on the distorted image) is undistorted; otherwise the distorted pixels of
+the images. H3WB keys are the views' source sample ids unless the plan renumbers them.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from django.db.models import F, Min
 from annotator import geometry, h3wb_format
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.exporters.versions import ResolvedSkeleton, VersionSpec, resolve
+from annotator.importers import conventions
 from annotator.models import Camera, Correction, Dataset, Frame, PartValidity, QualityScore, Skeleton3D, Task, View
 
 CHUNK_FRAMES = 400
@@ -54,13 +60,16 @@ class ExportPlan:
     frame_ids: list[int]
     total_samples: int
     cameras: dict[int, geometry.Camera]
+    #: The dataset's 2D convention (``Dataset.Convention2D``): exports write 2D in it.
+    convention: str = ""
+    renumber: bool = False
 
 
 @dataclass
 class ExportSample:
     """One view of one frame as exported."""
 
-    index: int  # position in the export: H3WB sample key, COCO image and annotation id
+    index: int  # position in the export (0-based); COCO image and annotation id index + 1
     view_id: int
     sample_id: int | None  # id in the imported file
     frame_id: int
@@ -77,9 +86,10 @@ class ExportSample:
     part_valid: dict[str, bool] = field(default_factory=dict)  # parts marked not annotatable are False
     notes: dict[int, dict] = field(default_factory=dict)  # keypoint -> provenance of a non-original keypoint
     quality: list[dict] = field(default_factory=list)
+    key: int = -1  # the H3WB sample key written: the source sample id, or ``index`` when renumbered
 
 
-def export_plan(*, dataset: Dataset, subjects: list[str] | None = None) -> ExportPlan:
+def export_plan(*, dataset: Dataset, subjects: list[str] | None = None, renumber: bool = False) -> ExportPlan:
     """The frames (in output order) and sample count of ``dataset``, restricted to ``subjects`` when given."""
     known = list(dataset.subjects.order_by("name").values_list("name", flat=True))
     if subjects:
@@ -100,7 +110,21 @@ def export_plan(*, dataset: Dataset, subjects: list[str] | None = None) -> Expor
         raise ApplicationError(f"dataset {dataset.name} has no frames for subjects {', '.join(chosen) or '-'}")
     total = View.objects.filter(frame__in=frames).count()
     cameras = {c.pk: c.as_geometry() for c in Camera.objects.filter(subject__dataset=dataset)}
-    return ExportPlan(dataset, chosen, frame_ids, total, cameras)
+    return ExportPlan(dataset, chosen, frame_ids, total, cameras, dataset.keypoints_2d_convention, renumber)
+
+
+def project_2d(plan: ExportPlan, camera: geometry.Camera, X: np.ndarray) -> np.ndarray:
+    """(..., J, 3) world -> (..., J, 2) px in the dataset's 2D convention (pinhole or with lens distortion)."""
+    if plan.convention == Dataset.Convention2D.PINHOLE:
+        return conventions.pinhole(camera, X)
+    return geometry.project(camera, X)
+
+
+def clicked_2d(plan: ExportPlan, camera: geometry.Camera, xy: np.ndarray) -> np.ndarray:
+    """(..., 2) pixels an annotator placed on the (distorted) image -> the dataset's 2D convention."""
+    if plan.convention == Dataset.Convention2D.PINHOLE:
+        return geometry.undistort_points(camera, np.asarray(xy, dtype=np.float64))
+    return np.asarray(xy, dtype=np.float64)
 
 
 def _task_states(task_ids: set[int]) -> tuple[dict, dict, dict[int, np.ndarray]]:
@@ -168,7 +192,7 @@ def _chunk_samples(plan: ExportPlan, spec: VersionSpec, chunk: list[int], start:
     for camera_id, ns in by_camera.items():
         cam = plan.cameras[camera_id]
         X = np.stack([skeletons[rows[n][1]].keypoints for n in ns])  # (V, J, 3) world
-        projected[ns] = geometry.project(cam, X)
+        projected[ns] = project_2d(plan, cam, X)
         rotated[ns] = X @ cam.R.T
 
     task_ids = {s.task_id for s in skeletons.values() if s.task_id is not None}
@@ -184,10 +208,16 @@ def _chunk_samples(plan: ExportPlan, spec: VersionSpec, chunk: list[int], start:
             index=start + n, view_id=view_id, sample_id=sample_id, frame_id=frame_id,
             subject=info[frame_id][0], action=info[frame_id][1], frame_index=info[frame_id][2], camera=cam,
             image_path=image_path, bbox=(0, 0, 0, 0), points_3d=rotated[n], points_2d=xy, skeleton=skeleton,
-            quality=quality.get(skeleton.id, []),
+            quality=quality.get(skeleton.id, []), key=start + n if plan.renumber else sample_id,
         )  # fmt: skip
+        if sample.key is None:
+            raise ApplicationError(
+                f"{info[frame_id][0]} / {info[frame_id][1]} / frame {info[frame_id][2]} / camera {cam.name} has no "
+                "source sample id to keep: export with renumbering (--renumber) to number the samples 0, 1, ...",
+                extra={"view": view_id, "field": "renumber"},
+            )
         if skeleton.task_id is not None:
-            _apply_task(sample, points, validity, bases[skeleton.task_id], projected[n])
+            _apply_task(plan, sample, points, validity, bases[skeleton.task_id], projected[n])
         if is_dataset and bbox:
             sample.bbox = tuple(int(v) for v in bbox)
         else:
@@ -196,18 +226,19 @@ def _chunk_samples(plan: ExportPlan, spec: VersionSpec, chunk: list[int], start:
     return out
 
 
-def _apply_task(sample: ExportSample, points: dict, validity: dict, base: np.ndarray, projected: np.ndarray) -> None:
+def _apply_task(plan: ExportPlan, sample: ExportSample, points: dict, validity: dict, base: np.ndarray,
+                projected: np.ndarray) -> None:  # fmt: skip
     """The task's 2D, flags, validity and per-keypoint provenance in this sample's view."""
     view_id = sample.view_id
     X = sample.skeleton.keypoints
     moved_mm = np.linalg.norm(X - base, axis=-1)  # (J,)
-    base_2d = geometry.project(sample.camera, base)  # (J, 2) what the annotator started from in this view
+    base_2d = project_2d(plan, sample.camera, base)  # (J, 2) what the annotator started from in this view
     xy = projected.copy()
     for k in range(len(X)):
         entry = points.get((view_id, k))
         placed = entry is not None and entry[0] is not None
         if placed:
-            xy[k] = entry[:2]
+            xy[k] = clicked_2d(plan, sample.camera, entry[:2])
         if entry is not None and entry[2] != Correction.Flag.VISIBLE:
             sample.flags[k] = entry[2]
         moved = bool(np.isfinite(moved_mm[k]) and moved_mm[k] > MOVED_TOLERANCE_MM)

@@ -8,6 +8,7 @@ naming the sample and field, before anything is written.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tqdm import tqdm
 
 from annotator import h3wb_format, keypoints
 from annotator.h3wb_format import H3WBFormatError, ImageRef
+from annotator.importers.guarded_json import CHUNK_BYTES, GuardedReader, JsonLimitError
 
 #: Fields a reader can be asked for, beyond the H3WB ones: per-keypoint lists in side files.
 LIST_FIELDS: tuple[str, ...] = ("visible", "scores")
@@ -58,32 +60,32 @@ class Samples:
         )
 
 
-class _CountingReader:
-    """File wrapper that advances a progress bar by the bytes read."""
-
-    def __init__(self, fh, bar: tqdm) -> None:
-        self._fh = fh
-        self._bar = bar
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._fh.read(size)
-        self._bar.update(len(chunk))
-        return chunk
+#: The types each per-keypoint list of a side file admits, and its range.
+_LIST_SPECS: dict[str, tuple[frozenset, float, float]] = {
+    "visible": (frozenset({bool, int}), 0.0, 1.0),
+    "scores": (frozenset({int, float}), 0.0, 1.0),
+}
 
 
 def _per_keypoint_list(sample_id: str, sample: dict, name: str, dtype) -> np.ndarray | None:
     values = sample.get(name)
     if values is None:
         return None
+    types, lo, hi = _LIST_SPECS[name]
     if not isinstance(values, list) or len(values) != keypoints.NUM_KEYPOINTS:
         raise H3WBFormatError(f"sample {sample_id}: {name} must be a list of {keypoints.NUM_KEYPOINTS} numbers")
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise H3WBFormatError(f"sample {sample_id}: {name} must contain only numbers") from None
-    if not np.all(np.isfinite(arr)):
-        raise H3WBFormatError(f"sample {sample_id}: {name} contains a non-finite value")
-    return arr.astype(dtype)
+    for k, v in enumerate(values):
+        if type(v) not in types or not (lo <= v <= hi):
+            raise H3WBFormatError(
+                f"sample {sample_id}: {name}[{k}] = {h3wb_format._short(v)} is not a "
+                f"{'/'.join(sorted(t.__name__ for t in types))} in [{lo:g}, {hi:g}]"
+            )
+    return np.asarray(values, dtype=np.float64).astype(dtype)
+
+
+def open_guarded(path: Path, bar: tqdm | None = None) -> GuardedReader:
+    """``path`` opened for a streaming parser, with the nesting and size limits of ``guarded_json``."""
+    return GuardedReader(path.open("rb"), on_read=None if bar is None else bar.update)
 
 
 def read_samples(path: str | Path, *, progress: bool = False, description: str | None = None) -> Samples:
@@ -105,7 +107,6 @@ def read_samples(path: str | Path, *, progress: bool = False, description: str |
     present: dict[str, int] = dict.fromkeys(columns, 0)
     n_refs = 0
     with (
-        path.open("rb") as fh,
         tqdm(
             total=path.stat().st_size,
             unit="B",
@@ -113,27 +114,32 @@ def read_samples(path: str | Path, *, progress: bool = False, description: str |
             desc=description or f"reading {path.name}",
             disable=not progress,
         ) as bar,
+        contextlib.closing(open_guarded(path, bar)) as fh,
     ):
         try:
-            for sample_id, sample in ijson.kvitems(_CountingReader(fh, bar), "", use_float=True):
-                if not sample_id.isdigit():
-                    raise H3WBFormatError(f"{path.name}: sample key {sample_id!r} is not a decimal sample id")
+            for sample_id, sample in ijson.kvitems(fh, "", use_float=True, buf_size=CHUNK_BYTES):
+                try:
+                    ids.append(h3wb_format.parse_sample_id(sample_id))
+                except ValueError as exc:
+                    raise H3WBFormatError(f"{path.name}: {exc}") from None
                 if not isinstance(sample, dict):
                     raise H3WBFormatError(f"{path.name}: sample {sample_id} must be an object")
-                ids.append(int(sample_id))
                 ref = h3wb_format.parse_image_ref(sample_id, sample)
                 refs.append(ref)
                 n_refs += ref is not None
                 row = {
                     "bbox": h3wb_format.parse_bbox(sample_id, sample),
-                    "keypoints_2d": h3wb_format.parse_keypoints_2d(sample_id, sample),
-                    "keypoints_3d": h3wb_format.parse_keypoints_3d(sample_id, sample),
+                    "keypoints_2d": h3wb_format.parse_keypoints_2d(sample_id, sample, exact_types=True),
+                    "keypoints_3d": h3wb_format.parse_keypoints_3d(sample_id, sample, exact_types=True),
                     "visible": _per_keypoint_list(sample_id, sample, "visible", bool),
                     "scores": _per_keypoint_list(sample_id, sample, "scores", np.float64),
                 }
                 for name, value in row.items():
                     columns[name].append(value)
                     present[name] += value is not None
+        except JsonLimitError as exc:
+            where = f" after sample {ids[-1]}" if ids else ""
+            raise H3WBFormatError(f"{path.name}: refused{where}: {exc}") from None
         except ijson.JSONError as exc:
             where = f" after sample {ids[-1]}" if ids else ""
             raise H3WBFormatError(f"{path.name}: not valid JSON{where}: {exc}") from None

@@ -19,12 +19,35 @@ from annotator.fields import KeypointArrayField
 class Dataset(models.Model):
     """A named collection of subjects, frames and skeletons, e.g. one H3WB release or the synthetic demo."""
 
+    class SampleIds(models.TextChoices):
+        """Which numbering the views' ``sample_id`` follow: the H3WB release has three that do not line up."""
+
+        OWN = "", "the dataset's own (not an H3WB release file)"
+        TRAIN = "train", "H3WB training set (RGBto3D_train / 2Dto3D_train / h3wb_train.npz)"
+        LIFTING_TEST = "lifting-test", "H3WB 2D->3D and I2D->3D test sets (blocks of 4 ids)"
+        RGB_TEST = "rgb-test", "H3WB RGB->3D test set"
+
+    class Convention2D(models.TextChoices):
+        """How the dataset's 2D keypoints relate to its 3D: with or without the lens distortion."""
+
+        UNKNOWN = "", "unknown (no 2D imported)"
+        PINHOLE = "pinhole", "pinhole K(RX+T)/z, no lens distortion (the H3WB release)"
+        DISTORTED = "distorted", "with the cameras' lens distortion (pixels of the images)"
+
     name = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     source_format = models.CharField(max_length=40, default="h3wb")
     layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
     #: Directory the views' image paths are relative to; empty when the dataset has no images.
     image_root = models.CharField(max_length=500, blank=True)
+    sample_ids = models.CharField(max_length=20, choices=SampleIds.choices, blank=True, default=SampleIds.OWN)
+    #: Samples in the file the ids come from (the official cross-validation folds are fifths of it).
+    source_samples = models.PositiveIntegerField(null=True, blank=True)
+    keypoints_2d_convention = models.CharField(
+        max_length=12, choices=Convention2D.choices, blank=True, default=Convention2D.UNKNOWN
+    )
+    #: Mean residual (px) of the imported 2D against each projection of the 3D: {"pinhole": x, "distorted": y}.
+    keypoints_2d_residual_px = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

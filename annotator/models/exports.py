@@ -15,10 +15,13 @@ class Export(models.Model):
     class Format(models.TextChoices):
         H3WB = "h3wb", "H3WB JSON"
         COCO_WHOLEBODY = "coco-wholebody", "COCO-WholeBody JSON"
+        H3WB_NPZ = "h3wb-npz", "H3WB npz (PAFUSE / mmpose training layout)"
 
     job = models.OneToOneField("annotator.Job", on_delete=models.CASCADE, related_name="export")
     dataset = models.ForeignKey("annotator.Dataset", on_delete=models.CASCADE, related_name="exports")
     format = models.CharField(max_length=20, choices=Format.choices)
+    #: H3WB keys 0, 1, ... in export order instead of the source sample ids.
+    renumber = models.BooleanField(default=False)
     version = models.CharField(max_length=40, help_text="latest-accepted, a skeleton source or a version number")
     subjects = models.JSONField(default=list, blank=True, help_text="empty: every subject")
     #: Path of the finished file relative to MEDIA_ROOT; the provenance file lies beside it.

@@ -25,7 +25,8 @@ from annotator.services.jobs import MAX_ATTEMPTS, chunk_claim_index, chunk_done,
 EXPORT_JOB_KIND = "export"
 #: Directory under MEDIA_ROOT that holds the finished exports.
 EXPORT_DIR = "exports"
-FILE_SUFFIXES = {Export.Format.H3WB: ".h3wb.json", Export.Format.COCO_WHOLEBODY: ".coco-wholebody.json"}
+FILE_SUFFIXES = {Export.Format.H3WB: ".h3wb.json", Export.Format.COCO_WHOLEBODY: ".coco-wholebody.json",
+                 Export.Format.H3WB_NPZ: ".h3wb.npz"}  # fmt: skip
 
 
 def export_file_name(export: Export) -> str:
@@ -34,17 +35,18 @@ def export_file_name(export: Export) -> str:
 
 
 @transaction.atomic
-def export_create(*, dataset_name: str, fmt: str, version: str, subjects: list[str] | None = None, user=None) -> Export:
+def export_create(*, dataset_name: str, fmt: str, version: str, subjects: list[str] | None = None, user=None,
+                  renumber: bool = False) -> Export:  # fmt: skip
     """A queued export of ``dataset_name``'s ``version`` as ``fmt``; bad names fail here, before any job exists."""
     dataset = dataset_get(name=dataset_name)
     check_format(fmt)
     spec = parse_version(version)
     subjects = sorted(set(subjects or []))
     export_plan(dataset=dataset, subjects=subjects)  # unknown subjects, empty dataset
-    params = {"format": fmt, "version": spec.text, "subjects": subjects}
+    params = {"format": fmt, "version": spec.text, "subjects": subjects, "renumber": bool(renumber)}
     job = job_create(kind=EXPORT_JOB_KIND, dataset=dataset, params=params, payloads=[params], created_by=user)
     return Export.objects.create(job=job, dataset=dataset, format=fmt, version=spec.text, subjects=subjects,
-                                 created_by=user)  # fmt: skip
+                                 created_by=user, renumber=bool(renumber))  # fmt: skip
 
 
 def _report_progress(job: Job, done: int, total: int) -> None:
@@ -67,6 +69,7 @@ def export_run(*, export: Export) -> Export:
     try:
         summary = write_export(dataset=export.dataset, fmt=export.format, version=export.version,
                                out=Path(settings.MEDIA_ROOT) / name, subjects=export.subjects or None,
+                               renumber=export.renumber,
                                progress=lambda done, total: _report_progress(job, done, total))  # fmt: skip
     except ApplicationError as exc:
         Export.objects.filter(pk=export.pk).update(error=exc.message)

@@ -24,8 +24,10 @@ from tqdm import tqdm
 
 from annotator import h36m, keypoints
 from annotator.exceptions import ImportFormatError
-from annotator.h3wb_format import H3WBFormatError, format_image_path
+from annotator.h3wb_format import H3WBFormatError, format_image_path, mask_missing_2d
+from annotator.importers import conventions
 from annotator.importers.h3wb import Samples, read_samples
+from annotator.importers.sources import read_annotations
 from annotator.models import Camera, Dataset, Detection2D, Frame, Sequence, Skeleton3D, Subject, View
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ logger = logging.getLogger(__name__)
 SAME_SKELETON_TOLERANCE_MM = 1e-6
 BATCH_SIZE = 2000
 SYNTHETIC_DETECTOR = "synthetic-detector"
+#: ``source_format`` of the H3WB release: only its files' ids follow one of the release's numberings.
+H3WB_SOURCE = "h3wb"
 
 
 @dataclass
@@ -53,9 +57,15 @@ class ImportReport:
     missing_images: int = 0
     subjects: list[str] = field(default_factory=list)
     actions: int = 0
+    kind: str = ""
+    sample_ids: str = ""
+    convention: str = ""
+    residual_px: dict | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         lines = [
+            f"read {self.kind}" if self.kind else "",
             f"dataset {self.dataset}: {self.samples} samples, {len(self.subjects)} subjects "
             f"({', '.join(self.subjects)}), {self.actions} sequences",
             f"created {self.frames_created} frames, {self.views_created} views, {self.skeletons_created} dataset "
@@ -64,9 +74,15 @@ class ImportReport:
             f"largest disagreement between the views of one instant: {self.max_disagreement_mm:.4f} mm"
             + (f" ({self.max_disagreement_at})" if self.max_disagreement_at else ""),
         ]
+        if self.residual_px and self.residual_px.get("pinhole") is not None:
+            lines.append(
+                f"2D convention: {self.convention} (mean residual {self.residual_px['pinhole']:.3f} px against the "
+                f"pinhole projection of the 3D, {self.residual_px['distorted']:.3f} px against the distorted one)"
+            )
+        lines.extend(f"note: {note}" for note in self.notes)
         if self.missing_images:
             lines.append(f"warning: {self.missing_images} image files were not found under the image directory")
-        return "\n".join(lines)
+        return "\n".join(line for line in lines if line)
 
 
 @dataclass
@@ -79,14 +95,14 @@ class _Group:
     by_camera: dict[str, int]
 
 
-def _group_samples(samples: Samples) -> list[_Group]:
+def _group_samples(samples: Samples, frames_only: bool = False) -> list[_Group]:
     if not samples.image_refs:
         raise ImportFormatError(
             f"sample {samples.ids[0]} has no image_path, so its subject, camera and frame are unknown. H3WB's 2D files "
             "carry no metadata: import the RGBto3D file (which has image_path) with --annotations and give the aligned "
             "2D file with --keypoints-2d."
         )
-    if samples.keypoints_3d is None:
+    if samples.keypoints_3d is None and not frames_only:
         raise ImportFormatError(f"sample {samples.ids[0]} has no keypoints_3d; a dataset needs 3D skeletons")
     groups: dict[tuple[str, str, int], _Group] = {}
     for n, ref in enumerate(samples.image_refs):
@@ -169,15 +185,29 @@ def dataset_import_h3wb(
             raise ImportFormatError(f"image directory {images} does not exist")
         image_root = str(images)
     try:
-        samples = read_samples(annotations, progress=progress, description=f"reading {annotations.name}")
+        read = read_annotations(annotations, progress=progress)
     except H3WBFormatError as exc:
         raise ImportFormatError(str(exc)) from None
-    groups = _group_samples(samples)
+    samples, kind = read.samples, read.kind
+    if kind.role == "predictions":
+        raise ImportFormatError(
+            f"{annotations.name} holds keypoints_3d only: a predictions file. Evaluate it with evaluate_predictions "
+            "--predictions; a dataset needs image_path (RGBto3D files, npz) or keypoints_2d with keypoints_3d"
+        )
+    if kind.role == "side-2d":
+        raise ImportFormatError(
+            f"{annotations.name} is the {kind.label} ({kind.official}): keypoints_2d only, no 3D and no image, so "
+            "there is nothing to build frames from. Give it as --keypoints-2d beside its answer file (e.g. "
+            "--annotations 2Dto3D_test_3d.json --keypoints-2d 2Dto3D_test_2d.json)"
+        )
+    groups = _group_samples(samples, frames_only=kind.role == "frames")
     side_2d = _read_side_file(Path(keypoints_2d) if keypoints_2d else None, samples.ids, "2D", progress)
     if side_2d is not None:
         if side_2d.keypoints_2d is None:
             raise ImportFormatError(f"2D file {Path(keypoints_2d).name} has no keypoints_2d")
         samples.keypoints_2d = side_2d.keypoints_2d
+    if samples.keypoints_2d is not None:
+        mask_missing_2d(samples.keypoints_2d)  # I2D->3D's masked keypoints are stored as (0, 0)
     gt = _read_side_file(Path(ground_truth) if ground_truth else None, samples.ids, "ground-truth", progress)
     if gt is not None and gt.keypoints_3d is None:
         raise ImportFormatError(f"ground-truth file {Path(ground_truth).name} has no keypoints_3d")
@@ -185,27 +215,65 @@ def dataset_import_h3wb(
     if det is not None and (det.keypoints_2d is None or det.scores is None):
         raise ImportFormatError(f"detections file {Path(detections).name} needs keypoints_2d and scores per sample")
 
-    world = _world_per_sample(samples, samples.keypoints_3d)
-    skeletons, spread = _frame_skeletons(groups, world)
-    gt_skeletons = _frame_skeletons(groups, _world_per_sample(samples, gt.keypoints_3d))[0] if gt else None
-
-    report = ImportReport(dataset=dataset_name, samples=len(samples))
-    worst = int(np.argmax(spread))
-    report.max_disagreement_mm = float(spread[worst])
-    g = groups[worst]
-    report.max_disagreement_at = f"{g.subject} / {g.action} / frame {g.frame_index}"
-    if report.max_disagreement_mm > 1.0:
-        logger.warning("views of one instant disagree by up to %.3f mm (%s)", spread[worst], report.max_disagreement_at)
-    if image_root:
+    report = ImportReport(dataset=dataset_name, samples=len(samples), kind=f"{kind.label} ({kind.official})",
+                          notes=list(read.notes))  # fmt: skip
+    skeletons = gt_skeletons = None
+    if samples.keypoints_3d is not None:
+        world = _world_per_sample(samples, samples.keypoints_3d)
+        skeletons, spread = _frame_skeletons(groups, world)
+        gt_skeletons = _frame_skeletons(groups, _world_per_sample(samples, gt.keypoints_3d))[0] if gt else None
+        worst = int(np.argmax(spread))
+        report.max_disagreement_mm = float(spread[worst])
+        g = groups[worst]
+        report.max_disagreement_at = f"{g.subject} / {g.action} / frame {g.frame_index}"
+        if report.max_disagreement_mm > 1.0:
+            logger.warning("views of one instant disagree by up to %.3f mm (%s)", spread[worst],
+                           report.max_disagreement_at)  # fmt: skip
+        if samples.keypoints_2d is not None:
+            report.residual_px = _convention(samples, groups, skeletons)
+            report.convention = _pick_convention(report.residual_px)
+    if image_root and read.images:
         root = Path(image_root)
         report.missing_images = sum(
             not (root / format_image_path(ref)).is_file() for ref in samples.image_refs if ref is not None
         )
+    identity = DatasetIdentity(
+        sample_ids=kind.sample_ids if source_format == H3WB_SOURCE else Dataset.SampleIds.OWN,
+        source_samples=len(samples), convention=report.convention, residual_px=report.residual_px,
+    )  # fmt: skip
+    report.sample_ids = identity.sample_ids
 
     with transaction.atomic():
         _write(report, dataset_name, description, source_format, image_root, samples, groups, skeletons,
-               gt_skeletons, det, progress)  # fmt: skip
+               gt_skeletons, det, progress, identity=identity, images=read.images)  # fmt: skip
     return report
+
+
+@dataclass
+class DatasetIdentity:
+    """What an import says about its dataset as a whole: the numbering of its ids and its 2D convention."""
+
+    sample_ids: str
+    source_samples: int
+    convention: str
+    residual_px: dict | None
+
+
+def _convention(samples: Samples, groups: list[_Group], skeletons: np.ndarray) -> dict:
+    """Residuals of the imported 2D against the pinhole and the distorted projection of the frames' skeletons."""
+    frame_of = np.empty(len(samples), dtype=np.intp)
+    for g, group in enumerate(groups):
+        frame_of[list(group.by_camera.values())] = g
+    cameras = [h36m.camera(r.subject, r.camera_id) for r in samples.image_refs]
+    return conventions.convention_residuals(cameras, skeletons[frame_of], samples.keypoints_2d)
+
+
+def _pick_convention(residual: dict) -> str:
+    if residual["pinhole"] is None:
+        return Dataset.Convention2D.UNKNOWN
+    if residual["pinhole"] <= residual["distorted"]:
+        return Dataset.Convention2D.PINHOLE
+    return Dataset.Convention2D.DISTORTED
 
 
 def _write(
@@ -216,18 +284,43 @@ def _write(
     image_root: str,
     samples: Samples,
     groups: list[_Group],
-    skeletons: np.ndarray,
+    skeletons: np.ndarray | None,
     gt_skeletons: np.ndarray | None,
     det: Samples | None,
     progress: bool,
+    *,
+    identity: DatasetIdentity,
+    images: bool,
 ) -> None:
     dataset, created = Dataset.objects.get_or_create(
         name=dataset_name,
-        defaults={"description": description, "source_format": source_format, "image_root": image_root},
-    )
-    if not created and image_root and dataset.image_root != image_root:
-        dataset.image_root = image_root
-        dataset.save(update_fields=["image_root"])
+        defaults={"description": description, "source_format": source_format, "image_root": image_root,
+                  "sample_ids": identity.sample_ids, "source_samples": identity.source_samples,
+                  "keypoints_2d_convention": identity.convention, "keypoints_2d_residual_px": identity.residual_px},
+    )  # fmt: skip
+    if not created:
+        if dataset.sample_ids != identity.sample_ids:
+            raise ImportFormatError(
+                f"dataset {dataset.name} keeps sample ids of the {Dataset.SampleIds(dataset.sample_ids).label}; this "
+                f"file's ids follow the {Dataset.SampleIds(identity.sample_ids).label}, which do not line up with "
+                "them: import it into a dataset of its own"
+            )
+        updates = {}
+        if image_root and dataset.image_root != image_root:
+            updates["image_root"] = image_root
+        if identity.convention and dataset.keypoints_2d_convention != identity.convention:
+            if dataset.keypoints_2d_convention:
+                raise ImportFormatError(
+                    f"dataset {dataset.name} holds {dataset.keypoints_2d_convention} 2D keypoints; this file's 2D is "
+                    f"{identity.convention}: import it into a dataset of its own"
+                )
+            updates.update(keypoints_2d_convention=identity.convention, keypoints_2d_residual_px=identity.residual_px)
+        if (identity.source_samples or 0) > (dataset.source_samples or 0):
+            updates["source_samples"] = identity.source_samples
+        for name, value in updates.items():
+            setattr(dataset, name, value)
+        if updates:
+            dataset.save(update_fields=list(updates))
 
     subjects = {s.name: s for s in dataset.subjects.all()}
     for name in sorted({g.subject for g in groups} - set(subjects)):
@@ -262,7 +355,8 @@ def _write(
             new_frames.append(Frame(sequence=sequences[(group.subject, group.action)], index=group.frame_index))
             new_groups.append(g)
             continue
-        _check_same(stored, frame, Skeleton3D.Source.DATASET, skeletons[g], group)
+        if skeletons is not None:
+            _check_same(stored, frame, Skeleton3D.Source.DATASET, skeletons[g], group)
         if gt_skeletons is not None:
             _check_same(stored, frame, Skeleton3D.Source.GROUND_TRUTH, gt_skeletons[g], group)
     created_frames = Frame.objects.bulk_create(new_frames, batch_size=BATCH_SIZE)
@@ -289,14 +383,14 @@ def _write(
                 View(
                     frame=frame,
                     camera=camera,
-                    image_path=format_image_path(samples.image_refs[n]),
+                    image_path=format_image_path(samples.image_refs[n]) if images else "",
                     sample_id=int(samples.ids[n]),
                     bbox=None if box is None else [int(v) for v in box],
                     keypoints_2d=None if samples.keypoints_2d is None else samples.keypoints_2d[n],
                 )
             )
             view_samples.append(n)
-        if (frame.pk, Skeleton3D.Source.DATASET) not in stored:
+        if skeletons is not None and (frame.pk, Skeleton3D.Source.DATASET) not in stored:
             version = next_version.get(frame.pk, 1)
             new_skeletons.append(
                 Skeleton3D(frame=frame, version=version, source=Skeleton3D.Source.DATASET, keypoints=skeletons[g])

@@ -37,7 +37,8 @@ def synthetic(tmp_path_factory):
 @pytest.fixture
 def release(db, tmp_path):
     written = write_release(tmp_path / "release.json", FRAMES)
-    dataset_import_h3wb(dataset_name="ev", annotations=written.path)
+    # Not the release's own numbering (source format "test"): 2d/i2d take the blocks of 4, rgb every sample.
+    dataset_import_h3wb(dataset_name="ev", annotations=written.path, source_format="test")
     return written, Dataset.objects.get(name="ev")
 
 
@@ -51,7 +52,7 @@ class TaskTests:
         assert task_from_filename("RGBto3D_test_pred.json") == "rgb"
         assert task_from_filename("I2Dto3D_test_pred.json") == "i2d"
         assert task_from_filename("2Dto3D_test_pred.json") == "2d"
-        assert task_from_filename("preds.json") == "rgb"
+        assert task_from_filename("preds.json") == "2d"  # the official default
 
     def test_id_blocks(self):
         assert [i for i in range(16) if in_task("2d", i)] == [0, 1, 2, 3, 8, 9, 10, 11]
@@ -93,7 +94,7 @@ class EvaluateTests:
             X = np.array([list(p.values()) for p in sample["keypoints_3d"].values()])
             noisy = X + rng.normal(scale=20.0, size=X.shape) + [1000.0, -500.0, 3000.0]
             data[key] = {"keypoints_3d": h3wb_format.points_3d_json(noisy)}
-        path = _predictions(tmp_path / "pred.json", data)
+        path = _predictions(tmp_path / "RGB_pred.json", data)
         pairs = evaluation_pairs(dataset=dataset, predictions=path)
         report = evaluate(pairs)
         assert report["overall"]["all"] == pytest.approx(metrics.h3wb_mpjpe(pairs.pred, pairs.gt)["all"])
@@ -115,26 +116,26 @@ class EvaluateTests:
         written, dataset = release
         data = dict(written.data)
         del data["5"]
-        with pytest.raises(PredictionsError, match="sample 5 of dataset ev is missing"):
-            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "p.json", data))
+        with pytest.raises(PredictionsError, match=r"sample 5 of dataset ev \(rgb\) is missing"):
+            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "RGB_p.json", data))
 
     def test_unknown_sample(self, release, tmp_path):
         written, dataset = release
         data = {**written.data, "99": written.data["0"]}
-        with pytest.raises(PredictionsError, match="sample 99 is not a rgb sample"):
-            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "p.json", data))
+        with pytest.raises(PredictionsError, match=r"sample 99 is not one of the 12 samples of dataset ev \(rgb\)"):
+            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "RGB_p.json", data))
 
     def test_wrong_keypoint_count(self, release, tmp_path):
         written, dataset = release
         data = json.loads(json.dumps(written.data))
         del data["3"]["keypoints_3d"]["7"]
         with pytest.raises(PredictionsError, match=r"sample 3: keypoints_3d must have joints .*missing \['7'\]"):
-            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "p.json", data))
+            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "RGB_p.json", data))
 
     def test_nan(self, release, tmp_path):
         written, dataset = release
-        path = tmp_path / "p.json"
-        _predictions(path, written.data)
+        path = tmp_path / "RGB_p.json"
+        _predictions(path, written.data)  # noqa
         text = path.read_text()
         # NaN is not JSON: the reader stops there and names the last good sample.
         at = text.index('"x": ', text.index('"5": {"keypoints_3d"')) + len('"x": ')
@@ -148,14 +149,14 @@ class EvaluateTests:
 
     def test_malformed_json(self, release, tmp_path):
         _, dataset = release
-        path = tmp_path / "p.json"
+        path = tmp_path / "RGB_p.json"
         path.write_text('{"0": {"keypoints_3d": {')
         with pytest.raises(PredictionsError, match="not valid JSON|truncated"):
             evaluation_pairs(dataset=dataset, predictions=path)
 
     def test_no_3d(self, release, tmp_path):
         written, dataset = release
-        path = tmp_path / "p.json"
+        path = tmp_path / "RGB_p.json"
         path.write_text(json.dumps({k: {"keypoints_2d": v["keypoints_2d"]} for k, v in written.data.items()}))
         with pytest.raises(PredictionsError, match="sample 0 has no keypoints_3d"):
             evaluation_pairs(dataset=dataset, predictions=path)
@@ -163,5 +164,5 @@ class EvaluateTests:
     def test_unknown_version(self, release, tmp_path):
         written, dataset = release
         with pytest.raises(UnknownVersionError):
-            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "p.json", written.data),
+            evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "RGB_p.json", written.data),
                              version="best")  # fmt: skip

@@ -163,7 +163,7 @@ def test_benchmark_table_is_complete_and_json_ready() -> None:
     table = metrics.benchmark_table(pred, gt)
     assert json.loads(json.dumps(table)) == table
     expected = {"all", "body", "face", "hand", "face_nose_aligned", "hand_root_aligned", "pa_mpjpe"}
-    expected |= {f"pafuse_{k}" for k in ("body", "face", "left_hand", "right_hand", "hand")}
+    expected |= {f"pafuse_{k}" for k in ("body", "face", "left_hand", "right_hand", "hand", "all")}
     assert set(table) == expected
     assert table["pa_mpjpe"] < table["all"]
 
@@ -193,3 +193,36 @@ def test_missing_everything_gives_none() -> None:
 def test_bad_input_raises_value_error(call, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_pafuse_parts_equal_pafuse_code(tmp_path) -> None:
+    """PAFUSE's body counts the pelvis it adds (24 joints): compared with a transcription of PAFUSE's code."""
+    import torch
+
+    from tests.h3wb_release import npz_metadata
+    from tests.transcriptions import pafuse
+
+    rng = np.random.default_rng(5)
+    gt = rng.normal(scale=300.0, size=(6, keypoints.NUM_KEYPOINTS, 3))
+    pred = gt + rng.normal(scale=25.0, size=gt.shape)
+
+    class Parts:  # PAFUSE's dataset object, as far as its part errors read it
+        root_indices = {"body": 0, "face": 54, "left_hand": 92, "right_hand": 113}
+        metadata = npz_metadata([])
+        compute_part_joint_indices = pafuse.Human3WBData.compute_part_joint_indices
+
+    parts = Parts()
+    parts.compute_part_joint_indices()
+
+    def with_root(x):  # add_root_joint on one (N, 133, 3) array
+        data = {"S": {"A": {"global_3d": x}}}
+        return torch.from_numpy(pafuse.Human3WBData.add_root_joint(data)["S"]["A"]["global_3d"])
+
+    theirs = pafuse.part_errors(with_root(pred), with_root(gt), parts)
+    ours = metrics.pafuse_part_mpjpe(pred, gt)
+    for our_key, their_key in [("body", "body"), ("face", "face"), ("left_hand", "left_hand"),
+                               ("right_hand", "right_hand"), ("hand", "hands"), ("all", "all")]:  # fmt: skip
+        assert ours[our_key] == pytest.approx(theirs[their_key], rel=1e-9), our_key
+    # The defect: the mean over 23 body joints without the pelvis is 24/23 of PAFUSE's number.
+    errors = np.linalg.norm((pred - gt) - (pred - gt)[:, list(keypoints.PELVIS_JOINTS)].mean(1, keepdims=True), axis=-1)
+    assert errors[:, keypoints.METRIC_PARTS["body"]].mean() == pytest.approx(theirs["body"] * 24 / 23, rel=1e-9)

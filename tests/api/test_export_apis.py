@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -106,6 +107,22 @@ class EvaluationApiTests:
         assert report["overall"]["samples"] == 4 * len(frames)
         assert report["overall"]["all"] == pytest.approx(0, abs=1e-6)
 
+    def test_the_uploaded_name_gives_task_and_fold(self, users, frames):
+        """As the official evaluator reads its path: here the uploaded name only, never the server's temp folder."""
+        upload = self._upload(frames, name="RGBto3D_cv1_pred.json")
+        data = json.loads(upload.read())
+        fold = {k: v for k, v in data.items() if int(k) < len(data) // 5}  # fold 1: the first fifth of the ids
+        response = _client(users["reviewer"]).post(
+            "/api/evaluations/",
+            {"predictions": self._upload(frames, name="RGBto3D_cv1_pred.json", content=json.dumps(fold).encode()),
+             "dataset": "tasks-test"},
+            format="multipart",
+        )  # fmt: skip
+        assert response.status_code == status.HTTP_200_OK, response.json()
+        report = response.json()
+        assert (report["task"], report["cv"], report["predictions"]) == ("rgb", 1, "RGBto3D_cv1_pred.json")
+        assert report["overall"]["samples"] == len(fold)
+
     def test_bad_predictions_name_the_sample(self, users, frames):
         response = _client(users["reviewer"]).post(
             "/api/evaluations/",
@@ -114,6 +131,27 @@ class EvaluationApiTests:
         )
         assert response.status_code == status.HTTP_400_BAD_REQUEST
         assert "sample 0" in response.json()["message"]
+
+    @pytest.mark.parametrize(
+        "content, message",
+        [
+            # Issue 16 item 1: 80 kB nested 40,000 deep cost the web process 4 GB; now refused before it is parsed.
+            (b'{"0": {"keypoints_3d": ' + b"[" * 40_000 + b"]" * 40_000 + b"}}", "nested deeper than 8 levels"),
+            (b'{"0": {"keypoints_3d": ' + b"1" * 200_000 + b"}}", "longer than|of 65536 bytes or more"),
+            (b'{"0": {"keypoints_3d": {"0": {"x": true, "y": 1, "z": 2}}}}', "sample 0: keypoints_3d must have"),
+        ],
+    )
+    def test_hostile_uploads_are_refused_with_a_4xx(self, users, frames, content, message):
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        response = _client(users["reviewer"]).post(
+            "/api/evaluations/", {"predictions": self._upload(frames, content=content), "dataset": "tasks-test"},
+            format="multipart",
+        )  # fmt: skip
+        assert response.status_code == status.HTTP_400_BAD_REQUEST, response.json()
+        assert re.search(message, response.json()["message"]), response.json()["message"]
+        assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB: no gigabytes
 
     def test_too_large(self, users, frames, monkeypatch):
         monkeypatch.setattr(evaluation, "MAX_PREDICTIONS_BYTES", 10)

@@ -87,9 +87,10 @@ def main() -> None:
     print(f"{'format':<16}{'subjects':<8}{'workers':>8}{'samples':>10}{'seconds':>10}{'samples/s':>12}{'MB':>10}"
           f"{'maxrss MB':>10}{'VmHWM MB':>10}")  # fmt: skip
     for workers in [int(w) for w in args.workers.split(",")]:
-        for fmt in ("h3wb", "coco-wholebody"):
+        for fmt in ("h3wb", "coco-wholebody", "h3wb-npz"):
             for subjects in ("S1", ""):
-                out = workdir / f"export-{fmt}-{subjects or 'all'}.json"
+                suffix = ".npz" if fmt == "h3wb-npz" else ".json"  # the npz holds its arrays in memory until close
+                out = workdir / f"export-{fmt}-{subjects or 'all'}{suffix}"
                 cmd = [sys.executable, "-m", "tests.benchmarks.export", "--database", str(database), "--run", fmt,
                        subjects, str(out), str(workers)]  # fmt: skip
                 subprocess.run(cmd, check=True)

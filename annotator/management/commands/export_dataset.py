@@ -1,4 +1,4 @@
-"""``python manage.py export_dataset``: write a dataset version as H3WB or COCO-WholeBody JSON, with provenance."""
+"""``python manage.py export_dataset``: write a dataset version as H3WB JSON, COCO-WholeBody JSON or H3WB npz."""
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -15,9 +15,10 @@ DEFAULT_WORKERS = 1
 
 class Command(BaseCommand):
     help = (
-        "Export a dataset version as H3WB JSON (the release layout) or COCO-WholeBody JSON, with a "
-        "<out>.provenance.json side file. Streams to a temporary file beside --out and renames it at the end: "
-        "a failed export leaves nothing at --out."
+        "Export a dataset version as H3WB JSON (the release layout; keys are the source sample ids unless "
+        "--renumber), COCO-WholeBody JSON (ids from 1) or H3WB npz (the PAFUSE / mmpose training layout), with a "
+        "provenance.json side file. 2D is written in the dataset's own convention. Writes to a temporary file "
+        "beside --out and renames it at the end: a failed export leaves nothing at --out."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=FORMATS, help="output format")
         parser.add_argument("--version", dest="skeleton_version", default="latest-accepted",
                             help=f"{', '.join(NAMED_VERSIONS)} or a skeleton version number")  # fmt: skip
-        parser.add_argument("--out", required=True, help="output file (.json)")
+        parser.add_argument("--out", required=True, help="output file (.json, or .npz for h3wb-npz)")
+        parser.add_argument("--renumber", action="store_true",
+                            help="number the H3WB keys 0, 1, ... (default: keep the source sample ids)")  # fmt: skip
         parser.add_argument("--subjects", default="", help="comma list, e.g. S1,S5 (default: all)")
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                             help=f"processes rendering the JSON text (default {DEFAULT_WORKERS}; 1: none)")  # fmt: skip
@@ -47,7 +50,7 @@ class Command(BaseCommand):
             dataset = dataset_get(name=options["dataset"])
             summary = write_export(dataset=dataset, fmt=options["format"], version=options["skeleton_version"],
                                    out=options["out"], subjects=subjects, progress=progress,
-                                   workers=max(1, options["workers"]))  # fmt: skip
+                                   workers=max(1, options["workers"]), renumber=options["renumber"])  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(f"export failed, nothing was written: {exc.message}") from None
         finally:

@@ -1,4 +1,4 @@
-"""``python manage.py import_h3wb``: import an H3WB release file into a dataset (atomic, idempotent)."""
+"""``python manage.py import_h3wb``: import any H3WB release file (JSON or npz) into a dataset (atomic, idempotent)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -8,16 +8,21 @@ from annotator.services.imports import dataset_import_h3wb
 
 class Command(BaseCommand):
     help = (
-        "Import an H3WB release file (samples with image_path and keypoints_3d, e.g. RGBto3D_train.json) into a "
-        "dataset. Groups the views of one instant into one frame, recovers world coordinates and checks the views "
-        "agree. Atomic: a malformed file changes nothing. Idempotent: importing the same file twice adds nothing."
+        "Import an H3WB release file into a dataset: RGBto3D_train.json, RGBto3D_test_3d.json, RGBto3D_test_img.json "
+        "(frames without skeletons), 2Dto3D_train.json and its parts, 2Dto3D_test_3d.json, I2Dto3D_test_3d.json "
+        "(without images: subject and camera recovered from each sample's 2D and 3D), h3wb_train.npz, "
+        "task1/2_test_3d.npz. The kind is recognised by content and reported. Groups the views of one instant into "
+        "one frame, recovers world coordinates, checks the views agree and detects the 2D convention (pinhole or "
+        "distorted). Atomic: a malformed file changes nothing. Idempotent: importing the same file twice adds nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--annotations", required=True, help="H3WB JSON file with image_path and keypoints_3d")
+        parser.add_argument("--annotations", required=True, help="an H3WB release file, JSON or npz (kind by content)")
         parser.add_argument("--dataset", required=True, help="dataset name (created if it does not exist)")
         parser.add_argument("--images", help="directory the samples' image_path values are relative to")
-        parser.add_argument("--keypoints-2d", help="aligned H3WB 2D file (e.g. 2Dto3D_train.json) for the 2D keypoints")
+        parser.add_argument("--keypoints-2d",
+                            help="aligned H3WB 2D file with the same sample ids (2Dto3D_train.json beside "
+                                 "RGBto3D_train.json; a *_test_2d.json beside its *_test_3d.json)")  # fmt: skip
         parser.add_argument("--ground-truth", help="side file with the true keypoints_3d per sample (synthetic rig)")
         parser.add_argument("--detections", help="side file with detector keypoints_2d and scores per sample")
         parser.add_argument("--description", default="", help="free text shown with the dataset")

@@ -80,5 +80,5 @@ class EvaluatePredictionsCommandTests:
         path = tmp_path / "p.json"
         path.write_text(json.dumps({k: {"keypoints_3d": v["keypoints_3d"]} for k, v in release.data.items()
                                     if k != "6"}))  # fmt: skip
-        with pytest.raises(CommandError, match="sample 6 of dataset cmd is missing"):
+        with pytest.raises(CommandError, match=r"sample 6 of dataset cmd \(2d\) is missing"):
             _call("evaluate_predictions", "--dataset", "cmd", "--predictions", str(path))

@@ -10,7 +10,7 @@ import pytest
 
 from annotator import keypoints
 from annotator.exporters import write_export
-from annotator.exporters.coco_wholebody import BOX_FIELDS, KEYPOINT_FIELDS, VALID_FIELDS, categories
+from annotator.exporters.coco_wholebody import AREA_PER_BOX, BOX_FIELDS, KEYPOINT_FIELDS, VALID_FIELDS, categories
 from annotator.models import Dataset
 from tests.annotator.exporters.export_data import OCCLUDED, UNSURE, accepted_task
 
@@ -50,7 +50,8 @@ class CocoWholeBodyExportTests:
             assert {name: len(ann[name]) for name in lengths} == lengths
             assert ann["iscrowd"] == 0 and ann["category_id"] == 1
             x, y, w, h = ann["bbox"]
-            assert w > 0 and h > 0 and ann["area"] == w * h
+            assert w > 0 and h > 0 and ann["area"] == pytest.approx(AREA_PER_BOX * w * h, abs=0.01)
+            assert ann["segmentation"] == [] and ann["id"] >= 1 and ann["image_id"] >= 1
             assert ann["num_keypoints"] == sum(v > 0 for v in ann["keypoints"][2::3])
             assert all(ann[name] for name in VALID_FIELDS.values())
             assert all(len(ann[name]) == 4 and ann[name][2] > 0 for name in BOX_FIELDS.values())
@@ -66,8 +67,8 @@ class CocoWholeBodyExportTests:
     def test_flags_and_part_validity(self, frames, users, tmp_path):
         accepted = accepted_task(frames, users)
         coco = MiniCoco(_export(tmp_path))
-        anns = [coco.img_to_anns[i][0] for i in range(4)]
-        assert [img["file_name"] for img in (coco.imgs[i] for i in range(4))] == [
+        anns = [coco.img_to_anns[i][0] for i in range(1, 5)]  # COCO ids start at 1
+        assert [img["file_name"] for img in (coco.imgs[i] for i in range(1, 5))] == [
             v.image_path for v in sorted(accepted.data.views, key=lambda v: v.sample_id)
         ]
         by_view = dict(zip((v.sample_id for v in sorted(accepted.data.views, key=lambda v: v.sample_id)), anns))
@@ -80,3 +81,41 @@ class CocoWholeBodyExportTests:
         assert hidden["lefthand_valid"] is False and hidden["lefthand_box"] == [0, 0, 0, 0]
         assert hidden["lefthand_kpts"] == [0] * 63
         assert hidden["righthand_valid"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["dataset", "latest-accepted"])
+def test_official_evaluator_scores_the_export_against_itself_ap_1(frames, users, tmp_path, version):
+    """The COCO-WholeBody evaluator (transcribed, on pycocotools): every part AP 1.0; ids from 0 made it 0.968."""
+    from tests.transcriptions.coco_wholebody_eval import evaluate_all
+
+    accepted_task(frames, users)  # one view has a hand marked not annotatable, others flags
+    out = tmp_path / "coco.json"
+    write_export(dataset=Dataset.objects.get(name="tasks-test"), fmt="coco-wholebody", version=version, out=out)
+    data = json.loads(out.read_text())
+    fields = ("keypoints", "foot_kpts", "face_kpts", "lefthand_kpts", "righthand_kpts")
+    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "score": 1.0, **{f: a[f] for f in fields}}
+               for a in data["annotations"]]  # fmt: skip
+    res = tmp_path / "results.json"
+    res.write_text(json.dumps(results))
+    ap = evaluate_all(str(out), str(res))
+    assert ap == {part: 1.0 for part in ap}, ap
+
+
+@pytest.mark.django_db
+def test_mmpose_loads_it(frames, users, tmp_path):
+    """mmpose's CocoWholeBodyDataset parsing (transcribed) reads every annotation; it needs ``segmentation``."""
+    from tests.transcriptions.mmpose_coco_wholebody import load_annotations
+
+    accepted_task(frames, users)
+    out = tmp_path / "coco.json"
+    write_export(dataset=Dataset.objects.get(name="tasks-test"), fmt="coco-wholebody", version="latest-accepted",
+                 out=out)  # fmt: skip
+    instances, images = load_annotations(str(out))
+    data = json.loads(out.read_text())
+    assert len(instances) == len(data["annotations"]) == len(images)
+    first = instances[0]
+    assert first["keypoints"].shape == (1, keypoints.NUM_KEYPOINTS, 2) and first["segmentation"] == []
+    raw = np.array(data["annotations"][0]["keypoints"]).reshape(-1, 3)
+    np.testing.assert_allclose(first["keypoints"][0, :17], raw[:, :2])
+    assert first["area"] == pytest.approx(data["annotations"][0]["area"], rel=1e-6)

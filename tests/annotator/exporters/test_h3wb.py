@@ -57,13 +57,18 @@ class H3WBExportTests:
         assert samples.keypoints_3d.shape == (4 * len(FRAMES), keypoints.NUM_KEYPOINTS, 3)
         assert samples.image_refs[0].subject == "S1"
 
-    def test_subjects_filter(self, imported, tmp_path):
-        _, dataset = imported
+    def test_subjects_filter_keeps_the_source_sample_ids(self, imported, tmp_path):
+        """A subset export used to renumber its keys, so most of them named another sample of the release."""
+        written, dataset = imported
         out = tmp_path / "s5.json"
         write_export(dataset=dataset, fmt="h3wb", version="dataset", out=out, subjects=["S5"])
         exported = json.loads(out.read_text())
-        assert list(exported) == [str(i) for i in range(8)]
-        assert all(s["image_path"].startswith("S5/") for s in exported.values())
+        s5 = [k for k, v in written.data.items() if v["image_path"].startswith("S5/")]
+        assert sorted(exported, key=int) == sorted(s5, key=int) and "0" not in exported
+        assert all(sample["image_path"] == written.data[key]["image_path"] for key, sample in exported.items())
+        # Renumbering is an explicit option.
+        write_export(dataset=dataset, fmt="h3wb", version="dataset", out=out, subjects=["S5"], renumber=True)
+        assert list(json.loads(out.read_text())) == [str(i) for i in range(8)]
 
     def test_other_version_is_projected_and_rotated(self, imported, tmp_path):
         written, dataset = imported

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotator import h36m, keypoints
+from annotator import h3wb_format, h36m, keypoints
 from annotator.exceptions import ImportFormatError
 from annotator.models import Camera, Dataset, Detection2D, Frame, Skeleton3D, View
 from annotator.services.imports import dataset_import_h3wb
@@ -164,6 +164,26 @@ def _break(data: dict, how: str) -> dict:
     elif how == "no 3d":
         for sample in data.values():
             del sample["keypoints_3d"]
+    elif how == "true as coordinate":
+        data["2"]["keypoints_3d"]["7"]["x"] = True
+    elif how == "huge coordinate":
+        data["1"]["keypoints_3d"]["0"]["y"] = 1e300
+    elif how == "huge integer coordinate":
+        data["1"]["keypoints_2d"]["5"]["x"] = 10**400
+    elif how == "NUL in action":
+        data["0"]["image_path"] = "S1/Images/Dir\x00ections.54138969/frame_0001.jpg"
+    elif how == "300-character action":
+        data["0"]["image_path"] = f"S1/Images/{'A' * 300}.54138969/frame_0001.jpg"
+    elif how == "newline in path":
+        data["1"]["image_path"] = "S1/Images/Directions 1.54138969/frame_0125.jpg\n"
+    elif how == "true in bbox":
+        data["3"]["bbox"]["y_min"] = True
+    elif how == "23-digit sample id":
+        data["12345678901234567890123"] = data.pop("3")
+    elif how == "nested deep":
+        data["2"]["keypoints_3d"]["4"]["z"] = "NESTED"
+    elif how == "long number":
+        data["1"]["keypoints_3d"]["4"]["z"] = "LONGNUMBER"
     elif how == "inverted bbox":
         data["2"]["bbox"]["x_max"] = -5
     return data
@@ -178,7 +198,18 @@ BROKEN = {
     "bad image path": r"sample 1: image_path '../../etc/passwd' does not look like",
     "unknown subject": r"sample 0: subject S2 has no shipped calibration",
     "duplicate view": r"samples 0 and 1 are both S1 / Directions 1 / camera 54138969 / frame 125",
-    "no 3d": r"sample 0 has no keypoints_3d",
+    "no 3d": r"not an H3WB file this tool knows: its samples have image_path and keypoints_2d but no keypoints_3d",
+    # Issue 16 item 7: every field's type and range, named with its sample and field.
+    "true as coordinate": r"sample 2: keypoints_3d\['7'\] must be an object with numeric x, y, z, got .*True",
+    "huge coordinate": r"sample 1: keypoints_3d\['0'\] = .*1e\+300.* is not a finite number of at most 1e\+05 mm",
+    "huge integer coordinate": r"(?s)not valid JSON after sample 0: parse error: integer overflow",
+    "NUL in action": r"sample 0: image_path contains a control character \('\\x00' at position 13\)",
+    "300-character action": r"sample 0: the action of image_path is 300 characters long; the limit is 100",
+    "newline in path": r"sample 1: image_path contains a control character",
+    "true in bbox": r"sample 3: bbox\['y_min'\] = True is not a number",
+    "23-digit sample id": r"sample key '12345678901234567890123' is not a decimal sample id of at most 12 digits",
+    "nested deep": r"bad.json: refused: nested deeper than 8 levels",
+    "long number": r"bad.json: refused: a number, literal, string or run of blanks of 65536 bytes or more",
     "inverted bbox": r"sample 2: bbox has x_max < x_min",
 }
 
@@ -191,7 +222,10 @@ def test_malformed_file_changes_nothing_and_names_sample_and_field(tmp_path, how
     before = _counts()
     data, _ = release_json(FRAMES, np.random.default_rng(4))
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps(_break(data, how)))
+    text = json.dumps(_break(data, how))
+    # Values json cannot write: 100,000 levels of nesting (ijson alone would need gigabytes), a 200 kB number.
+    text = text.replace('"NESTED"', "[" * 100_000 + "]" * 100_000).replace('"LONGNUMBER"', "1." + "1" * 200_000)
+    path.write_text(text)
     with pytest.raises(ImportFormatError, match=BROKEN[how]):
         dataset_import_h3wb(dataset_name="d", annotations=path)
     assert _counts() == before
@@ -220,13 +254,23 @@ def test_broken_json_is_a_clear_error(tmp_path, content, message):
 
 
 @pytest.mark.django_db
-def test_2d_only_file_explains_how_to_import_it(tmp_path):
-    data, _ = release_json(FRAMES[:1], np.random.default_rng(0))
+def test_lifting_file_without_images_imports_with_recovered_cameras(tmp_path):
+    """2Dto3D_train.json alone: subject and camera come from each sample's own 2D and 3D, ids 4k..4k+3 are a frame."""
+    data, world = release_json(FRAMES[:2], np.random.default_rng(0))
     path = tmp_path / "2Dto3D_train.json"
     path.write_text(json.dumps({sid: {"keypoints_2d": s["keypoints_2d"], "keypoints_3d": s["keypoints_3d"]}
                                 for sid, s in data.items()}))  # fmt: skip
-    with pytest.raises(ImportFormatError, match="import the RGBto3D file .* --keypoints-2d"):
-        dataset_import_h3wb(dataset_name="d", annotations=path)
+    report = dataset_import_h3wb(dataset_name="lift", annotations=path)
+    assert "2D->3D training file" in report.kind and report.frames_created == 2 and report.views_created == 8
+    dataset = Dataset.objects.get(name="lift")
+    assert dataset.sample_ids == Dataset.SampleIds.TRAIN and dataset.keypoints_2d_convention == "distorted"
+    for sid, sample in data.items():
+        view = View.objects.select_related("camera", "frame__sequence__subject").get(sample_id=int(sid))
+        truth = h3wb_format.parse_image_path(sample["image_path"])
+        assert view.frame.sequence.subject.name == truth.subject
+        assert view.camera.name == truth.camera_id and view.image_path == "" and view.frame.index == int(sid) // 4
+    first = Skeleton3D.objects.get(frame__index=0, source="dataset")
+    np.testing.assert_allclose(first.keypoints, world[FRAMES[0]], atol=1e-6)
 
 
 @pytest.mark.django_db
