@@ -18,6 +18,7 @@ from annotator.models import Skeleton3D
 from annotator.selectors import jobs as job_selectors
 from annotator.selectors import quality as quality_selectors
 from annotator.selectors.refine import REFINE_PARTS
+from api.fields import MAX_INT32, IdField, StrictIntegerField
 from api.permissions import IsReviewer
 from ml_services.suggestions import part_suggestions
 from ml_services.tasks import scoring_job_submit
@@ -35,7 +36,7 @@ class TaskRefineApi(APIView):
         class Meta:
             ref_name = "TaskRefineInput"
 
-        view = serializers.IntegerField()
+        view = IdField()
         part = serializers.ChoiceField(choices=REFINE_PARTS)
 
     class OutputSerializer(serializers.Serializer):
@@ -151,11 +152,11 @@ class DatasetQualityApi(APIView):
             ref_name = "DatasetQualityFilter"
 
         source = serializers.ChoiceField(choices=Skeleton3D.Source.choices, default=Skeleton3D.Source.DATASET)
-        bins = serializers.IntegerField(min_value=1, max_value=MAX_BINS, default=quality_selectors.DEFAULT_BINS)
-        best = serializers.IntegerField(min_value=1, max_value=MAX_BEST, required=False)
+        bins = StrictIntegerField(min_value=1, max_value=MAX_BINS, default=quality_selectors.DEFAULT_BINS)
+        best = StrictIntegerField(min_value=1, max_value=MAX_BEST, required=False)
         sort = serializers.ChoiceField(choices=quality_selectors.QUALITY_SORTS, default="worst")
-        limit = serializers.IntegerField(min_value=0, max_value=MAX_QUALITY_ROWS, default=100)
-        offset = serializers.IntegerField(min_value=0, default=0)
+        limit = StrictIntegerField(min_value=0, max_value=MAX_QUALITY_ROWS, default=100)
+        offset = StrictIntegerField(min_value=0, max_value=MAX_INT32, default=0)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

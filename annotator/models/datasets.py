@@ -12,14 +12,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from annotator import geometry, keypoints
+from annotator import geometry, keypoints, names
 from annotator.fields import KeypointArrayField
 
 
 class Dataset(models.Model):
     """A named collection of subjects, frames and skeletons, e.g. one H3WB release or the synthetic demo."""
 
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.SlugField(
+        max_length=names.MAX_NAME_LENGTH, unique=True, help_text=f"{names.NAME_RULE} (used in URLs)"
+    )
     description = models.TextField(blank=True)
     source_format = models.CharField(max_length=40, default="h3wb")
     layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
@@ -29,6 +31,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [names.slug_constraint("dataset")]
 
     def __str__(self) -> str:
         return self.name

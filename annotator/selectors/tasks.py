@@ -180,16 +180,29 @@ def task_state(*, task: Task) -> TaskState:
     return state
 
 
-def _live_lock(task: Task) -> TaskLock | None:
+def task_live_lock(task: Task) -> TaskLock | None:
+    """The task's edit lock if its heartbeat is recent enough (``LOCK_TTL_S``), with its holder.
+
+    No query when the task was read with ``select_related("lock__holder")`` (as the writes read it).
+    """
+    if Task.lock.is_cached(task):
+        try:
+            lock = task.lock
+        except TaskLock.DoesNotExist:
+            return None
+        return lock if lock.heartbeat_at >= timezone.now() - timedelta(seconds=LOCK_TTL_S) else None
     cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
     return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
 
 
-def task_lock_state(*, task: Task, user) -> dict:
-    """``{"holder": username or None, "mine": bool}`` for the task's live edit lock."""
-    lock = _live_lock(task)
-    holder = lock.holder if lock else None
-    return {"holder": holder.username if holder else None, "mine": holder is not None and holder.pk == user.pk}
+def task_lock_state(*, task: Task, user, editor_session: str | None = None) -> dict:
+    """``{"holder": username or None, "mine": bool}`` for the task's live edit lock; ``mine`` when it is
+    held by ``user`` through the editor session ``editor_session`` (one browser tab)."""
+    lock = task_live_lock(task)
+    if lock is None:
+        return {"holder": None, "mine": False}
+    mine = lock.holder_id == user.pk and bool(editor_session) and lock.session == editor_session
+    return {"holder": lock.holder.username, "mine": mine}
 
 
 def _points_json(xy: np.ndarray) -> list[list[float] | None]:
@@ -230,8 +243,11 @@ def task_frame_dict(task: Task) -> dict:
     }
 
 
-def task_editor_payload(*, task: Task, user) -> dict:
-    """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity."""
+def task_editor_payload(*, task: Task, user, editor_session: str | None = None) -> dict:
+    """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity.
+
+    ``editor_session``: the browser tab asking (``X-Editor-Session``), which decides ``lock.mine``.
+    """
     task = (
         Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
         .prefetch_related("views__camera")
@@ -271,7 +287,7 @@ def task_editor_payload(*, task: Task, user) -> dict:
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
         "can_edit": task.assignee_id == user.pk and task.is_editable,
-        "lock": task_lock_state(task=task, user=user),
+        "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
         "views": views,

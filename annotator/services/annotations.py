@@ -280,13 +280,15 @@ def correction_create(
     flag: str = Correction.Flag.VISIBLE,
     base_revision: int | None,
     source: str = Correction.Source.MANUAL,
+    editor_session: str | None = None,
 ) -> CorrectionResult:
     """Move keypoint ``keypoint`` to (x, y) in ``view`` (None, None: back to the dataset) and re-triangulate it.
 
-    A to-do (or rejected) task is started by its first correction.
+    A to-do (or rejected) task is started by its first correction. ``editor_session``: the browser tab
+    the write comes from (see ``task_check_writable``).
     """
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     frame = _Frame.load(task)
     view = frame.task_view(task, view)
     keypoint = _check_keypoint(keypoint)
@@ -303,10 +305,13 @@ def correction_create(
 
 
 @transaction.atomic
-def part_validity_set(*, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None):
+def part_validity_set(
+    *, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None,
+    editor_session: str | None = None,
+):  # fmt: skip
     """Mark ``part`` (one of ``keypoints.VALIDITY_PARTS``) annotatable or not in ``view``; returns the PartValidity."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     view = _Frame.load(task).task_view(task, view)
     part = _check_choice("part", part, keypoints.VALIDITY_PARTS)
     if not isinstance(valid, bool):
@@ -376,10 +381,12 @@ def _revert(task: Task, user, original, kind: str, restore_before: bool) -> Corr
 
 
 @transaction.atomic
-def correction_undo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+def correction_undo(
+    *, task: Task, user, base_revision: int | None, editor_session: str | None = None
+) -> CorrectionResult:
     """Undo the user's latest write not yet undone (a move, flag or part validity), as a new revision."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     undo, _ = _undo_stacks(task, user)
     if not undo:
         raise ApplicationError(NOTHING_TO_UNDO)
@@ -387,10 +394,12 @@ def correction_undo(*, task: Task, user, base_revision: int | None) -> Correctio
 
 
 @transaction.atomic
-def correction_redo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+def correction_redo(
+    *, task: Task, user, base_revision: int | None, editor_session: str | None = None
+) -> CorrectionResult:
     """Re-apply the write the user undid last; only possible right after undos."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     _, redo = _undo_stacks(task, user)
     if not redo:
         raise ApplicationError(NOTHING_TO_REDO)
