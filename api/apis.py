@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from annotator import keypoints, selectors
+from api.fields import TextField
 from api.throttling import PasswordRateThrottle
+
+#: Longest password the token endpoint reads (hashing a megabyte-long one would cost the server, not the caller).
+MAX_PASSWORD_CHARS = 1024
 
 
 class ApiRootApi(APIView):
@@ -73,4 +79,16 @@ class TokenObtainApi(ObtainAuthToken):
     attempts per address, the ``password`` rate of ``DEFAULT_THROTTLE_RATES``).
     """
 
+    class InputSerializer(AuthTokenSerializer):
+        class Meta:
+            ref_name = "TokenObtainInput"
+
+        username = TextField(column="auth.User.username", write_only=True)
+        password = serializers.CharField(
+            max_length=MAX_PASSWORD_CHARS, style={"input_type": "password"}, trim_whitespace=False, write_only=True
+        )
+
+    serializer_class = InputSerializer
     throttle_classes = [PasswordRateThrottle]
+    # DRF's view names its own parsers; ours bound JSON bodies like every other endpoint.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES

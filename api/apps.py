@@ -9,7 +9,8 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self) -> None:
-        from api.fields import IdConverter
+        from api.fields import IdConverter, NameConverter
 
-        # ``<id:...>`` in api/urls.py and api/routing.py: ids of bounded length (``int`` takes any).
+        # ``<id:...>`` and ``<name:...>`` in api/urls.py and api/routing.py: ids and names of bounded length.
         register_converter(IdConverter, "id")
+        register_converter(NameConverter, "name")

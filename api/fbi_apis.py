@@ -22,7 +22,7 @@ from annotator.selectors.studies import study_get
 from annotator.services import fbi as fbi_services
 from annotator.services.fbi_labels import ALL_SOURCES, SOURCE_CHOICES, fbi_label_job_start
 from annotator.tasks import fbi_label_job_enqueue
-from api.fields import IdField, StrictFloatField, StrictIntegerField
+from api.fields import DatasetNameField, IdField, StrictFloatField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
 from ml_services import fbi
 
@@ -92,7 +92,7 @@ class JobFBICreateApi(APIView):
         class Meta:
             ref_name = "FBIJobInput"
 
-        dataset = serializers.CharField()
+        dataset = DatasetNameField()
         source = serializers.ChoiceField(choices=SOURCE_CHOICES, default=ALL_SOURCES)
         bones = serializers.ChoiceField(choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET)
         unknown_tilt_deg = StrictFloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
@@ -117,7 +117,7 @@ class FBIAgreementApi(APIView):
         class Meta:
             ref_name = "FBIAgreementFilter"
 
-        dataset = serializers.CharField(required=False)
+        dataset = DatasetNameField(required=False)
         study = IdField(required=False)
 
         def validate(self, attrs):
@@ -149,7 +149,7 @@ class FBIDepthErrorTasksApi(APIView):
             ref_name = "FBIDepthErrorTasksInput"
 
         frames = serializers.ListField(child=IdField(), allow_empty=False, max_length=1000)
-        annotator = serializers.CharField()
+        annotator = TextField(column="auth.User.username")
 
     @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):

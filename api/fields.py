@@ -14,6 +14,8 @@ import math
 
 from rest_framework import serializers
 
+from annotator import names
+
 #: The largest id (primary keys are 64-bit signed integers in every supported database).
 MAX_ID = 2**63 - 1
 #: Ids in paths: at most this many digits (MAX_ID has 19; 18 nines fit whatever the value).
@@ -69,6 +71,33 @@ def PixelField(**kwargs) -> StrictFloatField:  # noqa: N802
     return StrictFloatField(min_value=-MAX_PIXELS, max_value=MAX_PIXELS, **kwargs)
 
 
+#: Most entries of a list in a request (subjects, annotators); lists with their own limit use that.
+MAX_LIST_ITEMS = 1000
+
+
+def _column_length(model: str, field: str) -> int:
+    from django.apps import apps
+
+    return apps.get_model(model)._meta.get_field(field).max_length
+
+
+def TextField(*, column: str, **kwargs) -> serializers.CharField:  # noqa: N802
+    """A string no longer than the column ``"app.Model.field"`` it is looked up in or stored to."""
+    app_model, field = column.rsplit(".", 1)
+    return serializers.CharField(max_length=_column_length(app_model, field), **kwargs)
+
+
+def TextListField(*, column: str, **kwargs) -> serializers.ListField:  # noqa: N802
+    """A list of at most ``MAX_LIST_ITEMS`` strings, each no longer than the column ``"app.Model.field"``."""
+    kwargs.setdefault("max_length", MAX_LIST_ITEMS)
+    return serializers.ListField(child=TextField(column=column), **kwargs)
+
+
+def DatasetNameField(**kwargs) -> serializers.CharField:  # noqa: N802
+    """A dataset's name as requests name it (looked up, so any string up to the name's length)."""
+    return TextField(column="annotator.Dataset.name", **kwargs)
+
+
 class IdConverter:
     """Path converter ``<id:name>``: 1 to ``MAX_ID_DIGITS`` digits, as an int (``int`` accepts any length)."""
 
@@ -81,5 +110,18 @@ class IdConverter:
         return str(int(value))
 
 
+class NameConverter:
+    """Path converter ``<name:name>``: a dataset or study name (``annotator.names``: a slug of bounded length)."""
+
+    regex = f"[-a-zA-Z0-9_]{{1,{names.MAX_NAME_LENGTH}}}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
 #: How the ``id`` converter appears in the OpenAPI schema (``SPECTACULAR_SETTINGS["PATH_CONVERTER_OVERRIDES"]``).
 ID_PATH_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**MAX_ID_DIGITS - 1}
+NAME_PATH_SCHEMA = {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": names.MAX_NAME_LENGTH}

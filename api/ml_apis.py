@@ -18,7 +18,7 @@ from annotator.models import Skeleton3D
 from annotator.selectors import jobs as job_selectors
 from annotator.selectors import quality as quality_selectors
 from annotator.selectors.refine import REFINE_PARTS
-from api.fields import MAX_INT32, IdField, StrictIntegerField
+from api.fields import MAX_INT32, DatasetNameField, IdField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
 from ml_services.suggestions import part_suggestions
 from ml_services.tasks import scoring_job_submit
@@ -90,8 +90,8 @@ class JobListApi(APIView):
         class Meta:
             ref_name = "JobListFilter"
 
-        kind = serializers.CharField(required=False)
-        dataset = serializers.CharField(required=False)
+        kind = TextField(column="annotator.Job.kind", required=False)
+        dataset = DatasetNameField(required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: JobOutputSerializer(many=True)})
     def get(self, request):
@@ -119,7 +119,7 @@ class JobScoreCreateApi(APIView):
         class Meta:
             ref_name = "JobScoreInput"
 
-        dataset = serializers.CharField()
+        dataset = DatasetNameField()
         source = serializers.ChoiceField(choices=Skeleton3D.Source.choices, default=Skeleton3D.Source.DATASET)
 
     class OutputSerializer(JobOutputSerializer):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from annotator import geometry, keypoints, selectors
 from annotator.exceptions import ApplicationError
@@ -48,9 +48,6 @@ from annotator.services.tasks import (
 #: uncorrected views: 0.1 px for a 30 px drag at 1e-3, while depth along the dragged ray is still
 #: decided by the uncorrected views (and the normal equations stay far from singular).
 UNCORRECTED_VIEW_WEIGHT = 1e-3
-#: A corrected position may lie outside the image by this fraction of its size on each side (a
-#: keypoint just out of frame); beyond that it is absurd and refused.
-IMAGE_MARGIN = 0.5
 NOTHING_TO_UNDO = "nothing to undo"
 NOTHING_TO_REDO = "nothing to redo"
 
@@ -98,17 +95,24 @@ def part_validity_as_dict(validity: PartValidity) -> dict:
 
 @dataclass
 class _Frame:
-    """The locked task's frame views (with cameras, by id) and which of them the task covers: two queries."""
+    """The locked task's frame views (with cameras, by id), which of them the task covers and, when asked
+    for a part, whether each view marks it annotatable: one query."""
 
     views: list[View]
     task_view_ids: set[int]
+    part_valid: dict[int, bool] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, task: Task) -> _Frame:
+    def load(cls, task: Task, part: str | None = None) -> _Frame:
         in_task = Exists(Task.views.through.objects.filter(task_id=task.pk, view_id=OuterRef("pk")))
         rows = View.objects.filter(frame_id=task.frame_id).select_related("camera").annotate(in_task=in_task)
+        if part is not None:
+            latest = PartValidity.objects.filter(task_id=task.pk, view_id=OuterRef("pk"), part=part)
+            rows = rows.annotate(part_valid=Subquery(latest.order_by("-revision").values("valid")[:1]))
         views = sorted(rows, key=lambda v: v.pk)
-        return cls(views, {v.pk for v in views if v.in_task})
+        # No validity written for a view: the part is annotatable there.
+        valid = {v.pk: v.part_valid is not False for v in views} if part is not None else {}
+        return cls(views, {v.pk for v in views if v.in_task}, valid)
 
     def task_view(self, task: Task, view: View | int) -> View:
         view_id = view.pk if isinstance(view, View) else view
@@ -131,30 +135,13 @@ def _check_xy(view: View, x, y) -> tuple[float | None, float | None]:
         return None, None
     if x is None or y is None:
         raise ApplicationError("x and y must both be numbers, or both null to go back to the dataset position")
-    width, height = view.camera.width, view.camera.height
-    out = []
-    for name, value, size in (("x", x, width), ("y", y, height)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ApplicationError(f"{name} must be a finite number of pixels, got {value!r}", extra={"field": name})
-        if not -IMAGE_MARGIN * size <= value <= (1 + IMAGE_MARGIN) * size:
-            raise ApplicationError(
-                f"{name}={value} is far outside the {width}x{height} image of view {view.pk} (allowed "
-                f"{-IMAGE_MARGIN * size:g} to {(1 + IMAGE_MARGIN) * size:g})",
-                extra={"field": name},
-            )
-        out.append(float(value))
-    return out[0], out[1]
+    return selectors.pixel_check(view, "x", x), selectors.pixel_check(view, "y", y)
 
 
 def _check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ApplicationError(f"{name} must be one of {', '.join(choices)}, got {value!r}", extra={"field": name})
     return value
-
-
-def _part_valid(task: Task, view_id: int, part: str) -> bool:
-    latest = PartValidity.objects.filter(task=task, view_id=view_id, part=part).order_by("-revision").first()
-    return True if latest is None else latest.valid
 
 
 # --- re-triangulation -------------------------------------------------------------------------------
@@ -220,9 +207,8 @@ def _write_correction(
 
     ``kind`` None means a manual write: ``flag`` when the position stays as it was, else ``move``.
     """
-    latest: dict[int, Correction] = {}
-    for c in Correction.objects.filter(task=task, keypoint=keypoint).order_by("revision"):
-        latest[c.view_id] = c
+    # The heads of the keypoint's chains (one per view at most), not its whole history.
+    latest = {c.view_id: c for c in Correction.objects.filter(task=task, keypoint=keypoint, superseded_by__isnull=True)}
     head = latest.get(view_id)
     if kind is None:
         same_place = (head.x, head.y) == (x, y) if head is not None else x is None
@@ -287,16 +273,16 @@ def correction_create(
     A to-do (or rejected) task is started by its first correction. ``editor_session``: the browser tab
     the write comes from (see ``task_check_writable``).
     """
+    keypoint = _check_keypoint(keypoint)
+    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
     task = task_lock_for_write(task)
     task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
-    frame = _Frame.load(task)
+    frame = _Frame.load(task, part if part in keypoints.VALIDITY_PARTS else None)
     view = frame.task_view(task, view)
-    keypoint = _check_keypoint(keypoint)
     x, y = _check_xy(view, x, y)
     flag = _check_choice("flag", flag, Correction.Flag.values)
     source = _check_choice("source", source, Correction.Source.values)
-    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
-    if part in keypoints.VALIDITY_PARTS and not _part_valid(task, view.pk, part):
+    if part in keypoints.VALIDITY_PARTS and not frame.part_valid[view.pk]:
         raise ApplicationError(
             f"the {part.replace('_', ' ')} is marked not annotatable in view {view.pk}; mark it valid first",
             extra={"field": "keypoint", "part": part},

@@ -77,7 +77,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+        # Each web thread keeps its connection this long (checked before every request: CONN_HEALTH_CHECKS), so
+        # a request does not pay for a new PostgreSQL connection.
+        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -154,8 +157,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # ``<id:...>`` path ids (api/fields.py IdConverter): 1 to 18 digits.
-    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
+    # ``<id:...>`` path ids and ``<name:...>`` names (api/fields.py IdConverter, NameConverter): 1 to 18 digits,
+    # 1 to 100 slug characters.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "name": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 100},
+    },
 }
 
 # Redis switches the websocket fan-out, the task queue and the cache (password throttles, shared by every
@@ -180,6 +187,10 @@ ANNOTATOR = {
     "JSON_MAX_ITEMS": env_int("DJANGO_JSON_MAX_ITEMS", 10_000),
     # Largest websocket message accepted from a browser, bytes (the editor sends {"action": "heartbeat"}).
     "WEBSOCKET_MESSAGE_MAX_BYTES": env_int("DJANGO_WEBSOCKET_MESSAGE_MAX_BYTES", 4096),
+    # Web server (manage.py serve): threads per web process that run requests concurrently, and web processes
+    # (0: one per core plus one with REDIS_URL, one without; several need Redis for the websocket events).
+    "WEB_THREADS": env_int("DJANGO_WEB_THREADS", 8),
+    "WEB_WORKERS": env_int("DJANGO_WEB_WORKERS", 0),
     # Where generated demo data and other working files go.
     "DATA_DIR": VAR_DIR / "data",
     # Largest disagreement (mm) between the 4 views of one H3WB instant before the importer warns.

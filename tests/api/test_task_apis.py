@@ -11,6 +11,9 @@ from annotator import keypoints
 from annotator.models import Correction, PartValidity, Skeleton3D, Task
 from tests.annotator.services.task_data import import_frames, make_task
 
+#: Database queries of one correction (transaction statements not counted); see the test that holds it.
+QUERIES_PER_CORRECTION = 7
+
 
 @pytest.fixture
 def client():
@@ -126,6 +129,26 @@ class TaskCorrectionApiTests:
         # Where the annotator dropped it, not the reprojection, so a reloaded editor shows the drop.
         assert detail["views"][0]["annotated"] == {"5": [body["correction"]["x"], body["correction"]["y"]]}
         assert detail["status"] == "in_progress"
+
+    @pytest.mark.parametrize("keypoint", [5, 50])  # the body, and the face (whose validity is checked too)
+    def test_a_correction_costs_a_fixed_small_number_of_queries(self, task, frames, users, keypoint):
+        """Authentication, the visible task, the locked task with its edit lock, the frame's views with cameras
+        and the part's validity, the keypoint's chain heads, the insert and the update: seven, however long
+        the history (it was twelve, and the keypoint's whole history was read)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['annotator']).key}")
+        url, view = f"/api/tasks/{task.pk}/corrections/", frames[0].views[0].pk
+        for revision in range(5):  # some history on the keypoint first
+            body = {"view": view, "keypoint": keypoint, "x": 400.0 + revision, "y": 300.0, "base_revision": revision}
+            assert client.post(url, body, format="json").status_code == 201
+        body = {"view": view, "keypoint": keypoint, "x": 420.0, "y": 300.0, "base_revision": 5}
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(url, body, format="json").status_code == 201
+        queries = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(queries) == QUERIES_PER_CORRECTION, "\n".join(q[:120] for q in queries)
 
     def test_reset_with_null_coordinates(self, client, task, frames, users):
         _correct(_as(client, users["annotator"]), task, frames[0].views[0])
@@ -352,3 +375,16 @@ class TaskEpipolarApiTests:
         assert np.min(np.linalg.norm(curve - target, axis=1)) < 100
         assert client.get(f"/api/tasks/{task.pk}/epipolar/?view=0&x=1&y=1").status_code == 400
         assert client.get(f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x=a&y=1").status_code == 400
+
+    @pytest.mark.parametrize("x", ["10000", "-2000", "1e308", "-1e308", "1e5", "true", "1" + "0" * 22])
+    def test_a_pixel_far_outside_the_image_is_a_400_that_says_so(self, client, task, frames, users, x):
+        """These were 500s in the lens model's one-point path (x from about 1e4)."""
+        view = frames[0].views[0]
+        response = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/epipolar/?view={view.pk}&x={x}&y=500")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "x" in response.json()["message"]
+
+    def test_a_pixel_just_outside_the_image_still_has_curves(self, client, task, frames, users):
+        view = frames[0].views[0]
+        response = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/epipolar/?view={view.pk}&x=1400&y=-300")
+        assert response.status_code == status.HTTP_200_OK and set(response.json()["curves"])
