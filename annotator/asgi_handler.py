@@ -32,6 +32,13 @@ class ConcurrentASGIHandler(ASGIHandler):
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
         self._respond = sync_to_async(self._get_response_in_thread, thread_sensitive=False, executor=self.executor)
 
+    async def __call__(self, scope, receive, send):
+        # Without Django's ThreadSensitiveContext: it starts a thread per request for the little
+        # thread-sensitive work left on the event loop's side (request signals, closing the response).
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
     async def get_response_async(self, request):
         return await self._respond(request)
 

@@ -105,7 +105,9 @@ def task_get_for(*, user, task_id: int) -> Task:
     for someone else's task.
     """
     # Only the columns callers read before re-reading the task in full (payload) or locked (writes).
-    task = Task.objects.only("id", "frame_id", "assignee_id", "status", "revision").filter(pk=task_id).first()
+    task = (
+        Task.objects.only("id", "frame_id", "assignee_id", "status", "revision").filter(pk=task_id).order_by().first()
+    )
     if task is None or (task.assignee_id != user.pk and not _sees_all(user)):
         raise NotFoundError(f"no task {task_id}")
     return task

@@ -105,7 +105,8 @@ class _Frame:
     @classmethod
     def load(cls, task: Task, part: str | None = None) -> _Frame:
         in_task = Exists(Task.views.through.objects.filter(task_id=task.pk, view_id=OuterRef("pk")))
-        rows = View.objects.filter(frame_id=task.frame_id).select_related("camera").annotate(in_task=in_task)
+        # No ORDER BY (sorted below): the default ordering would join the cameras again for their names.
+        rows = View.objects.filter(frame_id=task.frame_id).order_by().select_related("camera").annotate(in_task=in_task)
         if part is not None:
             latest = PartValidity.objects.filter(task_id=task.pk, view_id=OuterRef("pk"), part=part)
             rows = rows.annotate(part_valid=Subquery(latest.order_by("-revision").values("valid")[:1]))
@@ -208,7 +209,8 @@ def _write_correction(
     ``kind`` None means a manual write: ``flag`` when the position stays as it was, else ``move``.
     """
     # The heads of the keypoint's chains (one per view at most), not its whole history.
-    latest = {c.view_id: c for c in Correction.objects.filter(task=task, keypoint=keypoint, superseded_by__isnull=True)}
+    heads = Correction.objects.filter(task=task, keypoint=keypoint, superseded_by__isnull=True).order_by()
+    latest = {c.view_id: c for c in heads}
     head = latest.get(view_id)
     if kind is None:
         same_place = (head.x, head.y) == (x, y) if head is not None else x is None

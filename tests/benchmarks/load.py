@@ -164,7 +164,7 @@ def _verify(payload: dict) -> dict:
 # --- the load itself --------------------------------------------------------------------------------
 
 
-async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict) -> None:
+async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict, think_s: float = 0.0) -> None:
     import httpx
 
     rng = random.Random(seed)
@@ -201,9 +201,11 @@ async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict
             revision = response.json()["extra"]["current_revision"]
         elif response.status_code >= 500:
             stats["errors"].append(f"{path}: {response.status_code} {response.text[:300]}")
+        if think_s:  # a person looks before the next drag (exponential, mean think_s)
+            await asyncio.sleep(min(rng.expovariate(1.0 / think_s), max(0.0, deadline - time.monotonic())))
 
 
-async def _drive(url: str, clients: list[dict], seconds: float, answered: dict) -> dict:
+async def _drive(url: str, clients: list[dict], seconds: float, answered: dict, think_s: float = 0.0) -> dict:
     import httpx
 
     stats: dict = {"latencies": [], "statuses": {}, "errors": [], "answered": answered}
@@ -211,7 +213,7 @@ async def _drive(url: str, clients: list[dict], seconds: float, answered: dict) 
     async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(_annotator(client, info, deadline, i, stats) for i, info in enumerate(clients)))
+        await asyncio.gather(*(_annotator(client, info, deadline, i, stats, think_s) for i, info in enumerate(clients)))
         stats["elapsed"] = time.monotonic() - started
     return stats
 
@@ -242,17 +244,26 @@ def _server_config() -> dict:
 
 
 def run(
-    *, database_url: str, clients: int, seconds: float, solo_seconds: float = 15.0, workdir: Path | None = None
+    *,
+    database_url: str,
+    clients: int,
+    seconds: float,
+    solo_seconds: float = 15.0,
+    think_ms: float = 0.0,
+    workdir: Path | None = None,
 ) -> dict:
-    """Prepare, serve, load (one client alone, then ``clients`` together) and verify; returns the report."""
+    """Prepare, serve, load (one client alone, then ``clients`` together) and verify; returns the report.
+
+    ``think_ms``: mean pause of each client between writes (0: back to back, the server's capacity)."""
+    load_before = os.getloadavg()[0]
     load_url = recreate_database(database_url)
     answered: dict = {}
     try:
         prepared = _django(load_url, "prepare", {"clients": clients})
         with tempfile.TemporaryDirectory() as tmp:
             with live.serve(Path(workdir or tmp), database_url=load_url, workers=None) as url:
-                solo = asyncio.run(_drive(url, prepared["clients"][:1], solo_seconds, answered))
-                crowd = asyncio.run(_drive(url, prepared["clients"], seconds, answered))
+                solo = asyncio.run(_drive(url, prepared["clients"][:1], solo_seconds, answered, think_ms / 1000))
+                crowd = asyncio.run(_drive(url, prepared["clients"], seconds, answered, think_ms / 1000))
         checked = _django(load_url, "verify", {"answered": answered})
     finally:
         drop_database(database_url)
@@ -263,6 +274,8 @@ def run(
     alone, together = _figures(solo), _figures(crowd)
     return {
         "clients": clients,
+        "think_ms": think_ms,
+        "load_average_before": load_before,
         "server": _server_config(),
         "solo": alone,
         **together,
@@ -282,6 +295,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of all clients together")
     parser.add_argument("--solo-seconds", type=float, default=15.0, help="seconds of one client alone, first")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="mean pause of each client between writes (default 0: back to back)")  # fmt: skip
     parser.add_argument("--step", choices=("prepare", "verify"), help=argparse.SUPPRESS)
     parser.add_argument("--payload", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,10 +310,12 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL database (the run creates <name>_load beside it)")
-    report = run(database_url=database_url, clients=args.clients, seconds=args.seconds, solo_seconds=args.solo_seconds)
+    report = run(database_url=database_url, clients=args.clients, seconds=args.seconds,
+                 solo_seconds=args.solo_seconds, think_ms=args.think_ms)  # fmt: skip
     server, solo = report["server"], report["solo"]
     print(f"server: {server['workers']} process(es) x {server['threads']} threads, {server['channel_layer']} "
-          f"channel layer; load average before the run: {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"channel layer; {os.cpu_count()} cores, load average {report['load_average_before']:.2f} before the run; "
+          f"think time {report['think_ms']:g} ms")  # fmt: skip
     for label, r in (("1 annotator", solo), (f"{report['clients']} annotators", report)):
         print(f"{label:>14} x {r['seconds']} s: {r['requests']} writes, {r['throughput_rps']:.1f} req/s; "
               f"latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms")  # fmt: skip
