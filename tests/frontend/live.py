@@ -37,6 +37,8 @@ def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="annotator.settings.test",
         PYTHONPATH=str(ROOT),
     )
+    # The server keeps its connections as deployments do (the test settings close them for in-process tests).
+    env.setdefault("DJANGO_CONN_MAX_AGE", "60")
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
 
