@@ -24,6 +24,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -231,6 +232,43 @@ def _figures(stats: dict) -> dict:
     }
 
 
+def _descendants_cpu_s() -> float | None:
+    """CPU seconds used so far by this process's descendants still running (the server's processes), from
+    /proc; None where there is no /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
+        mine |= frontier
+    return sum(times[pid] for pid in mine)
+
+
+def _cpu_now() -> tuple[float | None, float]:
+    """(server CPU seconds, this client's CPU seconds) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return _descendants_cpu_s(), usage.ru_utime + usage.ru_stime
+
+
+def _cpu_ms_per_write(before: tuple, after: tuple, writes: int) -> dict:
+    """Server and client CPU milliseconds per write between two ``_cpu_now`` readings."""
+    server = None if before[0] is None or after[0] is None else (after[0] - before[0]) / max(writes, 1) * 1000
+    return {"server": server, "client": (after[1] - before[1]) / max(writes, 1) * 1000}
+
+
 def _server_config() -> dict:
     """What ``manage.py serve`` runs with here (processes x threads per process, the channel layer)."""
     workers = int(os.environ.get("DJANGO_WEB_WORKERS") or 0)
@@ -262,8 +300,11 @@ def run(
         prepared = _django(load_url, "prepare", {"clients": clients})
         with tempfile.TemporaryDirectory() as tmp:
             with live.serve(Path(workdir or tmp), database_url=load_url, workers=None) as url:
+                marks = [_cpu_now()]
                 solo = asyncio.run(_drive(url, prepared["clients"][:1], solo_seconds, answered, think_ms / 1000))
+                marks.append(_cpu_now())
                 crowd = asyncio.run(_drive(url, prepared["clients"], seconds, answered, think_ms / 1000))
+                marks.append(_cpu_now())
         checked = _django(load_url, "verify", {"answered": answered})
     finally:
         drop_database(database_url)
@@ -272,6 +313,8 @@ def run(
         for code, n in phase["statuses"].items():
             statuses[code] = statuses.get(code, 0) + n
     alone, together = _figures(solo), _figures(crowd)
+    alone["cpu_ms_per_write"] = _cpu_ms_per_write(marks[0], marks[1], alone["requests"])
+    together["cpu_ms_per_write"] = _cpu_ms_per_write(marks[1], marks[2], together["requests"])
     return {
         "clients": clients,
         "think_ms": think_ms,
@@ -319,6 +362,13 @@ def main() -> None:
     for label, r in (("1 annotator", solo), (f"{report['clients']} annotators", report)):
         print(f"{label:>14} x {r['seconds']} s: {r['requests']} writes, {r['throughput_rps']:.1f} req/s; "
               f"latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms")  # fmt: skip
+    cpu = solo["cpu_ms_per_write"]
+    if cpu["server"] is not None:
+        busy = (cpu["server"] + cpu["client"]) * solo["throughput_rps"] / 1000
+        print(
+            f"CPU per write with one annotator: server {cpu['server']:.1f} ms, client {cpu['client']:.1f} ms "
+            f"(the database's not counted): one annotator alone keeps {busy:.2f} of {os.cpu_count()} cores busy"
+        )
     print(
         f"throughput {report['throughput_ratio']:.2f}x one annotator's (target >= {TARGET_THROUGHPUT_RATIO:g}x); "
         f"p95 {report['p95_over_solo_p50']:.2f}x one annotator's p50 (target <= {TARGET_P95_OVER_SOLO_P50:g}x)"
