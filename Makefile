@@ -37,7 +37,7 @@ demo: install
 # foreground, the task worker beside it. DEBUG stays off unless DJANGO_DEBUG=1 is set.
 serve: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(MAKE) --no-print-directory worker & \
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
