@@ -33,12 +33,13 @@ demo: install
 	$(BIN)/python manage.py make_demo $(DEMO_ARGS)
 	$(MAKE) --no-print-directory serve
 
-# The web server (daphne, ASGI: HTTP and websockets) in the foreground, the task worker beside it.
+# The web server (manage.py serve: uvicorn, ASGI, HTTP and websockets, requests served concurrently) in the
+# foreground, the task worker beside it. DEBUG stays off unless DJANGO_DEBUG=1 is set.
 serve: install
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops the server and the worker)"
-	@trap 'kill 0' INT TERM EXIT; \
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(MAKE) --no-print-directory worker & \
-	$(BIN)/daphne -b $(HOST) -p $(PORT) annotator.asgi:application
+	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 # The database queue by default; RQ on Redis when REDIS_URL is set (see README). First the unfinished
 # chunks of every job go back in the queue (those of a worker that died here are released at once).

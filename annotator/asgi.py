@@ -1,12 +1,20 @@
-"""ASGI entry point: HTTP goes to Django, websockets to the Channels consumers in ``api.routing``."""
+"""ASGI entry point: HTTP goes to Django (its synchronous views in a pool of threads, so requests do not
+queue behind one another: ``annotator.asgi_handler``), websockets to the Channels consumers in ``api.routing``.
+``python manage.py serve`` runs it.
+"""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "annotator.settings.dev")
 # Django must be set up before the consumers (and the models they import) are loaded.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from annotator.asgi_handler import ConcurrentASGIHandler  # noqa: E402
+from annotator.conf import option  # noqa: E402
+
+django_asgi_app = ConcurrentASGIHandler(threads=option("WEB_THREADS"))
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotator import keypoints, selectors
+from api.fields import TextField
+from api.throttling import PasswordRateThrottle
+
+#: Longest password the token endpoint reads (hashing a megabyte-long one would cost the server, not the caller).
+MAX_PASSWORD_CHARS = 1024
 
 
 class ApiRootApi(APIView):
@@ -67,23 +72,23 @@ class DatasetDetailApi(APIView):
         return Response(selectors.dataset_overview(dataset=dataset))
 
 
-class SettingsScopedRateThrottle(ScopedRateThrottle):
-    """``ScopedRateThrottle`` reading ``DEFAULT_THROTTLE_RATES`` when asked, not once at import.
-
-    DRF copies the rates into a class attribute when its module is imported, so a changed setting
-    (tests' ``override_settings``) would never reach it.
-    """
-
-    @property
-    def THROTTLE_RATES(self):  # noqa: N802 - the name DRF's SimpleRateThrottle reads
-        return api_settings.DEFAULT_THROTTLE_RATES
-
-
 class TokenObtainApi(ObtainAuthToken):
     """``POST {"username", "password"}`` -> ``{"token"}`` for the ``Authorization: Token ...`` header.
 
-    Throttled per client address at the ``token`` rate of ``DEFAULT_THROTTLE_RATES`` (password guessing).
+    Throttled per client address with the sign-in pages (``api.throttling``: one budget of password
+    attempts per address, the ``password`` rate of ``DEFAULT_THROTTLE_RATES``).
     """
 
-    throttle_classes = [SettingsScopedRateThrottle]
-    throttle_scope = "token"
+    class InputSerializer(AuthTokenSerializer):
+        class Meta:
+            ref_name = "TokenObtainInput"
+
+        username = TextField(column="auth.User.username", write_only=True)
+        password = serializers.CharField(
+            max_length=MAX_PASSWORD_CHARS, style={"input_type": "password"}, trim_whitespace=False, write_only=True
+        )
+
+    serializer_class = InputSerializer
+    throttle_classes = [PasswordRateThrottle]
+    # DRF's view names its own parsers; ours bound JSON bodies like every other endpoint.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES

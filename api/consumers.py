@@ -1,23 +1,69 @@
-"""Websocket consumers: join a group, relay its events to the browser. No logic beyond that."""
+"""Websocket consumers: join a group, relay its events to the browser. No logic beyond that.
+
+Every message a browser sends is parsed with the same bounded-cost JSON reader as HTTP bodies
+(``annotator.jsonlimits``: size, depth, values); a message over a limit or not JSON is answered with an
+``{"type": "error", "message": ...}`` that says why, and the connection stays open.
+"""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from annotator import selectors
+from annotator import jsonlimits, roles, selectors
+from annotator.conf import option
 from annotator.exceptions import NotFoundError
 from annotator.models import Task
 from annotator.services import tasks as services
 from annotator.services.events import JOBS_GROUP, task_group
 
+#: Close codes: not signed in, not allowed (a role that may not follow jobs), no such task, bad request.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_BAD_REQUEST = 4400
+#: An editor session id (``?session=``): what frontend/static/frontend/js/session.js makes.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
-class JobProgressConsumer(AsyncJsonWebsocketConsumer):
-    """Streams background-job progress (``job.progress`` events) to signed-in users."""
+
+def message_limits() -> jsonlimits.JSONLimits:
+    """The limits of one websocket message from a browser."""
+    return jsonlimits.JSONLimits(
+        max_bytes=option("WEBSOCKET_MESSAGE_MAX_BYTES"),
+        max_depth=option("JSON_MAX_DEPTH"),
+        max_items=option("JSON_MAX_ITEMS"),
+    )
+
+
+class LimitedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
+    """``AsyncJsonWebsocketConsumer`` whose incoming messages are parsed within ``message_limits()``."""
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self.send_json({"type": "error", "message": "send JSON text messages, not binary ones"})
+            return
+        try:
+            content = jsonlimits.loads(text_data, message_limits(), what="the message")
+        except jsonlimits.JSONLimitError as exc:
+            await self.send_json({"type": "error", "message": str(exc)})
+            return
+        await self.receive_json(content, **kwargs)
+
+
+class JobProgressConsumer(LimitedJsonWebsocketConsumer):
+    """Streams background-job progress (``job.progress`` events) to reviewers and admins, who alone may
+    see jobs (the same rule as ``/api/jobs/``)."""
 
     async def connect(self):
-        if not self.scope["user"].is_authenticated:
-            await self.close(code=4401)
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await _sees_jobs(user):
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.channel_layer.group_add(JOBS_GROUP, self.channel_name)
         await self.accept()
@@ -29,25 +75,32 @@ class JobProgressConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({key: value for key, value in event.items() if key != "type"})
 
 
-class TaskConsumer(AsyncJsonWebsocketConsumer):
+class TaskConsumer(LimitedJsonWebsocketConsumer):
     """One task's live channel: the edit lock (heartbeat/acquire/release) and the task's events.
 
-    The assignee of an editable task takes the edit lock on connect; everyone else who may see the
-    task watches read-only. Events come from the services, after their transactions commit.
+    The assignee of an editable task takes the edit lock on connect, for the editor session named in the
+    URL (``?session=<id>``, one browser tab; without it, this connection alone); everyone else who may
+    see the task, and any other session of the assignee (a second tab), watches read-only. Events come
+    from the services, after their transactions commit.
     """
 
     async def connect(self):
         user = self.scope["user"]
         if not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        session = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("session", [""])[-1]
+        if session and not SESSION_ID.fullmatch(session):
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.session = session or self.channel_name
         self.task_id = int(self.scope["url_route"]["kwargs"]["task_id"])
         self.task = await _task_for(user, self.task_id)
         if self.task is None:
-            await self.close(code=4404)
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         # Take the lock before joining the group: the others hear of it, this browser gets it below.
-        state = await _acquire(self.task, user, self.channel_name)
+        state = await _acquire(self.task, user, self.channel_name, self.session)
         self.group = task_group(self.task_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -63,13 +116,14 @@ class TaskConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope["user"]
         if action == "heartbeat":
             if not await _heartbeat(self.task, self.channel_name):
-                await self.send_json({"type": "lock", **await _lock_state(self.task, user)})
+                await self.send_json({"type": "lock", **await _lock_state(self.task, user, self.session)})
         elif action == "acquire":
-            await self.send_json({"type": "lock", **await _acquire(self.task, user, self.channel_name)})
+            await self.send_json({"type": "lock", **await _acquire(self.task, user, self.channel_name, self.session)})
         elif action == "release":
             await _release(self.channel_name)
         else:
-            await self.send_json({"type": "error", "message": f"unknown action {action!r}; use {TASK_ACTIONS}"})
+            shown = action if isinstance(action, str | None) and len(action or "") <= 40 else "?"
+            await self.send_json({"type": "error", "message": f"unknown action {shown!r}; use {TASK_ACTIONS}"})
 
     async def task_correction(self, event):
         await self.send_json({"type": "correction", **event["data"]})
@@ -84,13 +138,18 @@ class TaskConsumer(AsyncJsonWebsocketConsumer):
         data = event["data"]
         me = self.scope["user"].username
         editable = data["status"] in Task.EDITABLE_STATUSES
+        mine = data["holder"] is not None and data["holder"] == me and data.get("session") == self.session
         await self.send_json(
-            {"type": "lock", "holder": data["holder"], "mine": data["holder"] == me,
-             "can_edit": data["assignee"] == me and editable}
-        )  # fmt: skip
+            {"type": "lock", "holder": data["holder"], "mine": mine, "can_edit": data["assignee"] == me and editable}
+        )
 
 
 TASK_ACTIONS = "heartbeat, acquire, release"
+
+
+@database_sync_to_async
+def _sees_jobs(user) -> bool:
+    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
 
 
 @database_sync_to_async
@@ -102,18 +161,18 @@ def _task_for(user, task_id: int):
 
 
 @database_sync_to_async
-def _lock_state(task, user) -> dict:
+def _lock_state(task, user, session: str) -> dict:
     task.refresh_from_db(fields=["status"])
-    state = selectors.task_lock_state(task=task, user=user)
+    state = selectors.task_lock_state(task=task, user=user, editor_session=session)
     return {**state, "can_edit": task.assignee_id == user.pk and task.is_editable}
 
 
 @database_sync_to_async
-def _acquire(task, user, channel_name: str) -> dict:
+def _acquire(task, user, channel_name: str, session: str) -> dict:
     task.refresh_from_db(fields=["status"])
     if task.assignee_id == user.pk and task.is_editable:
-        services.task_lock_acquire(task=task, user=user, channel_name=channel_name)
-    state = selectors.task_lock_state(task=task, user=user)
+        services.task_lock_acquire(task=task, user=user, channel_name=channel_name, session=session)
+    state = selectors.task_lock_state(task=task, user=user, editor_session=session)
     return {**state, "can_edit": task.assignee_id == user.pk and task.is_editable}
 
 

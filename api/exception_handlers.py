@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -82,10 +83,21 @@ def _is_api(request) -> bool:
 
 
 def page_not_found(request, exception=None):
-    """``handler404``: a path no route matches (``/api/tasks/abc/``) answers in the API's format under /api/."""
+    """``handler404``, and the last route under /api/: a path no endpoint matches (``/api/tasks/abc/``) answers
+    in the API's format, whether DEBUG is on or off."""
     if _is_api(request):
-        return JsonResponse({"message": f"no API endpoint at {request.path}", "extra": {}}, status=404)
+        message = f"no API endpoint at {request.path[:200]}"
+        if not request.path.endswith("/") and _is_endpoint(request.path + "/"):
+            message += f"; the endpoint is {request.path}/ (with the final slash)"
+        return JsonResponse({"message": message, "extra": {}}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def _is_endpoint(path: str) -> bool:
+    try:
+        return resolve(path).url_name != "not-found"
+    except Resolver404:
+        return False
 
 
 def server_error(request):

@@ -15,6 +15,7 @@ from annotator import evaluation, tasks
 from annotator.evaluation import TASKS, evaluate_upload
 from annotator.exporters import FORMATS
 from annotator.selectors.exports import EXPORT_FILES, export_file, export_get, export_list
+from api.fields import DatasetNameField, TextField, TextListField
 from api.parsers import limited_multipart
 from api.permissions import IsReviewer
 
@@ -58,10 +59,10 @@ class ExportListCreateApi(APIView):
         class Meta:
             ref_name = "ExportCreateInput"
 
-        dataset = serializers.CharField()
+        dataset = DatasetNameField()
         format = serializers.ChoiceField(choices=FORMATS)
-        version = serializers.CharField(default="latest-accepted")
-        subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+        version = TextField(column="annotator.Export.version", default="latest-accepted")
+        subjects = TextListField(column="annotator.Subject.name", required=False, default=list)
         renumber = serializers.BooleanField(
             required=False, default=False, help_text="H3WB keys 0, 1, ... instead of the source sample ids"
         )
@@ -108,8 +109,8 @@ class EvaluationCreateApi(APIView):
             ref_name = "EvaluationCreateInput"
 
         predictions = serializers.FileField()
-        dataset = serializers.CharField()
-        version = serializers.CharField(default="dataset")
+        dataset = DatasetNameField()
+        version = TextField(column="annotator.Export.version", default="dataset")
         task = serializers.ChoiceField(choices=TASKS, required=False, allow_blank=True)
         cv = serializers.IntegerField(min_value=0, max_value=evaluation.CV_FOLDS, required=False, allow_null=True,
                                       help_text="cross-validation fold (default: cvK in the file name, as the "

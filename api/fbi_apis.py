@@ -22,6 +22,7 @@ from annotator.selectors.studies import study_get
 from annotator.services import fbi as fbi_services
 from annotator.services.fbi_labels import ALL_SOURCES, SOURCE_CHOICES, fbi_label_job_start
 from annotator.tasks import fbi_label_job_enqueue
+from api.fields import DatasetNameField, IdField, StrictFloatField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
 from ml_services import fbi
 
@@ -40,11 +41,11 @@ class FBIAnswerCreateApi(APIView):
         class Meta:
             ref_name = "FBIAnswerInput"
 
-        view = serializers.IntegerField()
-        parent = serializers.IntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
-        child = serializers.IntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        view = IdField()
+        parent = StrictIntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        child = StrictIntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
         label = serializers.ChoiceField(choices=FBIAnswer.Label.values)
-        seconds = serializers.FloatField(min_value=0, max_value=fbi_services.MAX_ANSWER_SECONDS)
+        seconds = StrictFloatField(min_value=0, max_value=fbi_services.MAX_ANSWER_SECONDS)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -91,10 +92,10 @@ class JobFBICreateApi(APIView):
         class Meta:
             ref_name = "FBIJobInput"
 
-        dataset = serializers.CharField()
+        dataset = DatasetNameField()
         source = serializers.ChoiceField(choices=SOURCE_CHOICES, default=ALL_SOURCES)
         bones = serializers.ChoiceField(choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET)
-        unknown_tilt_deg = serializers.FloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
+        unknown_tilt_deg = StrictFloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
 
     @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
@@ -116,8 +117,8 @@ class FBIAgreementApi(APIView):
         class Meta:
             ref_name = "FBIAgreementFilter"
 
-        dataset = serializers.CharField(required=False)
-        study = serializers.IntegerField(required=False)
+        dataset = DatasetNameField(required=False)
+        study = IdField(required=False)
 
         def validate(self, attrs):
             if "dataset" not in attrs and "study" not in attrs:
@@ -147,8 +148,8 @@ class FBIDepthErrorTasksApi(APIView):
         class Meta:
             ref_name = "FBIDepthErrorTasksInput"
 
-        frames = serializers.ListField(child=serializers.IntegerField(), allow_empty=False, max_length=1000)
-        annotator = serializers.CharField()
+        frames = serializers.ListField(child=IdField(), allow_empty=False, max_length=1000)
+        annotator = TextField(column="auth.User.username")
 
     @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):

@@ -18,6 +18,7 @@ from annotator.models import Skeleton3D
 from annotator.selectors import jobs as job_selectors
 from annotator.selectors import quality as quality_selectors
 from annotator.selectors.refine import REFINE_PARTS
+from api.fields import MAX_INT32, DatasetNameField, IdField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
 from ml_services.suggestions import part_suggestions
 from ml_services.tasks import scoring_job_submit
@@ -35,7 +36,7 @@ class TaskRefineApi(APIView):
         class Meta:
             ref_name = "TaskRefineInput"
 
-        view = serializers.IntegerField()
+        view = IdField()
         part = serializers.ChoiceField(choices=REFINE_PARTS)
 
     class OutputSerializer(serializers.Serializer):
@@ -89,8 +90,8 @@ class JobListApi(APIView):
         class Meta:
             ref_name = "JobListFilter"
 
-        kind = serializers.CharField(required=False)
-        dataset = serializers.CharField(required=False)
+        kind = TextField(column="annotator.Job.kind", required=False)
+        dataset = DatasetNameField(required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: JobOutputSerializer(many=True)})
     def get(self, request):
@@ -118,7 +119,7 @@ class JobScoreCreateApi(APIView):
         class Meta:
             ref_name = "JobScoreInput"
 
-        dataset = serializers.CharField()
+        dataset = DatasetNameField()
         source = serializers.ChoiceField(choices=Skeleton3D.Source.choices, default=Skeleton3D.Source.DATASET)
 
     class OutputSerializer(JobOutputSerializer):
@@ -151,11 +152,11 @@ class DatasetQualityApi(APIView):
             ref_name = "DatasetQualityFilter"
 
         source = serializers.ChoiceField(choices=Skeleton3D.Source.choices, default=Skeleton3D.Source.DATASET)
-        bins = serializers.IntegerField(min_value=1, max_value=MAX_BINS, default=quality_selectors.DEFAULT_BINS)
-        best = serializers.IntegerField(min_value=1, max_value=MAX_BEST, required=False)
+        bins = StrictIntegerField(min_value=1, max_value=MAX_BINS, default=quality_selectors.DEFAULT_BINS)
+        best = StrictIntegerField(min_value=1, max_value=MAX_BEST, required=False)
         sort = serializers.ChoiceField(choices=quality_selectors.QUALITY_SORTS, default="worst")
-        limit = serializers.IntegerField(min_value=0, max_value=MAX_QUALITY_ROWS, default=100)
-        offset = serializers.IntegerField(min_value=0, default=0)
+        limit = StrictIntegerField(min_value=0, max_value=MAX_QUALITY_ROWS, default=100)
+        offset = StrictIntegerField(min_value=0, max_value=MAX_INT32, default=0)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -6,5 +6,5 @@ from api import consumers
 
 websocket_urlpatterns = [
     path("ws/jobs/", consumers.JobProgressConsumer.as_asgi()),
-    path("ws/tasks/<int:task_id>/", consumers.TaskConsumer.as_asgi()),
+    path("ws/tasks/<id:task_id>/", consumers.TaskConsumer.as_asgi()),
 ]

@@ -14,10 +14,11 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator import crosscheck, keypoints
+from annotator import crosscheck, keypoints, names
 from annotator.models import Study
 from annotator.selectors import studies as selectors
-from annotator.services.studies import study_create
+from annotator.services.studies import MAX_PER_ITEM, MAX_STUDY_ITEMS, study_create
+from api.fields import MAX_INT32, DatasetNameField, StrictIntegerField, TextField, TextListField
 from api.permissions import IsReviewer
 
 #: Rows of the frames table per request, at most.
@@ -58,15 +59,15 @@ class StudyListApi(APIView):
         class Meta:
             ref_name = "StudyCreateInput"
 
-        name = serializers.SlugField(max_length=100)
-        dataset = serializers.CharField()
-        subjects = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-        n_items = serializers.IntegerField(min_value=1)
+        name = serializers.SlugField(max_length=names.MAX_NAME_LENGTH)
+        dataset = DatasetNameField()
+        subjects = TextListField(column="annotator.Subject.name", required=False, default=list)
+        n_items = StrictIntegerField(min_value=1, max_value=MAX_STUDY_ITEMS)
         mode = serializers.ChoiceField(choices=Study.Mode.choices, default=Study.Mode.IMAGE)
-        seed = serializers.IntegerField(min_value=0, default=0)
-        annotators = serializers.ListField(child=serializers.CharField(), allow_empty=False)
-        per_item = serializers.IntegerField(min_value=1, default=1)
-        n_honeypots = serializers.IntegerField(min_value=0, default=0)
+        seed = StrictIntegerField(min_value=0, max_value=MAX_INT32, default=0)
+        annotators = TextListField(column="auth.User.username", allow_empty=False)
+        per_item = StrictIntegerField(min_value=1, max_value=MAX_PER_ITEM, default=1)
+        n_honeypots = StrictIntegerField(min_value=0, max_value=MAX_STUDY_ITEMS, default=0)
 
     @extend_schema(responses={200: StudyOutputSerializer(many=True)})
     def get(self, request):
@@ -102,11 +103,11 @@ class StudyFramesApi(APIView):
 
         sort = serializers.ChoiceField(choices=crosscheck.SORTS, default="worst")
         part = serializers.ChoiceField(choices=keypoints.METRIC_PART_NAMES, default="all")
-        camera = serializers.CharField(required=False)
-        annotator = serializers.CharField(required=False)
-        keypoint = serializers.IntegerField(required=False, min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
-        limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_FRAME_ROWS, default=100)
-        offset = serializers.IntegerField(required=False, min_value=0, default=0)
+        camera = TextField(column="annotator.Camera.name", required=False)
+        annotator = TextField(column="auth.User.username", required=False)
+        keypoint = StrictIntegerField(required=False, min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        limit = StrictIntegerField(required=False, min_value=1, max_value=MAX_FRAME_ROWS, default=100)
+        offset = StrictIntegerField(required=False, min_value=0, max_value=MAX_INT32, default=0)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

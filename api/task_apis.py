@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 from annotator import keypoints, selectors
 from annotator.models import Correction, Task
 from annotator.services import annotations, reviews, tasks
+from annotator.services.reviews import MAX_COMMENT_CHARS
+from api.fields import IdField, PixelField, RevisionField, StrictIntegerField
 from api.permissions import IsReviewer
 
 #: Schema of the editor payload (GET /api/tasks/{id}/): documented as an object; see the selector.
@@ -58,6 +60,16 @@ CORRECTION_ANSWER = inline_serializer(
         ),
     },
 )
+
+
+#: The request header that names the editor session (one browser tab) a request comes from; the edit lock
+#: belongs to one session (``services.tasks.task_check_writable``). frontend/static/frontend/js/session.js sends it.
+EDITOR_SESSION_HEADER = "X-Editor-Session"
+
+
+def editor_session(request) -> str | None:
+    """The editor session the request comes from (``EDITOR_SESSION_HEADER``), or None."""
+    return request.headers.get(EDITOR_SESSION_HEADER) or None
 
 
 class _TaskApi(APIView):
@@ -112,7 +124,8 @@ class TaskNextApi(APIView):
     @extend_schema(request=None, responses={200: EDITOR_PAYLOAD})
     def post(self, request):
         task = tasks.task_start_next(user=request.user)
-        return Response(selectors.task_editor_payload(task=task, user=request.user))
+        return Response(selectors.task_editor_payload(task=task, user=request.user,
+                                                      editor_session=editor_session(request)))  # fmt: skip
 
 
 class TaskDetailApi(_TaskApi):
@@ -121,7 +134,8 @@ class TaskDetailApi(_TaskApi):
     @extend_schema(responses={200: EDITOR_PAYLOAD})
     def get(self, request, task_id: int):
         task = self.get_task(request, task_id)
-        return Response(selectors.task_editor_payload(task=task, user=request.user))
+        return Response(selectors.task_editor_payload(task=task, user=request.user,
+                                                      editor_session=editor_session(request)))  # fmt: skip
 
 
 class TaskCorrectionCreateApi(_TaskApi):
@@ -129,25 +143,26 @@ class TaskCorrectionCreateApi(_TaskApi):
         class Meta:
             ref_name = "TaskCorrectionCreateInput"
 
-        view = serializers.IntegerField()
-        keypoint = serializers.IntegerField()
-        x = serializers.FloatField(allow_null=True)
-        y = serializers.FloatField(allow_null=True)
+        view = IdField()
+        keypoint = StrictIntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        x = PixelField(allow_null=True)
+        y = PixelField(allow_null=True)
         flag = serializers.ChoiceField(choices=Correction.Flag.choices, default=Correction.Flag.VISIBLE)
         source = serializers.ChoiceField(choices=Correction.Source.choices, default=Correction.Source.MANUAL)
-        base_revision = serializers.IntegerField(min_value=0)
+        base_revision = RevisionField()
 
     @extend_schema(request=InputSerializer, responses={201: CORRECTION_ANSWER})
     def post(self, request, task_id: int):
         task = self.get_task(request, task_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = annotations.correction_create(task=task, user=request.user, **data.validated_data)
+        result = annotations.correction_create(task=task, user=request.user, editor_session=editor_session(request),
+                                               **data.validated_data)  # fmt: skip
         return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 
 
 class RevisionInputSerializer(serializers.Serializer):
-    base_revision = serializers.IntegerField(min_value=0)
+    base_revision = RevisionField()
 
 
 class TaskUndoApi(_TaskApi):
@@ -156,7 +171,8 @@ class TaskUndoApi(_TaskApi):
         task = self.get_task(request, task_id)
         data = RevisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = annotations.correction_undo(task=task, user=request.user, **data.validated_data)
+        result = annotations.correction_undo(task=task, user=request.user, editor_session=editor_session(request),
+                                             **data.validated_data)  # fmt: skip
         return Response(result.as_dict())
 
 
@@ -166,7 +182,8 @@ class TaskRedoApi(_TaskApi):
         task = self.get_task(request, task_id)
         data = RevisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = annotations.correction_redo(task=task, user=request.user, **data.validated_data)
+        result = annotations.correction_redo(task=task, user=request.user, editor_session=editor_session(request),
+                                             **data.validated_data)  # fmt: skip
         return Response(result.as_dict())
 
 
@@ -175,10 +192,10 @@ class TaskPartValidityApi(_TaskApi):
         class Meta:
             ref_name = "TaskPartValidityInput"
 
-        view = serializers.IntegerField()
+        view = IdField()
         part = serializers.ChoiceField(choices=keypoints.VALIDITY_PARTS)
         valid = serializers.BooleanField()
-        base_revision = serializers.IntegerField(min_value=0)
+        base_revision = RevisionField()
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -194,7 +211,8 @@ class TaskPartValidityApi(_TaskApi):
         task = self.get_task(request, task_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        validity = annotations.part_validity_set(task=task, user=request.user, **data.validated_data)
+        validity = annotations.part_validity_set(task=task, user=request.user, editor_session=editor_session(request),
+                                                 **data.validated_data)  # fmt: skip
         return Response(self.OutputSerializer(validity).data, status=status.HTTP_201_CREATED)
 
 
@@ -216,12 +234,14 @@ class TaskSubmitApi(_TaskApi):
         task = self.get_task(request, task_id)
         data = RevisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        task = tasks.task_submit(task=task, user=request.user, **data.validated_data)
+        task = tasks.task_submit(task=task, user=request.user, editor_session=editor_session(request),
+                                 **data.validated_data)  # fmt: skip
         return Response(self.OutputSerializer(task).data)
 
 
 class StatusOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
+    revision = serializers.IntegerField()
 
 
 class TaskAcceptApi(_TaskApi):
@@ -231,7 +251,8 @@ class TaskAcceptApi(_TaskApi):
         class Meta:
             ref_name = "TaskAcceptInput"
 
-        comment = serializers.CharField(required=False, allow_blank=True, default="")
+        comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_COMMENT_CHARS)
+        base_revision = RevisionField(help_text="the revision of the task the reviewer looked at")
 
     @extend_schema(request=InputSerializer, responses={200: StatusOutputSerializer})
     def post(self, request, task_id: int):
@@ -249,7 +270,8 @@ class TaskRejectApi(_TaskApi):
         class Meta:
             ref_name = "TaskRejectInput"
 
-        comment = serializers.CharField()
+        comment = serializers.CharField(max_length=MAX_COMMENT_CHARS)
+        base_revision = RevisionField(help_text="the revision of the task the reviewer looked at")
 
     @extend_schema(request=InputSerializer, responses={200: StatusOutputSerializer})
     def post(self, request, task_id: int):
@@ -265,8 +287,8 @@ class TaskHistoryApi(_TaskApi):
         class Meta:
             ref_name = "TaskHistoryFilter"
 
-        view = serializers.IntegerField(required=False)
-        keypoint = serializers.IntegerField(required=False, min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        view = IdField(required=False)
+        keypoint = StrictIntegerField(required=False, min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: CorrectionOutputSerializer(many=True)})
     def get(self, request, task_id: int):
@@ -282,9 +304,9 @@ class TaskEpipolarApi(_TaskApi):
         class Meta:
             ref_name = "TaskEpipolarFilter"
 
-        view = serializers.IntegerField()
-        x = serializers.FloatField()
-        y = serializers.FloatField()
+        view = IdField()
+        x = PixelField()
+        y = PixelField()
 
     class OutputSerializer(serializers.Serializer):
         class Meta:

@@ -32,6 +32,15 @@ def require(condition: bool, service: str, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (password throttles count per client address across requests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def users(db):
     """One user per role: two annotators ("annotator", "other"), a reviewer and an admin."""

@@ -179,24 +179,24 @@ def _undistort_xy(camera: Camera, xd: np.ndarray, yd: np.ndarray) -> tuple[np.nd
         return xd.copy(), yd.copy()
     x, y = xd.copy(), yd.copy()
     det = None
-    for _ in range(_UNDISTORT_MAX_ITER):
-        fx, fy, parts = _distort_xy(camera, x, y)
-        rx, ry = fx - xd, fy - yd
-        if not (np.abs(rx) + np.abs(ry) > _UNDISTORT_TOL).any():  # NaN (missing) points do not count
-            break
-        jxx, jxy, jyx, jyy = _distort_jacobian(camera, x, y, parts)
-        det = jxx * jyy - jxy * jyx
-        x -= (jyy * rx - jxy * ry) / det
-        y -= (jxx * ry - jyx * rx) / det
+    # Far outside the image the polynomial overflows; those points fail below, quietly.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(_UNDISTORT_MAX_ITER):
+            fx, fy, parts = _distort_xy(camera, x, y)
+            rx, ry = fx - xd, fy - yd
+            if not (np.abs(rx) + np.abs(ry) > _UNDISTORT_TOL).any():  # NaN (missing) points do not count
+                break
+            jxx, jxy, jyx, jyy = _distort_jacobian(camera, x, y, parts)
+            det = jxx * jyy - jxy * jyx
+            x -= (jyy * rx - jxy * ry) / det
+            y -= (jxx * ry - jyx * rx) / det
     # No inverse: not converged (beyond where the polynomial folds over, far outside the image), or
     # converged onto a spurious root past the fold, where the lens would mirror the image (det <= 0).
     failed = ~(np.abs(rx) + np.abs(ry) <= _UNDISTORT_FAIL)
     if det is not None:
         failed |= ~(det > 0)
-    if failed.any():
-        x[failed] = np.nan
-        y[failed] = np.nan
-    return x, y
+    # np.where, not item assignment: a single point comes through here as numpy scalars.
+    return np.where(failed, np.nan, x), np.where(failed, np.nan, y)
 
 
 def _check_points(name: str, x: np.ndarray, dim: int) -> np.ndarray:

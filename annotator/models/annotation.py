@@ -185,11 +185,14 @@ class PartValidity(models.Model):
 
 
 class TaskLock(models.Model):
-    """Who holds a task open for editing, through which websocket; expires ``LOCK_TTL_S`` after its heartbeat."""
+    """Who holds a task open for editing, in which editor session (one browser tab) and through which
+    websocket; expires ``LOCK_TTL_S`` after its heartbeat."""
 
     task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="lock")
     holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="task_locks")
     channel_name = models.CharField(max_length=200)
+    #: The editor session (a browser tab's random id, or the channel for other clients) the lock belongs to.
+    session = models.CharField(max_length=200, blank=True)
     acquired_at = models.DateTimeField()
     heartbeat_at = models.DateTimeField()
 

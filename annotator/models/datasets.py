@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from annotator import geometry, keypoints
+from annotator import geometry, keypoints, names
 from annotator.fields import KeypointArrayField
 
 
@@ -34,7 +34,9 @@ class Dataset(models.Model):
         PINHOLE = "pinhole", "pinhole K(RX+T)/z, no lens distortion (the H3WB release)"
         DISTORTED = "distorted", "with the cameras' lens distortion (pixels of the images)"
 
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.SlugField(
+        max_length=names.MAX_NAME_LENGTH, unique=True, help_text=f"{names.NAME_RULE} (used in URLs)"
+    )
     description = models.TextField(blank=True)
     source_format = models.CharField(max_length=40, default="h3wb")
     layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
@@ -52,6 +54,7 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [names.slug_constraint("dataset")]
 
     def __str__(self) -> str:
         return self.name

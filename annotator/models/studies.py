@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from annotator import names
 from annotator.models.datasets import Dataset, Frame, View
 
 
@@ -24,7 +25,9 @@ class Study(models.Model):
         FRAME = "frame", "frame (all views of an instant)"
         IMAGE = "image", "image (a single view)"
 
-    name = models.SlugField(max_length=100, unique=True)
+    name = models.SlugField(
+        max_length=names.MAX_NAME_LENGTH, unique=True, help_text=f"{names.NAME_RULE} (used in URLs)"
+    )
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="studies")
     subjects = models.JSONField(default=list, help_text="subject names sampled from")
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IMAGE)
@@ -44,6 +47,7 @@ class Study(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(n_items__gte=1), name="study_has_items"),
             models.CheckConstraint(condition=Q(per_item__gte=1), name="study_per_item_positive"),
+            names.slug_constraint("study"),
         ]
 
     def __str__(self) -> str:

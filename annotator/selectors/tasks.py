@@ -25,6 +25,26 @@ from annotator.models import LOCK_TTL_S, Correction, PartValidity, Task, TaskLoc
 
 #: What a keypoint looks like in a view before anyone corrects it there.
 DEFAULT_FLAG = Correction.Flag.VISIBLE
+#: A pixel a request names (a correction, an epipolar query) may lie outside the image by this fraction of
+#: its size on each side (a keypoint just out of frame); beyond that it is absurd and refused.
+IMAGE_MARGIN = 0.5
+
+
+def pixel_check(view: View, name: str, value) -> float:
+    """``value`` as the finite ``name`` (``x`` or ``y``) pixel coordinate of ``view``'s image within
+    ``IMAGE_MARGIN``, else ApplicationError naming the field and the allowed range."""
+    camera = view.camera
+    size = camera.width if name == "x" else camera.height
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ApplicationError(f"{name} must be a finite number of pixels, got {value!r}", extra={"field": name})
+    low, high = -IMAGE_MARGIN * size, (1 + IMAGE_MARGIN) * size
+    if not low <= value <= high:
+        raise ApplicationError(
+            f"{name}={value} is far outside the {camera.width}x{camera.height} image of view {view.pk} (allowed "
+            f"{low:g} to {high:g})",
+            extra={"field": name},
+        )
+    return float(value)
 
 
 @dataclass
@@ -79,13 +99,18 @@ def task_list_for(*, user, status: str | None = None) -> QuerySet[Task]:
 
 
 def task_get_for(*, user, task_id: int) -> Task:
-    """The task ``task_id`` if ``user`` may see it; else NotFoundError (annotators must not learn it exists)."""
-    tasks = Task.objects.all() if _sees_all(user) else Task.objects.filter(assignee=user)
-    try:
-        # Only the columns callers read before re-reading the task in full (payload) or locked (writes).
-        return tasks.only("id", "frame_id", "assignee_id", "status", "revision").get(pk=task_id)
-    except Task.DoesNotExist:
-        raise NotFoundError(f"no task {task_id}") from None
+    """The task ``task_id`` if ``user`` may see it; else NotFoundError (annotators must not learn it exists).
+
+    One query for the task's own assignee (the hot path: every correction); the role is looked up only
+    for someone else's task.
+    """
+    # Only the columns callers read before re-reading the task in full (payload) or locked (writes).
+    task = (
+        Task.objects.only("id", "frame_id", "assignee_id", "status", "revision").filter(pk=task_id).order_by().first()
+    )
+    if task is None or (task.assignee_id != user.pk and not _sees_all(user)):
+        raise NotFoundError(f"no task {task_id}")
+    return task
 
 
 def task_is_fbi(*, task_id: int) -> bool:
@@ -180,16 +205,29 @@ def task_state(*, task: Task) -> TaskState:
     return state
 
 
-def _live_lock(task: Task) -> TaskLock | None:
+def task_live_lock(task: Task) -> TaskLock | None:
+    """The task's edit lock if its heartbeat is recent enough (``LOCK_TTL_S``), with its holder.
+
+    No query when the task was read with ``select_related("lock__holder")`` (as the writes read it).
+    """
+    if Task.lock.is_cached(task):
+        try:
+            lock = task.lock
+        except TaskLock.DoesNotExist:
+            return None
+        return lock if lock.heartbeat_at >= timezone.now() - timedelta(seconds=LOCK_TTL_S) else None
     cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
     return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
 
 
-def task_lock_state(*, task: Task, user) -> dict:
-    """``{"holder": username or None, "mine": bool}`` for the task's live edit lock."""
-    lock = _live_lock(task)
-    holder = lock.holder if lock else None
-    return {"holder": holder.username if holder else None, "mine": holder is not None and holder.pk == user.pk}
+def task_lock_state(*, task: Task, user, editor_session: str | None = None) -> dict:
+    """``{"holder": username or None, "mine": bool}`` for the task's live edit lock; ``mine`` when it is
+    held by ``user`` through the editor session ``editor_session`` (one browser tab)."""
+    lock = task_live_lock(task)
+    if lock is None:
+        return {"holder": None, "mine": False}
+    mine = lock.holder_id == user.pk and bool(editor_session) and lock.session == editor_session
+    return {"holder": lock.holder.username, "mine": mine}
 
 
 def _points_json(xy: np.ndarray) -> list[list[float] | None]:
@@ -230,8 +268,11 @@ def task_frame_dict(task: Task) -> dict:
     }
 
 
-def task_editor_payload(*, task: Task, user) -> dict:
-    """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity."""
+def task_editor_payload(*, task: Task, user, editor_session: str | None = None) -> dict:
+    """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity.
+
+    ``editor_session``: the browser tab asking (``X-Editor-Session``), which decides ``lock.mine``.
+    """
     task = (
         Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
         .prefetch_related("views__camera")
@@ -271,7 +312,7 @@ def task_editor_payload(*, task: Task, user) -> dict:
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
         "can_edit": task.assignee_id == user.pk and task.is_editable,
-        "lock": task_lock_state(task=task, user=user),
+        "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
         "views": views,
@@ -286,8 +327,7 @@ def task_epipolar_curves(*, task: Task, view: int, x: float, y: float) -> dict[s
     views = {v.pk: v for v in task.views.select_related("camera")}
     if view not in views:
         raise ApplicationError(f"view {view} is not one of task {task.pk}'s views", extra={"field": "view"})
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ApplicationError("x and y must be finite numbers of pixels")
+    x, y = pixel_check(views[view], "x", x), pixel_check(views[view], "y", y)
     cam_a = views[view].camera.as_geometry()
     curves = {}
     for view_id, other in sorted(views.items()):

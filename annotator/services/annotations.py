@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
 from annotator import geometry, keypoints, selectors
 from annotator.exceptions import ApplicationError
@@ -48,9 +48,6 @@ from annotator.services.tasks import (
 #: uncorrected views: 0.1 px for a 30 px drag at 1e-3, while depth along the dragged ray is still
 #: decided by the uncorrected views (and the normal equations stay far from singular).
 UNCORRECTED_VIEW_WEIGHT = 1e-3
-#: A corrected position may lie outside the image by this fraction of its size on each side (a
-#: keypoint just out of frame); beyond that it is absurd and refused.
-IMAGE_MARGIN = 0.5
 NOTHING_TO_UNDO = "nothing to undo"
 NOTHING_TO_REDO = "nothing to redo"
 
@@ -98,17 +95,25 @@ def part_validity_as_dict(validity: PartValidity) -> dict:
 
 @dataclass
 class _Frame:
-    """The locked task's frame views (with cameras, by id) and which of them the task covers: two queries."""
+    """The locked task's frame views (with cameras, by id), which of them the task covers and, when asked
+    for a part, whether each view marks it annotatable: one query."""
 
     views: list[View]
     task_view_ids: set[int]
+    part_valid: dict[int, bool] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, task: Task) -> _Frame:
+    def load(cls, task: Task, part: str | None = None) -> _Frame:
         in_task = Exists(Task.views.through.objects.filter(task_id=task.pk, view_id=OuterRef("pk")))
-        rows = View.objects.filter(frame_id=task.frame_id).select_related("camera").annotate(in_task=in_task)
+        # No ORDER BY (sorted below): the default ordering would join the cameras again for their names.
+        rows = View.objects.filter(frame_id=task.frame_id).order_by().select_related("camera").annotate(in_task=in_task)
+        if part is not None:
+            latest = PartValidity.objects.filter(task_id=task.pk, view_id=OuterRef("pk"), part=part)
+            rows = rows.annotate(part_valid=Subquery(latest.order_by("-revision").values("valid")[:1]))
         views = sorted(rows, key=lambda v: v.pk)
-        return cls(views, {v.pk for v in views if v.in_task})
+        # No validity written for a view: the part is annotatable there.
+        valid = {v.pk: v.part_valid is not False for v in views} if part is not None else {}
+        return cls(views, {v.pk for v in views if v.in_task}, valid)
 
     def task_view(self, task: Task, view: View | int) -> View:
         view_id = view.pk if isinstance(view, View) else view
@@ -131,30 +136,13 @@ def _check_xy(view: View, x, y) -> tuple[float | None, float | None]:
         return None, None
     if x is None or y is None:
         raise ApplicationError("x and y must both be numbers, or both null to go back to the dataset position")
-    width, height = view.camera.width, view.camera.height
-    out = []
-    for name, value, size in (("x", x, width), ("y", y, height)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ApplicationError(f"{name} must be a finite number of pixels, got {value!r}", extra={"field": name})
-        if not -IMAGE_MARGIN * size <= value <= (1 + IMAGE_MARGIN) * size:
-            raise ApplicationError(
-                f"{name}={value} is far outside the {width}x{height} image of view {view.pk} (allowed "
-                f"{-IMAGE_MARGIN * size:g} to {(1 + IMAGE_MARGIN) * size:g})",
-                extra={"field": name},
-            )
-        out.append(float(value))
-    return out[0], out[1]
+    return selectors.pixel_check(view, "x", x), selectors.pixel_check(view, "y", y)
 
 
 def _check_choice(name: str, value, choices) -> str:
     if value not in choices:
         raise ApplicationError(f"{name} must be one of {', '.join(choices)}, got {value!r}", extra={"field": name})
     return value
-
-
-def _part_valid(task: Task, view_id: int, part: str) -> bool:
-    latest = PartValidity.objects.filter(task=task, view_id=view_id, part=part).order_by("-revision").first()
-    return True if latest is None else latest.valid
 
 
 # --- re-triangulation -------------------------------------------------------------------------------
@@ -220,9 +208,9 @@ def _write_correction(
 
     ``kind`` None means a manual write: ``flag`` when the position stays as it was, else ``move``.
     """
-    latest: dict[int, Correction] = {}
-    for c in Correction.objects.filter(task=task, keypoint=keypoint).order_by("revision"):
-        latest[c.view_id] = c
+    # The heads of the keypoint's chains (one per view at most), not its whole history.
+    heads = Correction.objects.filter(task=task, keypoint=keypoint, superseded_by__isnull=True).order_by()
+    latest = {c.view_id: c for c in heads}
     head = latest.get(view_id)
     if kind is None:
         same_place = (head.x, head.y) == (x, y) if head is not None else x is None
@@ -280,21 +268,23 @@ def correction_create(
     flag: str = Correction.Flag.VISIBLE,
     base_revision: int | None,
     source: str = Correction.Source.MANUAL,
+    editor_session: str | None = None,
 ) -> CorrectionResult:
     """Move keypoint ``keypoint`` to (x, y) in ``view`` (None, None: back to the dataset) and re-triangulate it.
 
-    A to-do (or rejected) task is started by its first correction.
+    A to-do (or rejected) task is started by its first correction. ``editor_session``: the browser tab
+    the write comes from (see ``task_check_writable``).
     """
-    task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
-    frame = _Frame.load(task)
-    view = frame.task_view(task, view)
     keypoint = _check_keypoint(keypoint)
+    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
+    task = task_lock_for_write(task)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
+    frame = _Frame.load(task, part if part in keypoints.VALIDITY_PARTS else None)
+    view = frame.task_view(task, view)
     x, y = _check_xy(view, x, y)
     flag = _check_choice("flag", flag, Correction.Flag.values)
     source = _check_choice("source", source, Correction.Source.values)
-    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
-    if part in keypoints.VALIDITY_PARTS and not _part_valid(task, view.pk, part):
+    if part in keypoints.VALIDITY_PARTS and not frame.part_valid[view.pk]:
         raise ApplicationError(
             f"the {part.replace('_', ' ')} is marked not annotatable in view {view.pk}; mark it valid first",
             extra={"field": "keypoint", "part": part},
@@ -303,10 +293,13 @@ def correction_create(
 
 
 @transaction.atomic
-def part_validity_set(*, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None):
+def part_validity_set(
+    *, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None,
+    editor_session: str | None = None,
+):  # fmt: skip
     """Mark ``part`` (one of ``keypoints.VALIDITY_PARTS``) annotatable or not in ``view``; returns the PartValidity."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     view = _Frame.load(task).task_view(task, view)
     part = _check_choice("part", part, keypoints.VALIDITY_PARTS)
     if not isinstance(valid, bool):
@@ -376,10 +369,12 @@ def _revert(task: Task, user, original, kind: str, restore_before: bool) -> Corr
 
 
 @transaction.atomic
-def correction_undo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+def correction_undo(
+    *, task: Task, user, base_revision: int | None, editor_session: str | None = None
+) -> CorrectionResult:
     """Undo the user's latest write not yet undone (a move, flag or part validity), as a new revision."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     undo, _ = _undo_stacks(task, user)
     if not undo:
         raise ApplicationError(NOTHING_TO_UNDO)
@@ -387,10 +382,12 @@ def correction_undo(*, task: Task, user, base_revision: int | None) -> Correctio
 
 
 @transaction.atomic
-def correction_redo(*, task: Task, user, base_revision: int | None) -> CorrectionResult:
+def correction_redo(
+    *, task: Task, user, base_revision: int | None, editor_session: str | None = None
+) -> CorrectionResult:
     """Re-apply the write the user undid last; only possible right after undos."""
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     _, redo = _undo_stacks(task, user)
     if not redo:
         raise ApplicationError(NOTHING_TO_REDO)

@@ -7,12 +7,12 @@ The command line writes through the same ``annotator.exporters.write_export`` di
 from __future__ import annotations
 
 import traceback
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from annotator import names
 from annotator.exceptions import ApplicationError
 from annotator.exporters import check_format, write_export
 from annotator.exporters.samples import export_plan
@@ -67,9 +67,9 @@ def export_run(*, export: Export) -> Export:
         return export
     name = export_file_name(export)
     try:
+        out = names.path_under(settings.MEDIA_ROOT, name, what="the export file")
         summary = write_export(dataset=export.dataset, fmt=export.format, version=export.version,
-                               out=Path(settings.MEDIA_ROOT) / name, subjects=export.subjects or None,
-                               renumber=export.renumber,
+                               out=out, subjects=export.subjects or None, renumber=export.renumber,
                                progress=lambda done, total: _report_progress(job, done, total))  # fmt: skip
     except ApplicationError as exc:
         Export.objects.filter(pk=export.pk).update(error=exc.message)

@@ -22,7 +22,7 @@ import numpy as np
 from django.db import transaction
 from tqdm import tqdm
 
-from annotator import h36m, keypoints
+from annotator import h36m, keypoints, names
 from annotator.exceptions import ImportFormatError
 from annotator.h3wb_format import H3WBFormatError, format_image_path, mask_missing_2d
 from annotator.importers import conventions
@@ -177,6 +177,7 @@ def dataset_import_h3wb(
         ground_truth: side file with the true ``keypoints_3d`` per sample (same convention), e.g. from the rig.
         detections: side file with detector ``keypoints_2d`` and ``scores`` per sample.
     """
+    names.name_check(dataset_name, what="dataset", field="dataset")  # before reading anything
     annotations = Path(annotations)
     image_root = ""
     if images is not None:

@@ -19,7 +19,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from annotator import geometry, keypoints
+from annotator import geometry, keypoints, names
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Frame, Skeleton3D, Study, StudyItem, Task, View
 from annotator.services.annotations import correction_create
@@ -27,6 +27,10 @@ from annotator.services.tasks import task_create, task_submit
 
 #: The most items one study may hold (its report is built in memory).
 MAX_STUDY_ITEMS = 20_000
+#: The most annotators per item (each item becomes that many tasks).
+MAX_PER_ITEM = 100
+#: The largest seed (the column is a 32-bit unsigned integer).
+MAX_SEED = 2**31 - 1
 STUDY_NAME_TAKEN = "a study named {name!r} exists already"
 NO_ANNOTATORS = "a study needs at least one annotator"
 
@@ -116,6 +120,15 @@ def study_create(
 
     ``subjects`` None or empty means all of the dataset's subjects; ``annotators`` are usernames.
     """
+    names.name_check(name, what="study")
+    for field, value, low, high in (
+        ("n_items", n_items, 1, MAX_STUDY_ITEMS),
+        ("n_honeypots", n_honeypots, 0, MAX_STUDY_ITEMS),
+        ("seed", seed, 0, MAX_SEED),
+        ("per_item", per_item, 1, MAX_PER_ITEM),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _fail(f"{field.replace('_', ' ')} must be an integer from {low} to {high}, got {value!r}", field)
     if Study.objects.filter(name=name).exists():
         raise _fail(STUDY_NAME_TAKEN.format(name=name), "name")
     ds = Dataset.objects.filter(name=dataset).first()
@@ -128,12 +141,6 @@ def study_create(
         raise _fail(f"unknown subject(s) {', '.join(unknown)} in {ds.name}; it has {', '.join(known)}", "subjects")
     if mode not in Study.Mode.values:
         raise _fail(f"mode must be one of {', '.join(Study.Mode.values)}, got {mode!r}", "mode")
-    if n_items < 1 or n_items > MAX_STUDY_ITEMS:
-        raise _fail(f"items must be from 1 to {MAX_STUDY_ITEMS}, got {n_items}", "n_items")
-    if n_honeypots < 0:
-        raise _fail(f"honeypots must be zero or more, got {n_honeypots}", "n_honeypots")
-    if seed < 0:
-        raise _fail(f"seed must be zero or more, got {seed}", "seed")
     users = _resolve_annotators(list(annotators))
     if per_item < 1 or per_item > len(users):
         raise _fail(f"per-item must be from 1 to the number of annotators ({len(users)}), got {per_item}", "per_item")

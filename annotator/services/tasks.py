@@ -29,13 +29,12 @@ QUEUE_ORDER = (Task.Status.REJECTED, Task.Status.IN_PROGRESS, Task.Status.TODO)
 
 
 def task_lock_for_write(task: Task) -> Task:
-    """Re-read ``task`` with its row locked until the transaction ends (serialises concurrent writers)."""
-    return Task.objects.select_for_update(of=("self",)).select_related("base_skeleton", "assignee").get(pk=task.pk)
+    """Re-read ``task`` with its row locked until the transaction ends (serialises concurrent writers).
 
-
-def _live_lock(task: Task) -> TaskLock | None:
-    cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
-    return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
+    Its edit lock and holder come in the same query (``selectors.task_live_lock`` reads them without one).
+    """
+    rows = Task.objects.select_for_update(of=("self",)).select_related("base_skeleton", "assignee", "lock__holder")
+    return rows.get(pk=task.pk)
 
 
 def task_check_kind(task: Task, kind: str) -> None:
@@ -48,12 +47,20 @@ def task_check_kind(task: Task, kind: str) -> None:
 
 
 def task_check_writable(
-    *, task: Task, user, base_revision: int | None, kind: str = Task.Kind.CORRECTION, check_revision: bool = True
+    *,
+    task: Task,
+    user,
+    base_revision: int | None,
+    kind: str = Task.Kind.CORRECTION,
+    check_revision: bool = True,
+    editor_session: str | None = None,
 ) -> None:
     """Refuse a write by ``user`` to the locked ``task`` based on ``base_revision``, or return.
 
     ``kind`` is the kind of task the write is for; append-only writes that cannot overwrite anyone
-    (FBI answers) pass ``check_revision=False``.
+    (FBI answers) pass ``check_revision=False``. ``editor_session`` is the editor session (one browser
+    tab, ``X-Editor-Session``) the write comes from: while a live edit lock exists, only the session
+    that holds it may write, so a second tab of the same user is read-only like anyone else.
     """
     if task.assignee_id != user.pk:
         raise PermissionDeniedError(f"only the task's assignee, {task.assignee.username}, can edit task {task.pk}")
@@ -68,14 +75,24 @@ def task_check_writable(
         raise ConflictError(
             f"task {task.pk} has changed: your edit is based on revision {base_revision}, the task is at revision "
             f"{task.revision}; reload it and try again",
-            extra={"current_revision": task.revision, "state": selectors.task_editor_payload(task=task, user=user)},
+            extra={
+                "current_revision": task.revision,
+                "state": selectors.task_editor_payload(task=task, user=user, editor_session=editor_session),
+            },
         )
-    lock = _live_lock(task)
-    if lock is not None and lock.holder_id != user.pk:
-        raise ConflictError(
-            f"the task is open for editing by {lock.holder.username}",
-            extra={"current_revision": task.revision, "holder": lock.holder.username},
+    lock = selectors.task_live_lock(task)
+    if lock is None or (lock.holder_id == user.pk and lock.session == editor_session):
+        return
+    if lock.holder_id != user.pk:
+        message = f"the task is open for editing by {lock.holder.username}"
+    else:
+        message = (
+            "the task is open for editing in another window or tab of yours; edit it there, or close that one "
+            "and reload this one"
         )
+    raise ConflictError(
+        message, extra={"current_revision": task.revision, "holder": lock.holder.username, "reason": "locked"}
+    )
 
 
 def task_bump(task: Task, *, fields: tuple[str, ...] = ()) -> int:
@@ -208,13 +225,13 @@ def task_start_next(*, user) -> Task:
 
 
 @transaction.atomic
-def task_submit(*, task: Task, user, base_revision: int | None) -> Task:
+def task_submit(*, task: Task, user, base_revision: int | None, editor_session: str | None = None) -> Task:
     """Write the corrected skeleton as a new ``corrected`` Skeleton3D version and mark the task submitted.
 
     One transaction: a database error leaves neither a version nor a status change.
     """
     task = task_lock_for_write(task)
-    task_check_writable(task=task, user=user, base_revision=base_revision)
+    task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     latest = Skeleton3D.objects.filter(frame_id=task.frame_id).aggregate(v=Max("version"))["v"] or 0
     skeleton = Skeleton3D.objects.create(
         frame_id=task.frame_id,
@@ -239,32 +256,47 @@ def task_submit(*, task: Task, user, base_revision: int | None) -> Task:
 # --- edit locks -------------------------------------------------------------------------------------
 
 
-def _lock_broadcast(task: Task, holder) -> None:
-    data = {"holder": holder.username if holder else None, "assignee": task.assignee.username, "status": task.status}
+def _lock_broadcast(task: Task, holder, session: str = "") -> None:
+    data = {
+        "holder": holder.username if holder else None,
+        "session": session if holder else "",
+        "assignee": task.assignee.username,
+        "status": task.status,
+    }
     task_event_broadcast(task_id=task.pk, kind="lock", data=data)
 
 
 @transaction.atomic
-def task_lock_acquire(*, task: Task, user, channel_name: str) -> tuple[bool, object | None]:
-    """Try to take the edit lock of ``task`` for ``user`` through ``channel_name``; returns (acquired, holder).
+def task_lock_acquire(*, task: Task, user, channel_name: str, session: str = "") -> tuple[bool, object | None]:
+    """Try to take the edit lock of ``task`` for ``user``'s editor ``session`` through ``channel_name``;
+    returns (acquired, holder).
 
-    Only the assignee of an editable task can hold it; a lock whose heartbeat is older than
-    ``LOCK_TTL_S`` has expired and is taken over; the same user re-acquiring moves it to the new channel.
+    Only the assignee of an editable task can hold it. A lock belongs to one editor session (one
+    browser tab; ``session`` defaults to the channel, one connection): a live lock of another session
+    is refused even to the same user, a lock whose heartbeat is older than ``LOCK_TTL_S`` has expired
+    and is taken over, and the same session reconnecting moves the lock to its new channel.
     """
+    session = session or channel_name
     task = task_lock_for_write(task)
     now = timezone.now()
-    lock = TaskLock.objects.filter(task=task).select_related("holder").first()
+    try:
+        lock = task.lock
+    except TaskLock.DoesNotExist:
+        lock = None
     live = lock is not None and lock.heartbeat_at >= now - timedelta(seconds=LOCK_TTL_S)
     if task.assignee_id != user.pk or not task.is_editable:
         return False, lock.holder if live else None
-    if live and lock.holder_id != user.pk:
+    if live and (lock.holder_id != user.pk or lock.session != session):
         return False, lock.holder
     if lock is None:
-        TaskLock.objects.create(task=task, holder=user, channel_name=channel_name, acquired_at=now, heartbeat_at=now)
+        TaskLock.objects.create(task=task, holder=user, channel_name=channel_name, session=session, acquired_at=now,
+                                heartbeat_at=now)  # fmt: skip
     else:
-        lock.holder, lock.channel_name, lock.acquired_at, lock.heartbeat_at = user, channel_name, now, now
+        lock.holder, lock.channel_name, lock.session, lock.acquired_at, lock.heartbeat_at = (
+            user, channel_name, session, now, now
+        )  # fmt: skip
         lock.save()
-    _lock_broadcast(task, user)
+    _lock_broadcast(task, user, session)
     return True, user
 
 

@@ -77,7 +77,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 0),
+        # Each web thread keeps its connection this long (checked before every request: CONN_HEALTH_CHECKS), so
+        # a request does not pay for a new PostgreSQL connection.
+        conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -128,7 +131,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exception_handlers.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("DJANGO_TOKEN_THROTTLE", "20/min")},
+    # JSON bodies are parsed with a size, depth and value-count limit (api/parsers.py, annotator/jsonlimits.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # One budget of password attempts per client address for the token endpoint and both sign-in pages
+    # (api/throttling.py). DJANGO_TOKEN_THROTTLE is its former name.
+    "DEFAULT_THROTTLE_RATES": {
+        "password": env_str("DJANGO_PASSWORD_THROTTLE") or env_str("DJANGO_TOKEN_THROTTLE") or "20/min"
+    },
+    # Trusted proxies in front of the server: 0 (default) keys throttles on the TCP peer alone; n keys them on
+    # the n-th address from the right of X-Forwarded-For (what the outermost trusted proxy saw).
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Multi-view whole-body keypoint annotation API",
@@ -141,11 +157,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # ``<id:...>`` path ids and ``<name:...>`` names (api/fields.py IdConverter, NameConverter): 1 to 18 digits,
+    # 1 to 100 slug characters.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "name": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 100},
+    },
 }
 
-# Redis switches both the websocket fan-out and the task queue to their scale-out backends.
+# Redis switches the websocket fan-out, the task queue and the cache (password throttles, shared by every
+# web process) to their scale-out backends.
 REDIS_URL = env_str("REDIS_URL") or None
 if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
@@ -157,6 +181,16 @@ else:
 
 # Project options, read through annotator.conf.option().
 ANNOTATOR = {
+    # JSON read from a request (HTTP bodies, websocket messages): deepest nesting and most values accepted
+    # (annotator/jsonlimits.py). The API's deepest body is 2 levels and its largest about 1,000 values.
+    "JSON_MAX_DEPTH": env_int("DJANGO_JSON_MAX_DEPTH", 16),
+    "JSON_MAX_ITEMS": env_int("DJANGO_JSON_MAX_ITEMS", 10_000),
+    # Largest websocket message accepted from a browser, bytes (the editor sends {"action": "heartbeat"}).
+    "WEBSOCKET_MESSAGE_MAX_BYTES": env_int("DJANGO_WEBSOCKET_MESSAGE_MAX_BYTES", 4096),
+    # Web server (manage.py serve): threads per web process that run requests concurrently, and web processes
+    # (0: one per core plus one with REDIS_URL, one without; several need Redis for the websocket events).
+    "WEB_THREADS": env_int("DJANGO_WEB_THREADS", 8),
+    "WEB_WORKERS": env_int("DJANGO_WEB_WORKERS", 0),
     # Where generated demo data and other working files go.
     "DATA_DIR": VAR_DIR / "data",
     # Largest disagreement (mm) between the 4 views of one H3WB instant before the importer warns.

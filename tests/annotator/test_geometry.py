@@ -179,6 +179,18 @@ def test_undistort_beyond_the_fold_is_nan() -> None:
     np.testing.assert_allclose(geometry.distort_normalized(cam, xn[:1]), [[0.5, 0.0]], atol=1e-12)
 
 
+@pytest.mark.parametrize("far", [1e4, -3e4, 1e5, 1e150, 1e308, -1e308])
+def test_a_single_point_far_outside_the_image_is_nan_not_an_error(far: float) -> None:
+    """The one-point path (shape (2,), numpy scalars inside) fails softly like the vector path."""
+    cams = list(h36m.rig("S1").values())
+    for point in ([far, 500.0], [500.0, far], [far, far]):
+        normalized = geometry.normalize_points(cams[0], np.array(point))
+        assert normalized.shape == (2,)
+        assert np.isnan(normalized).all() or np.isfinite(normalized).all()
+        curve = geometry.epipolar_curve(cams[0], cams[1], np.array(point))
+        assert curve.ndim == 2 and np.isfinite(curve).all()
+
+
 @pytest.mark.parametrize("n_views", [2, 3, 4, 7])
 @pytest.mark.parametrize("n_points", [0, 1, 5])
 def test_output_shapes(n_views: int, n_points: int) -> None:

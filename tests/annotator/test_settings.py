@@ -17,7 +17,10 @@ PROBE = (
     "'host': settings.DATABASES['default'].get('HOST', ''), "
     "'layer': settings.CHANNEL_LAYERS['default']['BACKEND'], 'tasks': settings.TASKS['default']['BACKEND'], "
     "'apps': settings.INSTALLED_APPS, 'debug': settings.DEBUG, 'hosts': settings.ALLOWED_HOSTS, "
-    "'media': str(settings.MEDIA_ROOT), 'rq': getattr(settings, 'RQ_QUEUES', None)}))"
+    "'media': str(settings.MEDIA_ROOT), 'rq': getattr(settings, 'RQ_QUEUES', None), "
+    "'cache': settings.CACHES['default']['BACKEND'], 'proxies': settings.REST_FRAMEWORK['NUM_PROXIES'], "
+    "'password_rate': settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['password'], "
+    "'conn_max_age': settings.DATABASES['default']['CONN_MAX_AGE']}))"
 )
 
 
@@ -41,8 +44,23 @@ def test_embedded_defaults():
     assert s["layer"] == "channels.layers.InMemoryChannelLayer"
     assert s["tasks"] == "django_tasks_db.DatabaseBackend"
     assert "django_tasks_db" in s["apps"] and "django_tasks_rq" not in s["apps"]
-    assert s["debug"] is True
+    # make demo / make serve: no debug pages unless a developer asks (DJANGO_DEBUG=1).
+    assert s["debug"] is False
     assert s["media"].endswith("var/media")
+    # Throttles key on the TCP peer; the one web process keeps its counts in memory.
+    assert (s["proxies"], s["password_rate"]) == (0, "20/min")
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert s["conn_max_age"] == 60
+
+
+def test_debug_pages_only_when_asked():
+    assert _settings(DJANGO_DEBUG="1")["debug"] is True
+
+
+def test_proxies_and_password_rate_from_the_environment():
+    s = _settings(DJANGO_NUM_PROXIES="1", DJANGO_PASSWORD_THROTTLE="5/min")
+    assert (s["proxies"], s["password_rate"]) == (1, "5/min")
+    assert _settings(DJANGO_TOKEN_THROTTLE="7/hour")["password_rate"] == "7/hour"  # the former name
 
 
 def test_database_url_selects_postgresql():
@@ -57,6 +75,8 @@ def test_redis_url_selects_redis_layer_and_rq_tasks():
     assert s["tasks"] == "django_tasks_rq.RQBackend"
     assert {"django_rq", "django_tasks_rq"} <= set(s["apps"])
     assert s["rq"]["default"]["URL"] == "redis://127.0.0.1:6390/2"
+    # Several web processes share throttle counts through Redis.
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
 
 
 def test_django_variables():

@@ -1,4 +1,4 @@
-"""The job-progress websocket: only signed-in users, and it relays broadcasts."""
+"""The job-progress websocket: only reviewers and admins (the rule of /api/jobs/), and it relays broadcasts."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ class JobProgressConsumerTests:
         connected, code = await communicator.connect()
         assert not connected
         assert code == 4401
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("who", ["annotator", "other"])
+    async def test_annotators_are_refused_and_hear_nothing(self, users, who):
+        communicator = _communicator(users[who])
+        connected, code = await communicator.connect()
+        assert (connected, code) == (False, 4403)
+        await sync_to_async(job_progress_broadcast)(job="score:demo", done=3, total=10, message="chunk 3")
+        assert await communicator.receive_nothing(timeout=0.2)
 
     @pytest.mark.asyncio
     async def test_progress_reaches_the_browser(self, users):

@@ -66,7 +66,8 @@ class FBITaskApiTests:
         again = client.post(f"/api/tasks/{fbi_task.pk}/fbi/answers/", good_answer(fbi_task), format="json")
         assert again.status_code == status.HTTP_400_BAD_REQUEST and "submitted" in again.json()["message"]
         # Reviewers accept FBI tasks with the shared review machinery.
-        review = client_for(users["reviewer"]).post(f"/api/tasks/{fbi_task.pk}/accept/", {}, format="json")
+        body = {"base_revision": Task.objects.get(pk=fbi_task.pk).revision}
+        review = client_for(users["reviewer"]).post(f"/api/tasks/{fbi_task.pk}/accept/", body, format="json")
         assert review.json()["status"] == "accepted"
 
     @pytest.mark.parametrize(

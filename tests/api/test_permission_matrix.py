@@ -92,9 +92,11 @@ MATRIX: dict[str, dict[str, str]] = {
     "api:study-frames":          {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:schema":                {"GET": "403 200 200 200 200", "*": NOT_ALLOWED},
     "api:docs":                  {"GET": "403 200 200 200 200", "*": NOT_ALLOWED},
-    # Websockets: close codes 4401 (not signed in) and 4404 (task not visible).
-    "ws:ws/jobs/":               {"connect": "4401 accept accept accept accept"},
-    "ws:ws/tasks/<int:task_id>/": {
+    # Any other path under /api/: the JSON 404, for everyone (a route, so that it holds with DEBUG on too).
+    "api:not-found":             {"*": "404 404 404 404 404"},
+    # Websockets: close codes 4401 (not signed in), 4403 (may not follow jobs, as /api/jobs/), 4404 (task not visible).
+    "ws:ws/jobs/":               {"connect": "4401 4403 4403 accept accept"},
+    "ws:ws/tasks/<id:task_id>/": {
         "connect":   "4401 accept 4404 accept accept",
         "heartbeat": "- none - lock:watch lock:watch",
         "acquire":   "- lock:mine - lock:watch lock:watch",
@@ -143,7 +145,7 @@ def test_every_endpoint_has_a_row():
 
 def test_every_websocket_action_has_a_column():
     actions = {a.strip() for a in consumers.TASK_ACTIONS.split(",")}
-    assert actions | {"connect", "unknown"} == set(MATRIX["ws:ws/tasks/<int:task_id>/"])
+    assert actions | {"connect", "unknown"} == set(MATRIX["ws:ws/tasks/<id:task_id>/"])
 
 
 @pytest.fixture
@@ -188,7 +190,7 @@ def _path(world, name: str) -> str:
     kwargs = dict(world["kwargs"])
     if name in world["fbi_names"]:
         kwargs["task_id"] = world["fbi_task"].pk
-    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route).replace("^.*$", "no/such/thing/")
     return "/" + path
 
 
@@ -247,7 +249,7 @@ async def test_websocket_matrix(tmp_path, name):
         users[key] = (await sync_to_async(user_ensure)(username=username, password="pw-x-12345", role=role))[0]
     frames = await sync_to_async(import_frames)(tmp_path)
     task = await sync_to_async(make_task)(frames[0], users["annotator"])
-    path = "/" + str(WS[name].pattern).replace("<int:task_id>", str(task.pk))
+    path = "/" + str(WS[name].pattern).replace("<id:task_id>", str(task.pk))
     by_role = {"anonymous": AnonymousUser(), "owner": users["annotator"], "other": users["other"],
                "reviewer": users["reviewer"], "admin": users["admin"]}  # fmt: skip
     failures = []

@@ -4,7 +4,8 @@ says what was wrong in a non-empty ``message`` (the one error format of ``api.ex
 The schema is the one drf-spectacular generates from the URL conf (what /api/schema/ serves); requests go
 to the Django WSGI application in this process, so they run inside the test's database transaction. One
 pass is made as an admin (token-authenticated) and one as an annotator, with ``EXAMPLES`` generated cases
-per operation (hypothesis; the whole file stays around a minute on two cores).
+per operation (hypothesis; the whole file stays around a minute on two cores). Schemathesis makes valid and
+invalid requests from the schema; the ``flatmap_case`` hook below adds hostile ones (tests/api/hostile.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 
 from tests.annotator.services.task_data import make_task
+from tests.api.hostile import hostile_variants
 
 #: Generated cases per operation and role.
 EXAMPLES = 12
@@ -27,6 +29,14 @@ SERVER_ERROR = 500
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = get_wsgi_application()
+
+
+@schema.hooks.hook
+def flatmap_case(context, case):
+    """Besides the valid and invalid requests schemathesis makes from the schema, about half get one hostile
+    change (tests/api/hostile.py): a huge, tiny or boolean number somewhere, a body nested past the depth
+    limit, or a huge path id."""
+    return hostile_variants(case)
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,16 @@
-"""Security of the API beyond roles (see test_permission_matrix.py for those): CSRF on session writes, the
-throttled token endpoint, request size limits, and files: only real images under the dataset's image root
-are served, and an ``image_path`` that climbs out of it is refused by the importer and by the image API.
+"""Security of the API beyond roles (see test_permission_matrix.py for those): CSRF on session writes, password
+attempts throttled by the real peer address, request size limits, and files: only real images under the dataset's
+image root are served, and an ``image_path`` that climbs out of it is refused by the importer and by the image API.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 
 import pytest
-from django.core.cache import cache
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework import status
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
@@ -17,7 +18,9 @@ from rest_framework.test import APIClient
 from annotator.exceptions import ImportFormatError
 from annotator.models import Correction, Dataset, Frame, View
 from annotator.services.imports import dataset_import_h3wb
+from api import throttling
 from tests.annotator.services.task_data import import_frames, make_task
+from tests.conftest import require
 from tests.h3wb_files import write_release
 
 
@@ -55,12 +58,32 @@ class CsrfTests:
         assert client.post(f"/api/tasks/{task.pk}/corrections/", body, format="json").status_code == 201
 
 
+def _rest_framework() -> dict:
+    from django.conf import settings
+
+    return dict(settings.REST_FRAMEWORK)
+
+
+def _throttled(rate: str = "3/min", **rest):
+    """Settings with the password rate ``rate`` (and other REST_FRAMEWORK keys), for ``override_settings``."""
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, throttling.SCOPE: rate}
+    return override_settings(REST_FRAMEWORK={**_rest_framework(), "DEFAULT_THROTTLE_RATES": rates, **rest})
+
+
+#: The three ways of proving a password, each with a wrong one: (path, form data).
+PASSWORD_FORMS = [
+    ("/api/auth/token/", {"username": "ann", "password": "guess"}),
+    ("/accounts/login/", {"username": "ann", "password": "guess"}),
+    ("/admin/login/", {"username": "admin", "password": "guess"}),
+]
+
+
 @pytest.mark.django_db
-class TokenThrottleTests:
+class PasswordThrottleTests:
+    """Every way of proving a password is throttled by the real peer address, with one budget per address."""
+
     def test_password_guessing_is_throttled_with_a_message(self, users):
-        cache.clear()
-        rates = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "3/min"}
-        with override_settings(REST_FRAMEWORK={**_rest_framework(), "DEFAULT_THROTTLE_RATES": rates}):
+        with _throttled("3/min"):
             client = APIClient()
             answers = [client.post("/api/auth/token/", {"username": "ann", "password": f"guess-{i}"}) for i in range(3)]
             assert [a.status_code for a in answers] == [400, 400, 400]
@@ -68,13 +91,72 @@ class TokenThrottleTests:
             assert refused.status_code == status.HTTP_429_TOO_MANY_REQUESTS
             assert "throttled" in refused.json()["message"]
             assert int(refused["Retry-After"]) > 0
-        cache.clear()
 
+    def test_a_new_forwarded_for_header_per_guess_does_not_reset_the_count(self, users):
+        with _throttled("3/min"):
+            client = APIClient()
+            codes = [
+                client.post("/api/auth/token/", {"username": "ann", "password": f"guess-{i}"},
+                            HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+                for i in range(6)
+            ]  # fmt: skip
+            assert codes == [400, 400, 400, 429, 429, 429]
 
-def _rest_framework() -> dict:
-    from django.conf import settings
+    @pytest.mark.parametrize("path, form", PASSWORD_FORMS[1:])
+    def test_the_sign_in_pages_are_throttled_with_a_page_that_says_so(self, users, path, form):
+        with _throttled("2/min"):
+            client = Client()
+            assert [client.post(path, form).status_code for _ in range(2)] == [200, 200]  # the form, with its error
+            refused = client.post(path, {**form, "password": "pw-admin-123"})
+            assert refused.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+            assert b"Too many sign-in attempts" in refused.content and int(refused["Retry-After"]) > 0
+            assert "_auth_user_id" not in client.session  # the right password was not even looked at
 
-    return dict(settings.REST_FRAMEWORK)
+    def test_one_budget_per_address_for_all_three(self, users):
+        with _throttled("3/min"):
+            client = Client()
+            codes = [client.post(path, form).status_code for path, form in PASSWORD_FORMS]
+            assert codes == [400, 200, 200]
+            assert [client.post(path, form).status_code for path, form in PASSWORD_FORMS] == [429] * 3
+            # Another address has its own budget.
+            other = Client(REMOTE_ADDR="192.0.2.7")
+            assert other.post(*PASSWORD_FORMS[0]).status_code == 400
+
+    def test_only_posts_count(self, users):
+        with _throttled("1/min"):
+            client = Client()
+            for _ in range(5):
+                assert client.get("/accounts/login/").status_code == 200
+            assert client.post(*PASSWORD_FORMS[1]).status_code == 200
+
+    def test_behind_a_trusted_proxy_the_address_it_saw_counts(self, users):
+        """``DJANGO_NUM_PROXIES=1``: the last X-Forwarded-For entry (what our proxy saw) is the client."""
+        with _throttled("2/min", NUM_PROXIES=1):
+            client = APIClient()
+            post = functools.partial(client.post, "/api/auth/token/", {"username": "ann", "password": "guess"})
+            assert [post(HTTP_X_FORWARDED_FOR=f"6.6.6.6, 198.51.100.{i}").status_code for i in (1, 1, 1)] == [
+                400, 400, 429
+            ]  # fmt: skip
+            # A client cannot make itself someone else by prepending addresses: the proxy appends the real one.
+            assert post(HTTP_X_FORWARDED_FOR="198.51.100.2, 198.51.100.1").status_code == 429
+            assert post(HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 400
+
+    def test_the_redis_cache_shared_by_web_processes_counts_too(self, users):
+        """CI's second pass: the cache of several web processes is Redis (``REDIS_URL``)."""
+        redis_url = os.environ.get("REDIS_URL", "")
+        require(redis_url.startswith("redis"), "redis", "REDIS_URL does not name a Redis server")
+        redis_cache = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
+                       "KEY_PREFIX": f"test-{os.getpid()}"}  # fmt: skip
+        with override_settings(CACHES={"default": redis_cache}), _throttled("2/min"):
+            from django.core.cache import cache as shared
+
+            shared.clear()
+            try:
+                client = APIClient(REMOTE_ADDR="203.0.113.9")
+                codes = [client.post(*PASSWORD_FORMS[0]).status_code for _ in range(3)]
+                assert codes == [400, 400, 429]
+            finally:
+                shared.clear()
 
 
 @pytest.mark.django_db

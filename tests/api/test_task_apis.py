@@ -11,6 +11,9 @@ from annotator import keypoints
 from annotator.models import Correction, PartValidity, Skeleton3D, Task
 from tests.annotator.services.task_data import import_frames, make_task
 
+#: Database queries of one correction (transaction statements not counted); see the test that holds it.
+QUERIES_PER_CORRECTION = 7
+
 
 @pytest.fixture
 def client():
@@ -127,6 +130,26 @@ class TaskCorrectionApiTests:
         assert detail["views"][0]["annotated"] == {"5": [body["correction"]["x"], body["correction"]["y"]]}
         assert detail["status"] == "in_progress"
 
+    @pytest.mark.parametrize("keypoint", [5, 50])  # the body, and the face (whose validity is checked too)
+    def test_a_correction_costs_a_fixed_small_number_of_queries(self, task, frames, users, keypoint):
+        """Authentication, the visible task, the locked task with its edit lock, the frame's views with cameras
+        and the part's validity, the keypoint's chain heads, the insert and the update: seven, however long
+        the history (it was twelve, and the keypoint's whole history was read)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=users['annotator']).key}")
+        url, view = f"/api/tasks/{task.pk}/corrections/", frames[0].views[0].pk
+        for revision in range(5):  # some history on the keypoint first
+            body = {"view": view, "keypoint": keypoint, "x": 400.0 + revision, "y": 300.0, "base_revision": revision}
+            assert client.post(url, body, format="json").status_code == 201
+        body = {"view": view, "keypoint": keypoint, "x": 420.0, "y": 300.0, "base_revision": 5}
+        with CaptureQueriesContext(connection) as captured:
+            assert client.post(url, body, format="json").status_code == 201
+        queries = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        assert len(queries) == QUERIES_PER_CORRECTION, "\n".join(q[:120] for q in queries)
+
     def test_reset_with_null_coordinates(self, client, task, frames, users):
         _correct(_as(client, users["annotator"]), task, frames[0].views[0])
         response = _correct(client, task, frames[0].views[0], x=None, y=None, base_revision=1)
@@ -147,7 +170,15 @@ class TaskCorrectionApiTests:
     @pytest.mark.parametrize(
         "change, fragment",
         [
-            ({"keypoint": keypoints.NUM_KEYPOINTS}, "keypoint must be an integer from 0 to"),
+            (
+                {"keypoint": keypoints.NUM_KEYPOINTS},
+                f"keypoint: Ensure this value is less than or equal to {keypoints.NUM_KEYPOINTS - 1}",
+            ),
+            ({"keypoint": True}, "keypoint: A number is required, not a boolean"),
+            ({"x": True}, "x: A number is required, not a boolean"),
+            ({"x": 1e308}, "x: Ensure this value is less than or equal to"),
+            ({"view": 10**23}, "view: Ensure this value is less than or equal to"),
+            ({"base_revision": 2**40}, "base_revision: Ensure this value is less than or equal to"),
             ({"x": "abc"}, "x: A valid number is required"),
             ({"x": "nan"}, "x: A valid number is required"),
             ({"y": "Infinity"}, "y: A valid number is required"),
@@ -237,24 +268,70 @@ class TaskSubmitReviewApiTests:
         body = response.json()
         skeleton = Skeleton3D.objects.get(source=Skeleton3D.Source.CORRECTED)
         assert body == {"status": "submitted", "skeleton": {"id": skeleton.pk, "version": 2, "source": "corrected"}}
-        assert client.post(f"/api/tasks/{task.pk}/accept/", {}, format="json").status_code == 403
+        assert client.post(f"/api/tasks/{task.pk}/accept/", {"base_revision": 2}, format="json").status_code == 403
         reviewer = _as(APIClient(), users["reviewer"])
-        assert reviewer.post(f"/api/tasks/{task.pk}/accept/", {}, format="json").json() == {"status": "accepted"}
+        answer = reviewer.post(f"/api/tasks/{task.pk}/accept/", {"base_revision": 2}, format="json").json()
+        assert answer == {"status": "accepted", "revision": 3}
 
     def test_reject_needs_comment_then_returns_to_queue(self, client, task, users):
         _as(client, users["annotator"]).post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json")
         reviewer = _as(APIClient(), users["admin"])
-        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {}, format="json")
+        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {"base_revision": 1}, format="json")
         assert response.status_code == 400 and "comment" in response.json()["message"]
-        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {"comment": "hands"}, format="json")
-        assert response.json() == {"status": "rejected"}
+        response = reviewer.post(f"/api/tasks/{task.pk}/reject/", {"comment": "hands", "base_revision": 1},
+                                 format="json")  # fmt: skip
+        assert response.json() == {"status": "rejected", "revision": 2}
         body = client.post("/api/tasks/next/").json()
         assert (body["id"], body["status"], body["review_comment"], body["can_edit"]) == (task.pk, "in_progress",
                                                                                            "hands", True)  # fmt: skip
 
     def test_accepting_a_task_that_is_not_submitted(self, task, users):
-        response = _as(APIClient(), users["reviewer"]).post(f"/api/tasks/{task.pk}/accept/", {}, format="json")
+        client = _as(APIClient(), users["reviewer"])
+        response = client.post(f"/api/tasks/{task.pk}/accept/", {"base_revision": 0}, format="json")
         assert response.status_code == 400 and "only submitted tasks" in response.json()["message"]
+
+    @pytest.mark.parametrize("action", ["accept", "reject"])
+    def test_a_review_needs_the_revision_it_was_based_on(self, client, task, users, action):
+        _as(client, users["annotator"]).post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json")
+        reviewer = _as(APIClient(), users["reviewer"])
+        response = reviewer.post(f"/api/tasks/{task.pk}/{action}/", {"comment": "hands"}, format="json")
+        assert response.status_code == 400 and "base_revision" in response.json()["message"]
+
+    @pytest.mark.parametrize("action", ["accept", "reject"])
+    def test_a_stale_review_is_409_with_the_current_state_and_changes_nothing(self, client, task, frames, users,
+                                                                              action):  # fmt: skip
+        """Reviewed at revision 2 (after a reject), the annotator corrected and resubmitted (revision 5)."""
+        annotator = _as(client, users["annotator"])
+        annotator.post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json")
+        reviewer = _as(APIClient(), users["reviewer"])
+        seen = reviewer.post(f"/api/tasks/{task.pk}/reject/", {"comment": "hands", "base_revision": 1},
+                             format="json").json()["revision"]  # fmt: skip
+        annotator.post("/api/tasks/next/")
+        body = {"view": frames[0].views[0].pk, "keypoint": 5, "x": 401.0, "y": 301.0, "base_revision": seen + 1}
+        assert annotator.post(f"/api/tasks/{task.pk}/corrections/", body, format="json").status_code == 201
+        annotator.post(f"/api/tasks/{task.pk}/submit/", {"base_revision": seen + 2}, format="json")
+        response = reviewer.post(f"/api/tasks/{task.pk}/{action}/", {"comment": "ok", "base_revision": seen},
+                                 format="json")  # fmt: skip
+        assert response.status_code == status.HTTP_409_CONFLICT
+        extra = response.json()["extra"]
+        assert extra["current_revision"] == seen + 3 == extra["state"]["revision"]
+        assert (
+            extra["state"]["status"] == "submitted" and "has changed since you loaded it" in response.json()["message"]
+        )
+        assert Task.objects.get(pk=task.pk).status == Task.Status.SUBMITTED
+
+    def test_a_reviewer_who_is_the_annotator_cannot_accept_their_own_work(self, client, frames, users):
+        from annotator import roles
+        from annotator.services.users import user_ensure
+
+        both = user_ensure(username="rev-ann", password="pw-rev-ann-1", role=roles.REVIEWER)[0]
+        task = make_task(frames[1], both)
+        own = _as(client, both)
+        assert own.post(f"/api/tasks/{task.pk}/submit/", {"base_revision": 0}, format="json").status_code == 200
+        response = own.post(f"/api/tasks/{task.pk}/accept/", {"base_revision": 1}, format="json")
+        assert response.status_code == status.HTTP_403_FORBIDDEN
+        assert "cannot review your own work" in response.json()["message"]
+        assert Task.objects.get(pk=task.pk).status == Task.Status.SUBMITTED
 
 
 @pytest.mark.django_db
@@ -323,3 +400,16 @@ class TaskEpipolarApiTests:
         assert max(far) > 10.0, far
         assert client.get(f"/api/tasks/{task.pk}/epipolar/?view=0&x=1&y=1").status_code == 400
         assert client.get(f"/api/tasks/{task.pk}/epipolar/?view={d.views[0].pk}&x=a&y=1").status_code == 400
+
+    @pytest.mark.parametrize("x", ["10000", "-2000", "1e308", "-1e308", "1e5", "true", "1" + "0" * 22])
+    def test_a_pixel_far_outside_the_image_is_a_400_that_says_so(self, client, task, frames, users, x):
+        """These were 500s in the lens model's one-point path (x from about 1e4)."""
+        view = frames[0].views[0]
+        response = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/epipolar/?view={view.pk}&x={x}&y=500")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "x" in response.json()["message"]
+
+    def test_a_pixel_just_outside_the_image_still_has_curves(self, client, task, frames, users):
+        view = frames[0].views[0]
+        response = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/epipolar/?view={view.pk}&x=1400&y=-300")
+        assert response.status_code == status.HTTP_200_OK and set(response.json()["curves"])

@@ -2,7 +2,8 @@
 
 Not a timed test: run ``python -m tests.benchmarks.corrections``. The script prepares a temporary
 SQLite database (migrate, one imported H3WB frame on the Human3.6M S1 rig, an annotator with a
-token and a task), starts daphne on a free 127.0.0.1 port as a subprocess, and sends N sequential
+token and a task), starts the app's server (``manage.py serve``, one process) on a free 127.0.0.1 port as a
+subprocess, and sends N sequential
 corrections over one keep-alive connection with token authentication, each based on the revision
 the previous answer returned. It prints p50/p95/p99 latency and throughput. Target: p95 <= 30 ms
 on a 2-core machine.
@@ -62,20 +63,47 @@ def _prepare(var_dir: Path) -> tuple[str, int, list[dict]]:
     for view in frame.views.select_related("camera").order_by("camera__name"):
         cam = view.camera.as_geometry()
         views.append({"id": view.pk, "projection": geometry.project(cam, world)})
-    return token.key, task.pk, views
+    return token.key, task.pk, views, _queries_per_correction(frame, views[0]["id"])
+
+
+#: Statements that open and close transactions, not counted as queries.
+TRANSACTION_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def _queries_per_correction(frame, view_id: int) -> int:
+    """Database queries of one correction (a face keypoint: the part-validity check included), in-process,
+    on a task of another annotator so the benchmarked task stays at revision 0."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from annotator import roles
+    from annotator.services.tasks import task_create
+    from annotator.services.users import user_ensure
+
+    user, _ = user_ensure(username="bench-queries", password="bench-password-123", role=roles.ANNOTATOR)
+    task = task_create(frame=frame, assignee=user)
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    body = {"view": view_id, "keypoint": 50, "x": 500.0, "y": 500.0, "base_revision": 0}
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(f"/api/tasks/{task.pk}/corrections/", body, content_type="application/json")
+    if response.status_code != 201:
+        raise RuntimeError(f"the query-count correction failed: {response.status_code} {response.content[:300]!r}")
+    return sum(1 for q in captured.captured_queries if not q["sql"].upper().startswith(TRANSACTION_STATEMENTS))
 
 
 def _wait_for(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with code {process.returncode}")
+            raise RuntimeError(f"the server exited with code {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"daphne did not listen on port {port} within {timeout} s")
+    raise RuntimeError(f"the server did not listen on port {port} within {timeout} s")
 
 
 def run(n: int, seed: int) -> dict:
@@ -83,10 +111,10 @@ def run(n: int, seed: int) -> dict:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DJANGO_VAR_DIR": str(var_dir), "DJANGO_DEBUG": "false",
            "DJANGO_LOG_LEVEL": "WARNING"}  # fmt: skip
     os.environ.update(env)
-    token, task_id, views = _prepare(var_dir)
+    token, task_id, views, queries = _prepare(var_dir)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "annotator.asgi:application"],
+        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -125,6 +153,7 @@ def run(n: int, seed: int) -> dict:
         "max_ms": float(ms.max()),
         "throughput_per_s": n / elapsed,
         "final_revision": revision,
+        "queries": queries,
     }
 
 
@@ -134,7 +163,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     r = run(args.n, args.seed)
-    print(f"{r['n']} sequential corrections through daphne over loopback (token auth, keep-alive):")
+    print(f"{r['n']} sequential corrections through manage.py serve over loopback (token auth, keep-alive):")
+    print(f"  {r['queries']} database queries per correction (transaction statements not counted)")
     print(f"  latency p50 {r['p50_ms']:.1f} ms, p95 {r['p95_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
           f"max {r['max_ms']:.1f} ms")  # fmt: skip
     print(f"  throughput {r['throughput_per_s']:.0f} corrections/s; final revision {r['final_revision']}")

@@ -1,8 +1,8 @@
-"""A real ASGI server (daphne: HTTP and websockets) over a throw-away database, for browser tests.
+"""A real ASGI server (``manage.py serve``: HTTP and websockets) over a throw-away database, for browser tests.
 
 ``prepare(workdir)`` builds the data in a subprocess with its own settings: it migrates a fresh SQLite
 file, renders the synthetic rig's people (real images, Human3.6M cameras), imports them, creates the
-users and gives the annotator tasks. ``serve(workdir)`` runs daphne on a free port against that file
+users and gives the annotator tasks. ``serve(workdir)`` runs the server on a free port against that file
 and yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
 """
 
@@ -37,6 +37,8 @@ def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="annotator.settings.test",
         PYTHONPATH=str(ROOT),
     )
+    # The server keeps its connections as deployments do (the test settings close them for in-process tests).
+    env.setdefault("DJANGO_CONN_MAX_AGE", "60")
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return env
 
@@ -88,14 +90,17 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(workdir: Path, *, database_url: str | None = None, port: int | None = None) -> Iterator[str]:
-    """Run daphne against ``workdir``'s database (or ``database_url``) on ``port`` (default: a free one);
+def serve(
+    workdir: Path, *, database_url: str | None = None, port: int | None = None, workers: int | None = 1
+) -> Iterator[str]:
+    """Run the app's server (``manage.py serve``, as ``make serve`` does) against ``workdir``'s database (or
+    ``database_url``) on ``port`` (default: a free one) with ``workers`` processes (None: its default);
     yields the base URL, stops the server after."""
     port = port or _free_port()
-    log = open(workdir / "daphne.log", "ab")  # noqa: SIM115 - closed below, after the process
-    daphne = Path(PYTHON).with_name("daphne")
+    log = open(workdir / "server.log", "ab")  # noqa: SIM115 - closed below, after the process
+    command = [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(
-        [str(daphne), "-b", "127.0.0.1", "-p", str(port), "annotator.asgi:application"],
+        command + (["--workers", str(workers)] if workers else []),
         cwd=ROOT, env=_env(workdir, database_url), stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -107,7 +112,7 @@ def serve(workdir: Path, *, database_url: str | None = None, port: int | None = 
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start; see {workdir / 'daphne.log'}") from None
+                    raise RuntimeError(f"the server did not start; see {workdir / 'server.log'}") from None
                 time.sleep(0.1)
         yield url
     finally:

@@ -1,7 +1,7 @@
 """The server restarts while an editor is open: the page reconnects, the change made while the server was
 down is kept, retried and saved (checked in the database), and the user is told each step.
 
-A daphne process is stopped and started again on the same port over the same SQLite file.
+The server (``manage.py serve``) is stopped and started again on the same port over the same SQLite file.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from annotator import keypoints
 from tests.frontend import live
-from tests.frontend.test_editor import revision, screen_centre, view_ids, wait_ready
+from tests.frontend.test_editor import marker, revision, screen_centre, view_ids, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,27 @@ def _corrections(workdir, task_id: int) -> list[tuple]:
         ).fetchall()
     finally:
         conn.close()
+
+
+def _centre_or_none(page, view: str, k: int) -> tuple[float, float] | None:
+    """``screen_centre``, or None while the marker is not laid out (it is redrawn when the views are fitted)."""
+    if marker(page, view, k).bounding_box() is None:
+        return None
+    return screen_centre(page, view, k)
+
+
+def _settled_centre(page, view: str, k: int, still_checks: int = 8, tries: int = 100) -> tuple[float, float]:
+    """Keypoint k's screen centre once it has stayed put for ``still_checks`` checks 100 ms apart (the views are
+    fitted again some time after a banner resizes them, and the knees are a few pixels apart)."""
+    last, still = _centre_or_none(page, view, k), 0
+    for _ in range(tries):
+        page.wait_for_timeout(100)
+        now = _centre_or_none(page, view, k)
+        still = still + 1 if now is not None and now == last else 0
+        if still >= still_checks:
+            return now
+        last = now
+    raise AssertionError(f"keypoint {k} kept moving in view {view}")
 
 
 def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_path_factory, artifacts):
@@ -46,7 +67,8 @@ def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_
     page.wait_for_selector(".conn[data-state='disconnected']", timeout=RECONNECT_MS)
     assert "connection lost" in page.inner_text(".banner.offline")
 
-    x, y = screen_centre(page, views[0], k)
+    # The banner moves the views and they are fitted again: aim once the marker has stopped moving.
+    x, y = _settled_centre(page, views[0], k)
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + 18, y + 12, steps=6)

@@ -15,6 +15,7 @@ from annotator import h36m, roles
 from annotator.conf import option
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset
+from annotator.names import path_under
 from annotator.services.imports import dataset_import_h3wb
 from annotator.services.tasks import tasks_create_for_annotator
 from annotator.services.users import user_ensure
@@ -61,7 +62,10 @@ class Command(BaseCommand):
         if seed < 0:
             raise CommandError("--seed must be a non-negative integer")
         key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}"
-        out = Path(option("DATA_DIR")) / "synthetic" / key
+        try:
+            out = path_under(option("DATA_DIR"), Path("synthetic") / key, what="the synthetic rig")
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from None
         manifest_path = out / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
         if manifest and manifest.get("format") == FORMAT and manifest.get("generator_version") == GENERATOR_VERSION:

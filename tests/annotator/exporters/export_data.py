@@ -44,6 +44,6 @@ def accepted_task(frames: list[FrameData], users) -> AcceptedTask:
     move(0, UNSURE, 3.0, flag="unsure")
     part_validity_set(task=task, user=ann, view=d.views[3].pk, part="left_hand", valid=False, base_revision=head())
     task_submit(task=task, user=ann, base_revision=head())
-    review_accept(task=task, reviewer=users["reviewer"])
+    review_accept(task=task, reviewer=users["reviewer"], base_revision=head())
     task.refresh_from_db()
     return AcceptedTask(task, d)

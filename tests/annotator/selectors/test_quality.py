@@ -49,7 +49,7 @@ class AcceptedCorrectionsSourceTests:
         task, view = _corrected_and_submitted(data, users, x=x, y=y)
         with pytest.raises(ApplicationError, match="no accepted correction tasks"):
             refiner_training_views(dataset=dataset, source="accepted_corrections")  # submitted is not accepted
-        review_accept(task=task, reviewer=users["reviewer"])
+        review_accept(task=task, reviewer=users["reviewer"], base_revision=task.revision)
         trusted = refiner_training_views(dataset=dataset, source="accepted_corrections")
         assert {t.view_id for t in trusted} == {v.pk for v in data.views}
         mine = next(t for t in trusted if t.view_id == view.pk)
@@ -64,7 +64,7 @@ class AcceptedCorrectionsSourceTests:
     def test_rejected_tasks_are_not_trusted(self, frames_with_images, users):
         data = frames_with_images[0]
         task, _ = _corrected_and_submitted(data, users, x=500.0, y=500.0)
-        review_reject(task=task, reviewer=users["reviewer"], comment="the wrist is wrong")
+        review_reject(task=task, reviewer=users["reviewer"], comment="the wrist is wrong", base_revision=task.revision)
         with pytest.raises(ApplicationError, match="no accepted correction tasks"):
             refiner_training_views(dataset=data.frame.sequence.subject.dataset, source="accepted_corrections")
 

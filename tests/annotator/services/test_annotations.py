@@ -18,7 +18,7 @@ from annotator.services.annotations import (
     correction_undo,
     part_validity_set,
 )
-from annotator.services.tasks import task_submit
+from annotator.services.tasks import task_lock_acquire, task_submit
 
 FACE = int(keypoints.PARTS["face"][0])
 LEFT_HAND = int(keypoints.PARTS["left_hand"][3])
@@ -160,6 +160,20 @@ class CorrectionCreateTests:
         TaskLock.objects.create(task=task, holder=users["other"], channel_name="x", acquired_at=now, heartbeat_at=now)
         with pytest.raises(ConflictError, match="the task is open for editing by ann2"):
             _move(task, users["annotator"], frames[0].views[0], 1, (300.0, 300.0))
+
+    def test_a_write_from_another_editor_session_of_the_same_user_is_a_conflict(self, task, frames, users):
+        """Two tabs of one user: the one holding the lock writes, the other (and a script without a session)
+        gets 409 and writes nothing."""
+        ann, view = users["annotator"], frames[0].views[0]
+        task_lock_acquire(task=task, user=ann, channel_name="ch-1", session="tab-1")
+        for session in ("tab-2", None):
+            with pytest.raises(ConflictError, match="open for editing in another window or tab of yours"):
+                correction_create(task=task, user=ann, view=view.pk, keypoint=1, x=300.0, y=300.0, base_revision=0,
+                                  editor_session=session)  # fmt: skip
+        assert Correction.objects.count() == 0
+        answer = correction_create(task=task, user=ann, view=view.pk, keypoint=1, x=300.0, y=300.0, base_revision=0,
+                                   editor_session="tab-1")  # fmt: skip
+        assert answer.revision == 1
 
     def test_an_invalid_part_refuses_corrections_in_that_view(self, task, frames, users):
         d = frames[0]

@@ -64,7 +64,7 @@ class TaskStartNextTests:
         back = task_create(frame=frames[2].frame, assignee=user, priority=9)
         Task.objects.filter(pk=busy.pk).update(status=Task.Status.IN_PROGRESS)
         Task.objects.filter(pk=back.pk).update(status=Task.Status.SUBMITTED)
-        review_reject(task=back, reviewer=users["reviewer"], comment="left wrist is off")
+        review_reject(task=back, reviewer=users["reviewer"], comment="left wrist is off", base_revision=back.revision)
         assert task_start_next(user=user).pk == back.pk
         # Now both are in progress: the lower priority value comes first.
         assert task_start_next(user=user).pk == busy.pk
@@ -115,14 +115,27 @@ class TaskSubmitTests:
 @pytest.mark.django_db
 class TaskLockTests:
     def test_assignee_acquires_others_do_not(self, task, users):
-        assert task_lock_acquire(task=task, user=users["annotator"], channel_name="a") == (True, users["annotator"])
-        assert task_lock_acquire(task=task, user=users["reviewer"], channel_name="r") == (False, users["annotator"])
-        # The same user in a second tab moves the lock there.
-        assert task_lock_acquire(task=task, user=users["annotator"], channel_name="b")[0]
+        ann = users["annotator"]
+        assert task_lock_acquire(task=task, user=ann, channel_name="a", session="tab-1") == (True, ann)
+        assert task_lock_acquire(task=task, user=users["reviewer"], channel_name="r") == (False, ann)
+        # The same tab reconnecting (a new channel, the same session) moves the lock there.
+        assert task_lock_acquire(task=task, user=ann, channel_name="b", session="tab-1")[0]
         assert TaskLock.objects.get().channel_name == "b"
         assert task_lock_release(channel_name="a") == []
         assert task_lock_release(channel_name="b") == [task.pk]
         assert not TaskLock.objects.exists()
+
+    def test_a_second_tab_of_the_same_user_does_not_take_the_lock(self, task, users):
+        """The lock belongs to one editor session (a browser tab), not to the user."""
+        ann = users["annotator"]
+        assert task_lock_acquire(task=task, user=ann, channel_name="a", session="tab-1") == (True, ann)
+        assert task_lock_acquire(task=task, user=ann, channel_name="b", session="tab-2") == (False, ann)
+        # Without a session, a connection is its own session: another connection is another session too.
+        assert task_lock_acquire(task=task, user=ann, channel_name="c") == (False, ann)
+        lock = TaskLock.objects.get()
+        assert (lock.channel_name, lock.session) == ("a", "tab-1")
+        task_lock_release(channel_name="a")
+        assert task_lock_acquire(task=task, user=ann, channel_name="b", session="tab-2") == (True, ann)
 
     def test_expired_lock_is_taken_over(self, task, users):
         old = timezone.now() - timedelta(seconds=LOCK_TTL_S + 1)

@@ -1,6 +1,9 @@
 // The one HTTP client of the front end: JSON in and out, the session's CSRF token on every write, and
 // the server's error format {"message", "extra"} turned into an ApiError carrying message, status and
-// extra. A network failure (no answer at all) is an ApiError with status 0.
+// extra. A network failure (no answer at all) is an ApiError with status 0. Every request names this
+// page's editor session (session.js), which the server's edit lock belongs to.
+
+import { EDITOR_SESSION, SESSION_HEADER } from "./session.js";
 
 /** An HTTP call that did not succeed: `status` 0 means no answer (network down, server gone). */
 export class ApiError extends Error {
@@ -29,7 +32,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** Call `path` with `method`; `body` is sent as JSON. Resolves to the parsed JSON answer (or null). */
 export async function request(method, path, body = undefined) {
-  const headers = { Accept: "application/json" };
+  const headers = { Accept: "application/json", [SESSION_HEADER]: EDITOR_SESSION };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE_METHODS.has(method)) headers["X-CSRFToken"] = cookie("csrftoken") ?? "";
   let response;

@@ -42,7 +42,10 @@ export function renderPanel(state, root) {
 
   let ro = "";
   if (readOnly) {
-    if (task.lock?.holder && !task.lock.mine) ro = `read-only: ${task.lock.holder} is editing`;
+    // The lock belongs to one tab: the same user's other tab holds it when the holder is the user.
+    if (task.lock?.holder && !task.lock.mine && task.lock.holder === state.user) {
+      ro = "read-only: you are editing this task in another window or tab";
+    } else if (task.lock?.holder && !task.lock.mine) ro = `read-only: ${task.lock.holder} is editing`;
     else if (!task.can_edit) ro = `read-only: this task is ${task.status.replace("_", " ")} and cannot be edited here`;
     else ro = "read-only: waiting for the editing lock";
   }

@@ -119,8 +119,11 @@ async function decide(action) {
   const comment = root.querySelector("#review-comment").value;
   const message = root.querySelector(".review-message");
   try {
-    const answer = await api.post(action === "accept" ? config.accept_url : config.reject_url, { comment });
+    // The revision the reviewer looked at: the server refuses the decision (409) if the task changed since.
+    const body = { comment, base_revision: state.task.revision };
+    const answer = await api.post(action === "accept" ? config.accept_url : config.reject_url, body);
     state.task.status = answer.status;
+    state.task.revision = answer.revision;
     state.task.review_comment = comment.trim();
     message.className = "review-message ok";
     message.textContent =

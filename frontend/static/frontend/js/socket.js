@@ -1,5 +1,8 @@
 // The task's websocket: connects, reconnects with exponential backoff, sends a heartbeat while open,
 // and hands every message to the caller. It keeps no task state; editor.js turns messages into state.
+// Every connection names this page's editor session (session.js), so a reconnecting tab keeps its lock.
+
+import { withSession } from "./session.js";
 
 /** Seconds between heartbeats (the server's lock expires without them). */
 export const HEARTBEAT_S = 10;
@@ -58,7 +61,7 @@ export class TaskSocket {
   }
 
   connect() {
-    const ws = new WebSocket(this.url);
+    const ws = new WebSocket(withSession(this.url));
     this.ws = ws;
     ws.addEventListener("open", () => {
       const reconnected = this.everOpened;
