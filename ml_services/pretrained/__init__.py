@@ -20,7 +20,7 @@ from annotator import keypoints
 MODEL_NAME = "mediapipe-0.10.14"
 #: What the editor's panel and reports say the model is.
 MODEL_LABEL = "pretrained MediaPipe 0.10.14 whole-body (pose, face mesh, hands)"
-#: Images smaller than this on a side give crops of nothing: refused with a clear message.
+#: Images (and person boxes) smaller than this on a side give crops of nothing: refused with a clear message.
 MIN_IMAGE_SIDE = 8
 
 
@@ -43,6 +43,9 @@ def _check_box(box, width: int, height: int) -> tuple[float, float, float, float
     x0, y0, x1, y1 = values
     if not (x1 > x0 and y1 > y0):
         raise ValueError(f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is empty: x1 must exceed x0 and y1 exceed y0")
+    if max(x1 - x0, y1 - y0) < MIN_IMAGE_SIDE:
+        raise ValueError(f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) is too small to hold a person: an empty crop "
+                         f"(at least {MIN_IMAGE_SIDE} px a side)")  # fmt: skip
     if x1 <= -0.5 or y1 <= -0.5 or x0 >= width - 0.5 or y0 >= height - 0.5:
         raise ValueError(f"box ({x0:g}, {y0:g}, {x1:g}, {y1:g}) lies outside the {width} x {height} image")
     return float(x0), float(y0), float(x1), float(y1)

@@ -130,6 +130,7 @@ class BadInputTests:
         "box, message",
         [
             ((10, 10, 5, 50), "empty"),
+            ((10, 10, 12, 13), "too small to hold a person: an empty crop"),
             ((10, 10, 50), "four finite numbers"),
             ((10, np.nan, 50, 50), "four finite numbers"),
             ((500, 500, 600, 600), "outside the 64 x 48 image"),
