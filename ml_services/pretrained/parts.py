@@ -3,7 +3,9 @@
 The editor's suggestions start from what the annotator sees: the part's drawn 2D. The part model runs in the
 crop those points define (turned upright as the model expects: eyes level, fingers up), then once more in
 the crop its own first answer defines. Where the drawn points are too far off for the part model to find the
-part, the whole-body pass runs inside the box of the whole drawn skeleton and its answer for the part is used.
+part, the whole-body pass runs inside the box of the whole drawn skeleton and its answer for the part is used
+(for a hand: whichever of its hands lies nearer the drawn one). An answer whose centre is further from the
+drawn part than the part's size is not this part: no suggestion rather than a jump to another hand.
 Arrays in, arrays out; coordinates are the project's pixel centres.
 """
 
@@ -69,8 +71,10 @@ def part_from_points(image: np.ndarray, part: str, drawn: np.ndarray) -> PartAns
                                     pipeline.HAND_UPRIGHT, pipeline.HAND_SCALE, pipeline.HAND_SHIFT_UP)  # fmt: skip
         to_layout = list(range(len(members)))
     if found is not None and found[3] is not None:
-        return PartAnswer(found[1][to_layout] - CENTRE_OFFSET, float(found[0]), "around the drawn " +
-                          part.replace("_", " "))  # fmt: skip
+        points = found[1][to_layout] - CENTRE_OFFSET
+        centre, reach = _centre_and_reach(drawn[members])
+        if np.hypot(*(points.mean(axis=0) - centre)) <= reach:
+            return PartAnswer(points, float(found[0]), "around the drawn " + part.replace("_", " "))
     finite = drawn[np.isfinite(drawn).all(axis=1)]
     if len(finite) < 2:
         return None
@@ -79,7 +83,26 @@ def part_from_points(image: np.ndarray, part: str, drawn: np.ndarray) -> PartAns
     box = (max(x0, -0.5), max(y0, -0.5), min(x1, W - 0.5), min(y1, H - 0.5))
     if box[2] - box[0] < 2 or box[3] - box[1] < 2:
         return None
-    body = pipeline.detect(image, box).keypoints[members]
-    if not (body[:, 2] > 0).all():
+    body = pipeline.detect(image, box).keypoints
+    # A hand is taken by where it is, not by the side the body model gave it: the drawn left hand may be the
+    # model's right hand (a mislabelled skeleton, a person seen from behind).
+    parts = [members] if part == "face" else [keypoints.PARTS["left_hand"], keypoints.PARTS["right_hand"]]
+    found = [body[idx] for idx in parts if (body[idx, 2] > 0).all()]
+    centre, reach = _centre_and_reach(drawn[members])
+    near = [f for f in found if np.hypot(*(f[:, :2].mean(axis=0) - centre)) <= reach]
+    if not near:
         return None
-    return PartAnswer(body[:, :2], float(body[:, 2].min()), "whole-body pass in the drawn skeleton's box")
+    best = min(near, key=lambda f: float(np.hypot(*(f[:, :2] - drawn[members]).T).mean()))
+    return PartAnswer(best[:, :2], float(best[:, 2].min()), "whole-body pass in the drawn skeleton's box")
+
+
+#: An answer counts as this part when its centre lies within this many drawn part sizes of the drawn centre.
+NEAR_PART_SIZES = 1.0
+#: ... or within this many pixels, for parts drawn very small.
+NEAR_MIN_PX = 12.0
+
+
+def _centre_and_reach(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """The centre of the drawn part's box and how far from it an answer may lie and still be this part."""
+    lo, hi = np.nanmin(points, axis=0), np.nanmax(points, axis=0)
+    return (lo + hi) / 2, max(NEAR_PART_SIZES * float((hi - lo).max()), NEAR_MIN_PX)
