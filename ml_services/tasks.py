@@ -105,8 +105,9 @@ def _pretrained_job_start(*, dataset: Dataset, source: str, chunk_size: int, cre
         raise ApplicationError(f"the pretrained model files ({MEDIAPIPE.requirement}) are not installed; run "
                                "`make install` (or `python -m ml_services.pretrained.assets`)")  # fmt: skip
     ids = scoring_skeleton_ids(dataset=dataset, source=source)
+    digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
     params = {"source": source, "chunk_size": chunk_size, "scorer": "pretrained", "checkpoint": PRETRAINED_CHECKPOINT,
-              "skeletons": len(ids), "skeletons_hash": hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]}  # fmt: skip
+              "skeletons": len(ids), "skeletons_hash": digest}  # fmt: skip
     job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)
     if job is not None:
         return job_resume(job=job), True
