@@ -21,6 +21,9 @@ from annotator.selectors.tasks import view_image_file
 
 #: Kind of the chunked detection jobs (``ml_services.detection_tasks`` creates them).
 DETECTION_JOB_KIND = "detect_2d"
+#: The detector name the pretrained model's detections are stored under (``ml_services.pretrained.MODEL_NAME``;
+#: a test keeps the two equal, as this module may not import the ML package).
+PRETRAINED_DETECTOR = "mediapipe-0.10.14"
 
 
 @dataclass(frozen=True)

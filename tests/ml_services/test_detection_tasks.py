@@ -115,3 +115,35 @@ class DetectCommandTests:
         assert f"lift_multiview --dataset {rig.name} --detector {MODEL_NAME}" in text
         with pytest.raises(CommandError, match="no dataset|not found|unknown"):
             call_command("detect_2d", dataset="nope", stdout=StringIO())
+
+
+class PretrainedTrainingSourceTests:
+    def test_train_refiner_on_the_pretrained_models_confident_hands(self, rig, tmp_path, capsys):
+        from annotator.selectors.detections import PRETRAINED_DETECTOR
+        from annotator.selectors.quality import PRETRAINED_TRUSTED_SCORE, refiner_training_views
+        from ml_services.checkpoints import read_checkpoint
+
+        assert PRETRAINED_DETECTOR == MODEL_NAME
+        with pytest.raises(ApplicationError, match="run `python manage.py detect_2d --dataset rig` first"):
+            refiner_training_views(dataset=rig, source="pretrained")
+        job, _ = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS)
+        detection_tasks.job_run_local(job=job, progress=False)
+        views = refiner_training_views(dataset=rig, source="pretrained")
+        detections = stored()
+        assert views and {v.view_id for v in views} <= set(detections)
+        for v in views:
+            points, scores = detections[v.view_id]
+            body = np.concatenate([keypoints.PARTS["body"], keypoints.PARTS["feet"]])
+            assert np.isnan(v.points[body]).all()  # only faces and hands are trusted
+            for part in keypoints.VALIDITY_PARTS:
+                idx = keypoints.PARTS[part]
+                if np.isfinite(v.points[idx]).any():
+                    # A confident detection of this part, or of the other hand found lying on this one.
+                    same = [p for p in (("face",) if part == "face" else ("left_hand", "right_hand"))
+                            if np.array_equal(v.points[idx], points[keypoints.PARTS[p]])]  # fmt: skip
+                    assert same and (scores[keypoints.PARTS[same[0]]] >= PRETRAINED_TRUSTED_SCORE).all()
+        out = tmp_path / "hand.pt"
+        call_command("train_refiner", part="hand", dataset=rig.name, source="pretrained", epochs=1, out=out,
+                     no_progress=True)  # fmt: skip
+        assert "held-out mean error" in capsys.readouterr().out
+        assert read_checkpoint(out, "hand")["metrics"]["source"] == "pretrained"
