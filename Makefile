@@ -76,6 +76,7 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.crosscheck
 	$(BIN)/python -m tests.benchmarks.fbi
 	$(BIN)/python -m tests.benchmarks.scoring
+	$(BIN)/python -m tests.benchmarks.pretrained
 	$(BIN)/python -m tests.benchmarks.export --samples 100000
 
 clean:

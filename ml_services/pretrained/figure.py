@@ -1,7 +1,7 @@
 """A picture of what the pretrained model found: keypoints and links over the photograph, face points numbered.
 
 Used to check the face mapping by eye (``python -m ml_services.pretrained.figure IMAGE OUT.png``) and by
-the benchmark that writes docs/images/pretrained_astronaut.png. Colours and links are the layout's.
+the benchmark that writes docs/images/pretrained_astronaut.jpg. Colours and links are the layout's.
 """
 
 from __future__ import annotations
@@ -35,6 +35,25 @@ def draw(image: np.ndarray, points: np.ndarray, scale: int = 2, number_face: boo
     return canvas
 
 
+def overview_and_face(image: np.ndarray, points: np.ndarray, zoom: int = 4) -> Image.Image:
+    """Two panels side by side: the whole image with the skeleton, and the face ``zoom`` times larger with
+    its 68 points numbered (how the mesh-to-68 list was checked by eye)."""
+    whole = draw(image, points, scale=1, number_face=False)
+    face = points[keypoints.PARTS["face"]]
+    ok = face[:, 2] > 0
+    if not ok.any():
+        return whole
+    lo, hi = face[ok, :2].min(axis=0), face[ok, :2].max(axis=0)
+    side = float((hi - lo).max()) * 1.3
+    cx, cy = (lo + hi) / 2
+    box = [int(round(v * zoom)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)]
+    closeup = draw(image, points, scale=zoom).crop(box).resize((whole.height, whole.height), Image.LANCZOS)
+    out = Image.new("RGB", (whole.width + closeup.width, whole.height))
+    out.paste(whole, (0, 0))
+    out.paste(closeup, (whole.width, 0))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from ml_services.images import load_rgb
     from ml_services.pretrained import detect_wholebody
@@ -45,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=2)
     args = parser.parse_args(argv)
     image = load_rgb(args.image)
-    draw(image, detect_wholebody(image), args.scale).save(args.out)
+    overview_and_face(image, detect_wholebody(image), args.scale * 2).save(args.out)
     return 0
 
 

@@ -4,7 +4,7 @@
   the person's own left and right in both); feet: heels direct, big toes from ``foot_index`` (the tip
   of the foot); the small toes have no MediaPipe counterpart and stay missing.
 * Face: the 68 iBUG/300-W landmarks (``face-0`` .. ``face-67``) are read off the 468-point face mesh by
-  ``FACE_MESH_68`` below, region by region (checked on a photograph: docs/images/pretrained_astronaut.png).
+  ``FACE_MESH_68`` below, region by region (checked on a photograph: docs/images/pretrained_astronaut.jpg).
 * Hands: MediaPipe Hands' 21 points are in COCO-WholeBody's order already (wrist/root, then thumb,
   index, middle, ring, little finger, each from the knuckle to the tip); the hand cut at the person's
   left wrist fills ``left_hand``.
