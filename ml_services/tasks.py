@@ -4,7 +4,8 @@
 ``job_run_local`` runs its remaining chunks in this process with a progress bar; ``score_chunk`` is
 the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk, and ``scoring_job_submit``
 (the review dashboard's button) starts a job and enqueues its chunks. Each path goes
-selectors -> ``ml_services.scoring`` -> services, so the same code runs under any queue backend.
+selectors -> ``ml_services.scoring`` (or ``ml_services.pretrained.scoring`` for a job with
+``scorer="pretrained"``) -> services, so the same code runs under any queue backend.
 """
 
 from __future__ import annotations

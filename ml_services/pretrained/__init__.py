@@ -1,12 +1,12 @@
-"""A pretrained whole-body keypoint model for real photographs: MediaPipe's networks on the 133-keypoint layout.
+"""A pretrained whole-body keypoint model for real photographs: MediaPipe's networks on the whole-body layout.
 
-``detect_wholebody(image, box=None) -> (133, 3)`` is the one interface the tool's other code relies on:
-x, y in image pixels (pixel centres are integers, as everywhere in the tool) and a score in [0, 1],
-with NaN coordinates and score 0 for keypoints the model did not predict (``mapping.py`` says which
-output becomes which keypoint). The networks come from the pinned ``mediapipe`` wheel at install time
-(``assets.py``) and run on the CPU with ai-edge-litert (``runtime.py``); ``pipeline.py`` cuts the face
-and hands from the body and looks again around the head and wrists where the first crop missed them.
-No Django here: arrays in, arrays out.
+``detect_wholebody(image, box=None) -> (J, 3)`` (J = ``keypoints.NUM_KEYPOINTS``) is the one interface
+the tool's other code relies on: x, y in image pixels (pixel centres are integers, as everywhere in the
+tool) and a score in [0, 1], with NaN coordinates and score 0 for keypoints the model did not predict
+(``mapping.py`` says which output becomes which keypoint). The networks come from the pinned
+``mediapipe`` wheel at install time (``assets.py``) and run on the CPU with ai-edge-litert
+(``runtime.py``); ``pipeline.py`` cuts the face and hands from the body and looks again around the head
+and wrists where the first crop missed them. No Django here: arrays in, arrays out.
 """
 
 from __future__ import annotations
@@ -52,13 +52,13 @@ def _check_box(box, width: int, height: int) -> tuple[float, float, float, float
 
 
 def detect_wholebody(image: np.ndarray, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    """The 133 whole-body keypoints of the person in ``image`` (inside ``box`` when given).
+    """The whole-body keypoints of the person in ``image`` (inside ``box`` when given).
 
     Args:
         image: (H, W, 3) uint8 RGB.
         box: optional person box (x0, y0, x1, y1) in image pixels; without it the person detector finds one.
     Returns:
-        (133, 3) float64: x, y (pixels) and score in [0, 1]; NaN, NaN, 0 where not predicted.
+        (J, 3) float64: x, y (pixels) and score in [0, 1]; NaN, NaN, 0 where not predicted.
     Raises:
         ValueError: a malformed image or box (the message says what is wrong).
         FileNotFoundError: the model files or the runtime are not installed (the message says how).

@@ -1,10 +1,11 @@
-"""MediaPipe's landmarks on the COCO-WholeBody layout: which output point becomes which of the 133 keypoints.
+"""MediaPipe's landmarks on the COCO-WholeBody layout: which output point becomes which keypoint.
 
 * Body: the 17 COCO body keypoints are 17 of MediaPipe Pose's 33 landmarks (same anatomical points,
   the person's own left and right in both); feet: heels direct, big toes from ``foot_index`` (the tip
   of the foot); the small toes have no MediaPipe counterpart and stay missing.
 * Face: the 68 iBUG/300-W landmarks (``face-0`` .. ``face-67``) are read off the 468-point face mesh by
-  ``FACE_MESH_68`` below, region by region (checked on a photograph: docs/images/pretrained_astronaut.jpg).
+  ``FACE_MESH_68``, the list ``data/face_mesh_68.json`` documents region by region (jaw, brows, nose, eyes,
+  lips; checked on a photograph: docs/images/pretrained_astronaut.jpg).
 * Hands: MediaPipe Hands' 21 points are in COCO-WholeBody's order already (wrist/root, then thumb,
   index, middle, ring, little finger, each from the knuckle to the tip); the hand cut at the person's
   left wrist fills ``left_hand``.
@@ -14,6 +15,9 @@ nothing is invented. Layout names come from ``annotator.keypoints``; nothing her
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -38,31 +42,23 @@ BODY_FROM_POSE: dict[str, str] = {
     "right_big_toe": "right_foot_index",
 }
 
+#: The documented list (``data/face_mesh_68.json``): region by region, which mesh point each face keypoint is.
+FACE_REGIONS: tuple[dict, ...] = tuple(
+    json.loads((Path(__file__).resolve().parent / "data" / "face_mesh_68.json").read_text())["regions"]
+)
 #: face-k of COCO-WholeBody (iBUG 68 order) is mesh point FACE_MESH_68[k] of MediaPipe's 468-point face mesh.
-#: "right"/"left" are the person's own (the right eye is on the image's left in a frontal photograph).
-FACE_MESH_68: tuple[int, ...] = (
-    # face-0..16 jaw line, from the right temple over the chin (face-8 = mesh 152) to the left temple
-    162, 234, 93, 58, 172, 136, 149, 148, 152, 377, 378, 365, 397, 288, 323, 454, 389,
-    # face-17..21 right eyebrow, outer to inner; face-22..26 left eyebrow, inner to outer
-    71, 63, 105, 66, 107, 336, 296, 334, 293, 301,
-    # face-27..30 nose bridge, from between the eyes (mesh 168) down to the tip (mesh 4)
-    168, 197, 5, 4,
-    # face-31..35 lower nose, from the right nostril wing under the tip (mesh 2) to the left wing
-    75, 97, 2, 326, 305,
-    # face-36..41 right eye: outer corner (33), upper lid outer/inner, inner corner (133), lower lid inner/outer
-    33, 160, 158, 133, 153, 144,
-    # face-42..47 left eye: inner corner (362), upper lid inner/outer, outer corner (263), lower lid outer/inner
-    362, 385, 387, 263, 373, 380,
-    # face-48..59 outer lips from the right corner (61) over the upper lip (0 at the middle) and back under
-    61, 39, 37, 0, 267, 269, 291, 405, 314, 17, 84, 181,
-    # face-60..67 inner lips from the right corner (78) over the upper (13) and back under the lower (14)
-    78, 82, 13, 312, 308, 317, 14, 87,
-)  # fmt: skip
+FACE_MESH_68: tuple[int, ...] = tuple(m for region in FACE_REGIONS for m in region["mesh"])
 FACE_MESH_POINTS = 468
 HAND_POINTS = 21
 
-if len(FACE_MESH_68) != len(keypoints.PARTS["face"]) or len(set(FACE_MESH_68)) != len(FACE_MESH_68):
-    raise ImportError("FACE_MESH_68 must name one distinct mesh point per face keypoint")
+_covered = [k for region in FACE_REGIONS for k in range(region["face"][0], region["face"][1] + 1)]
+_distinct = len(set(FACE_MESH_68)) == len(FACE_MESH_68) == len(_covered)
+if (
+    _covered != list(range(len(keypoints.PARTS["face"])))
+    or not _distinct
+    or not all(0 <= m < FACE_MESH_POINTS for m in FACE_MESH_68)
+):
+    raise ImportError("data/face_mesh_68.json must name one distinct mesh point per face keypoint, region by region")
 if HAND_POINTS != len(keypoints.PARTS["left_hand"]) or HAND_POINTS != len(keypoints.PARTS["right_hand"]):
     raise ImportError("MediaPipe hands have 21 points; the layout's hands do not")
 

@@ -1,6 +1,6 @@
 """``python manage.py detect_2d --dataset NAME``: the pretrained whole-body model on every view's image.
 
-H3WB step 1 on real images: per-view 133-keypoint detections (detector ``mediapipe-0.10.14``) that
+H3WB step 1 on real images: per-view whole-body (COCO-WholeBody) detections (detector ``mediapipe-0.10.14``) that
 ``lift_multiview --detector mediapipe-0.10.14`` then triangulates. The job is chunked and resumable like
 ``score_quality``: by default its chunks run here with a progress bar, a rerun continues an unfinished
 job, and ``--enqueue`` hands the chunks to the task workers. A view whose image is missing or cannot be
@@ -22,7 +22,7 @@ SHOWN_SKIPPED = 20
 
 
 class Command(BaseCommand):
-    help = "Detect 133 whole-body keypoints in every view of a dataset with the pretrained model (resumable)."
+    help = "Detect the whole-body keypoints in every view of a dataset with the pretrained model (resumable)."
 
     def add_arguments(self, parser):
         parser.add_argument("--dataset", required=True, help="dataset name")

@@ -85,3 +85,15 @@ class ToWholebodyTests:
         args = {"pose": None, "face": None, "hands": {}, "width": W, "height": H, **kwargs}
         with pytest.raises(ValueError, match=message):
             mapping.to_wholebody(**args)
+
+
+class FaceListTests:
+    def test_the_documented_regions_cover_the_68_face_keypoints_in_order(self):
+        covered = [k for r in mapping.FACE_REGIONS for k in range(r["face"][0], r["face"][1] + 1)]
+        assert covered == list(range(len(keypoints.PARTS["face"])))
+        assert [r["name"] for r in mapping.FACE_REGIONS] == [
+            "jaw", "right eyebrow", "left eyebrow", "nose bridge", "lower nose", "right eye", "left eye",
+            "outer lips", "inner lips",
+        ]  # fmt: skip
+        for r in mapping.FACE_REGIONS:
+            assert len(r["mesh"]) == r["face"][1] - r["face"][0] + 1 and r["note"]
