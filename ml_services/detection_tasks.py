@@ -19,7 +19,7 @@ from django_tasks import task
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
-from annotator.models import Dataset, Job, JobChunk
+from annotator.models import Dataset, Detection2D, Job, JobChunk
 from annotator.selectors.detections import BOX_SOURCES, DETECTION_JOB_KIND, detection_items, detection_view_ids
 from annotator.selectors.jobs import job_get
 from annotator.services.detections import detections_write
@@ -45,11 +45,17 @@ FOUND_PARTS: tuple[str, ...] = ("body", "face", "left_hand", "right_hand")
 
 
 def detection_job_start(
-    *, dataset: Dataset, chunk_size: int = DEFAULT_CHUNK_SIZE, box_from: str | None = None, created_by=None
+    *,
+    dataset: Dataset,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    box_from: str | None = None,
+    missing_only: bool = False,
+    created_by=None,
 ) -> tuple[Job, bool]:
-    """The detection job over ``dataset``'s views: the latest job over the same views with the same model and
-    boxes (resumed) or a new one. Returns (job, resumed). A missing model, a dataset without images or an unknown
-    box source fail before any write."""
+    """The detection job over ``dataset``'s views (``missing_only``: those without a detection of this model yet,
+    e.g. the views a finished job skipped, once their images are fixed): the latest job over the same views with
+    the same model and boxes (resumed) or a new one. Returns (job, resumed). A missing model, a dataset without
+    images, nothing left to detect or an unknown box source fail before any write."""
     if chunk_size < 1:
         raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
     if box_from is not None and box_from not in BOX_SOURCES:
@@ -58,6 +64,11 @@ def detection_job_start(
         raise ApplicationError(f"the pretrained model files ({MEDIAPIPE.requirement}) are not installed; run "
                                "`make install` (or `python -m ml_services.pretrained.assets`)")  # fmt: skip
     ids = detection_view_ids(dataset=dataset)
+    if missing_only:
+        done = set(Detection2D.objects.filter(view_id__in=ids, detector=MODEL_NAME).values_list("view_id", flat=True))
+        ids = [pk for pk in ids if pk not in done]
+        if not ids:
+            raise ApplicationError(f"every view of dataset {dataset.name} has a detection of {MODEL_NAME} already")
     params = {"detector": MODEL_NAME, "chunk_size": chunk_size, "box_from": box_from, "views": len(ids),
               "views_hash": hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]}  # fmt: skip
     job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)

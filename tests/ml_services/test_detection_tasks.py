@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,7 +64,8 @@ class DetectionJobTests:
     def test_bad_images_and_boxes_off_the_image_are_skipped_and_reported(self, rig, tmp_path):
         views = list(View.objects.filter(frame__sequence__subject__dataset=rig).order_by("pk"))
         root = tmp_path / "images"  # a copy: the rig's own images are shared by every test of this process
-        shutil.copytree(rig.image_root, root)
+        rig_image_root = rig.image_root
+        shutil.copytree(rig_image_root, root)
         rig.image_root = str(root)
         rig.save()
         (root / views[0].image_path).write_bytes(b"not a jpeg")
@@ -89,6 +91,15 @@ class DetectionJobTests:
         assert all("no triangulated skeleton" in reasons[pk] for pk in others)
         assert report["detected"] == VIEWS - len(reasons) and set(stored()) == {v.pk for v in views} - set(reasons)
         assert "camera" in report["skipped_views"][0]["label"]
+        # Once the images are back, the views still without a detection get one (this time without boxes).
+        shutil.copyfile(Path(rig_image_root) / views[0].image_path, root / views[0].image_path)
+        shutil.copyfile(Path(rig_image_root) / views[1].image_path, root / views[1].image_path)
+        again, resumed = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS, missing_only=True)
+        assert not resumed and again.params["views"] == len(reasons)
+        detection_tasks.job_run_local(job=again, progress=False)
+        assert {views[0].pk, views[1].pk} <= set(stored()) and len(stored()) == VIEWS
+        with pytest.raises(ApplicationError, match="every view of dataset rig has a detection"):
+            detection_tasks.detection_job_start(dataset=rig, missing_only=True)
 
     def test_refusals_change_nothing(self, rig):
         with pytest.raises(ApplicationError, match="chunk size"):

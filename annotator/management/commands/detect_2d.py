@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--box-from", choices=BOX_SOURCES,
                             help="look only inside the box of this skeleton version projected into each view "
                                  "(default: the model's own person detector)")  # fmt: skip
+        parser.add_argument("--missing-only", action="store_true",
+                            help="only the views without a detection of this model yet (say, those a finished job "
+                                 "skipped, once their images are fixed)")  # fmt: skip
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="views per chunk")
         parser.add_argument("--enqueue", action="store_true", help="hand the chunks to the task workers")
         parser.add_argument("--no-progress", action="store_true")
@@ -37,7 +40,8 @@ class Command(BaseCommand):
         try:
             dataset = dataset_get(name=options["dataset"])
             job, resumed = detection_job_start(dataset=dataset, chunk_size=options["chunk_size"],
-                                               box_from=options["box_from"])  # fmt: skip
+                                               box_from=options["box_from"],
+                                               missing_only=options["missing_only"])  # fmt: skip
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         verb = "resuming" if resumed else "created"
@@ -69,5 +73,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {entry['label']}: {entry['reason']}")
             if len(skipped) > SHOWN_SKIPPED:
                 self.stdout.write(f"  ... and {len(skipped) - SHOWN_SKIPPED} more")
+            self.stdout.write(f"once they are fixed: python manage.py detect_2d --dataset {job.dataset.name} "
+                              "--missing-only")  # fmt: skip
         self.stdout.write(f"next: python manage.py lift_multiview --dataset {job.dataset.name} "
                           f"--detector {report['detector']}")  # fmt: skip
