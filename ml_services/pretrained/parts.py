@@ -38,7 +38,8 @@ class PartAnswer:
     crop: str
 
 
-def _name(part: str, name: str) -> int:
+def hand_index(part: str, name: str) -> int:
+    """Layout index of hand point ``name`` (``hand_root``, ``middle_finger1``, ...) of ``part`` (a hand)."""
     return keypoints.index(f"{part.split('_')[0]}_{name}" if part.endswith("hand") else name)
 
 
@@ -61,13 +62,13 @@ def part_from_points(image: np.ndarray, part: str, drawn: np.ndarray) -> PartAns
         eyes = drawn[[keypoints.index(n) for n in FACE_EYES]].mean(axis=0)
         mouth = drawn[[keypoints.index(n) for n in FACE_MOUTH]].mean(axis=0)
         roi = roi_around(pts, angle_up(eyes - mouth), DRAWN_FACE_SCALE, DRAWN_FACE_SHIFT_UP)
-        found = pipeline._find_part(pipeline.run_face, image, [("drawn", roi)] if roi else [], pipeline.MIN_FACE_SCORE,
+        found = pipeline.find_part(pipeline.run_face, image, [("drawn", roi)] if roi else [], pipeline.MIN_FACE_SCORE,
                                     pipeline.FACE_EYE_CORNERS, pipeline.FACE_SCALE, 0.0, horizontal=True)  # fmt: skip
         to_layout = list(mapping.FACE_MESH_68)
     else:
-        a, b = (drawn[_name(part, n)] for n in HAND_UP)
+        a, b = (drawn[hand_index(part, n)] for n in HAND_UP)
         roi = roi_around(pts, angle_up(b - a), pipeline.HAND_SCALE, pipeline.HAND_SHIFT_UP)
-        found = pipeline._find_part(pipeline.run_hand, image, [("drawn", roi)] if roi else [], pipeline.MIN_HAND_SCORE,
+        found = pipeline.find_part(pipeline.run_hand, image, [("drawn", roi)] if roi else [], pipeline.MIN_HAND_SCORE,
                                     pipeline.HAND_UPRIGHT, pipeline.HAND_SCALE, pipeline.HAND_SHIFT_UP)  # fmt: skip
         to_layout = list(range(len(members)))
     if found is not None and found[3] is not None:

@@ -196,7 +196,7 @@ def _refined(
     return score, points, roi
 
 
-def _find_part(run, image, regions, minimum, upright, scale, shift, horizontal=False):
+def find_part(run, image, regions, minimum, upright, scale, shift, horizontal=False):
     """The first of ``regions`` in which the part scores ``minimum``, refined once; (score, points, roi, name)."""
     best = None
     for name, roi in regions:
@@ -239,7 +239,7 @@ def detect(image: np.ndarray, box: tuple[float, float, float, float] | None = No
     pose33 = pose[: len(mapping.POSE_NAMES)]
 
     face = None
-    found = _find_part(run_face, image, face_regions(pose33, region), MIN_FACE_SCORE, FACE_EYE_CORNERS, FACE_SCALE, 0.0,
+    found = find_part(run_face, image, face_regions(pose33, region), MIN_FACE_SCORE, FACE_EYE_CORNERS, FACE_SCALE, 0.0,
                        horizontal=True)  # fmt: skip
     if found is not None and found[3] is not None:
         face = (found[1] - CENTRE_OFFSET, found[0])
@@ -249,7 +249,7 @@ def detect(image: np.ndarray, box: tuple[float, float, float, float] | None = No
     hands: dict[str, tuple[np.ndarray, float] | None] = {}
     for part in HANDS:
         side = part.split("_")[0]
-        found = _find_part(run_hand, image, hand_regions(pose33, side), MIN_HAND_SCORE, HAND_UPRIGHT, HAND_SCALE,
+        found = find_part(run_hand, image, hand_regions(pose33, side), MIN_HAND_SCORE, HAND_UPRIGHT, HAND_SCALE,
                            HAND_SHIFT_UP)  # fmt: skip
         hands[part] = None
         if found is not None and found[3] is not None:

@@ -18,7 +18,14 @@ import numpy as np
 from annotator import keypoints
 from ml_services.pretrained import mapping, pipeline
 from ml_services.pretrained.crops import CENTRE_OFFSET, Roi, angle_up, roi_around
-from ml_services.pretrained.parts import DRAWN_FACE_SCALE, DRAWN_FACE_SHIFT_UP, FACE_EYES, FACE_MOUTH, HAND_UP, _name
+from ml_services.pretrained.parts import (
+    DRAWN_FACE_SCALE,
+    DRAWN_FACE_SHIFT_UP,
+    FACE_EYES,
+    FACE_MOUTH,
+    HAND_UP,
+    hand_index,
+)
 from ml_services.scoring import CORNERS, PART_NAMES, ScoreResult, _nanmean
 
 #: How far each corner crop's centre moves from the part's, along each crop axis, in crop sides.
@@ -34,7 +41,7 @@ def part_region(part: str, points: np.ndarray) -> Roi | None:
         eyes = points[[keypoints.index(n) for n in FACE_EYES]].mean(axis=0)
         mouth = points[[keypoints.index(n) for n in FACE_MOUTH]].mean(axis=0)
         return roi_around(pts, angle_up(eyes - mouth), DRAWN_FACE_SCALE, DRAWN_FACE_SHIFT_UP)
-    a, b = (points[_name(part, n)] for n in HAND_UP)
+    a, b = (points[hand_index(part, n)] for n in HAND_UP)
     return roi_around(pts, angle_up(b - a), pipeline.HAND_SCALE, pipeline.HAND_SHIFT_UP)
 
 

@@ -90,11 +90,11 @@ class SecondPassTests:
             score = 0.9 if roi.cx > 30 else 0.1
             return score, np.array([[roi.cx - 5, roi.cy + 5], [roi.cx + 5, roi.cy - 5], [roi.cx, roi.cy]])
 
-        score, points, roi, name = pipeline._find_part(run, None, [("body", first), ("wrist", second)], 0.5, (0, 1),
+        score, points, roi, name = pipeline.find_part(run, None, [("body", first), ("wrist", second)], 0.5, (0, 1),
                                                         2.0, 0.0)  # fmt: skip
         assert name == "wrist" and score == 0.9 and calls[:2] == [first, second]
         assert len(calls) == 3  # refined once in the crop its own answer defines
-        _, _, _, name = pipeline._find_part(run, None, [("body", first)], 0.5, (0, 1), 2.0, 0.0)
+        _, _, _, name = pipeline.find_part(run, None, [("body", first)], 0.5, (0, 1), 2.0, 0.0)
         assert name is None  # not found anywhere: reported missing
 
     def test_regions_come_from_the_body(self):
