@@ -17,6 +17,7 @@ project's pixel-centre coordinates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -196,8 +197,25 @@ def _refined(
     return score, points, roi
 
 
-def find_part(run, image, regions, minimum, upright, scale, shift, horizontal=False):
-    """The first of ``regions`` in which the part scores ``minimum``, refined once; (score, points, roi, name)."""
+PartRun = Callable[[np.ndarray, Roi], tuple[float, np.ndarray]]
+
+
+def find_part(
+    run: PartRun,
+    image: np.ndarray,
+    regions: list[tuple[str, Roi]],
+    minimum: float,
+    upright: tuple[int, int],
+    scale: float,
+    shift: float,
+    horizontal: bool = False,
+) -> tuple[float, np.ndarray, Roi, str | None] | None:
+    """Look for a part in ``regions`` in turn with ``run`` (a part model: image, crop -> score, points).
+
+    The first crop in which the part scores ``minimum`` wins, and the model runs once more in the crop its answer
+    defines (turned by the points ``upright``, ``scale`` times their extent, ``shift`` up). Returns (score,
+    points, crop, region name), with name None (and the best-scoring try) when no crop found it; None without
+    regions."""
     best = None
     for name, roi in regions:
         score, points = run(image, roi)
