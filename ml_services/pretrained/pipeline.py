@@ -53,6 +53,8 @@ FACE_EYE_CORNERS = (33, 263)
 #: Hand points that turn a hand upright: the wrist and the middle finger's knuckle.
 HAND_UPRIGHT = (0, 9)
 HANDS: tuple[str, ...] = ("left_hand", "right_hand")
+#: A part model: (image, crop) -> (presence score, points in continuous image pixels).
+PartRun = Callable[[np.ndarray, Roi], tuple[float, np.ndarray]]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -179,7 +181,7 @@ def hand_regions(pose: np.ndarray, side: str) -> list[tuple[str, Roi]]:
 
 
 def _refined(
-    run,
+    run: PartRun,
     image: np.ndarray,
     found: np.ndarray,
     upright: tuple[int, int],
@@ -195,9 +197,6 @@ def _refined(
         return None
     score, points = run(image, roi)
     return score, points, roi
-
-
-PartRun = Callable[[np.ndarray, Roi], tuple[float, np.ndarray]]
 
 
 def find_part(
