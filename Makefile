@@ -19,10 +19,12 @@ $(BIN)/python:
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/python -m ml_services.pretrained.assets
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m ml_services.pretrained.assets --test-photos
 	touch $@
 
 install: $(VENV)/.installed
@@ -75,6 +77,7 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.crosscheck
 	$(BIN)/python -m tests.benchmarks.fbi
 	$(BIN)/python -m tests.benchmarks.scoring
+	$(BIN)/python -m tests.benchmarks.pretrained
 	$(BIN)/python -m tests.benchmarks.export --samples 100000
 
 clean:

@@ -20,7 +20,7 @@ from annotator.selectors import quality as quality_selectors
 from annotator.selectors.refine import REFINE_PARTS
 from api.fields import MAX_INT32, DatasetNameField, IdField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
-from ml_services.suggestions import part_suggestions
+from ml_services.suggestions import SUGGESTION_MODELS, part_suggestions
 from ml_services.tasks import scoring_job_submit
 
 #: Largest ``best`` (skeletons per subject) and frames-table page of the quality report.
@@ -30,7 +30,8 @@ MAX_BINS = 200
 
 
 class TaskRefineApi(APIView):
-    """Suggested positions of a part's keypoints in one view of a task, from the shipped refiner (nothing is stored)."""
+    """Suggested positions of a part's keypoints in one view of a task (nothing is stored): from the pretrained
+    whole-body model or a trained refiner; ``auto`` takes the refiner only where it fits the dataset."""
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -38,6 +39,7 @@ class TaskRefineApi(APIView):
 
         view = IdField()
         part = serializers.ChoiceField(choices=REFINE_PARTS)
+        model = serializers.ChoiceField(choices=SUGGESTION_MODELS, default="auto")
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -45,9 +47,13 @@ class TaskRefineApi(APIView):
 
         view = serializers.IntegerField()
         part = serializers.CharField()
+        source = serializers.ChoiceField(choices=SUGGESTION_MODELS[1:])
         model = serializers.CharField()
+        label = serializers.CharField()
+        reason = serializers.CharField()
         checkpoint = serializers.CharField()
-        iterations = serializers.IntegerField()
+        iterations = serializers.IntegerField(allow_null=True)
+        score = serializers.FloatField(allow_null=True)
         suggestions = serializers.DictField(child=serializers.ListField(child=serializers.FloatField()),
                                             source="points")  # fmt: skip
 

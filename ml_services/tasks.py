@@ -4,7 +4,8 @@
 ``job_run_local`` runs its remaining chunks in this process with a progress bar; ``score_chunk`` is
 the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk, and ``scoring_job_submit``
 (the review dashboard's button) starts a job and enqueues its chunks. Each path goes
-selectors -> ``ml_services.scoring`` -> services, so the same code runs under any queue backend.
+selectors -> ``ml_services.scoring`` (or ``ml_services.pretrained.scoring`` for a job with
+``scorer="pretrained"``) -> services, so the same code runs under any queue backend.
 """
 
 from __future__ import annotations
@@ -39,11 +40,18 @@ from ml_services.checkpoints import checkpoint_hash, default_checkpoint, load_ch
 from ml_services.device import select_device
 from ml_services.images import load_rgb
 from ml_services.models import Refiner
+from ml_services.pretrained.assets import MEDIAPIPE, installed
+from ml_services.pretrained.scoring import score_views_pretrained
 from ml_services.scoring import PART_NAMES, ScoringConfig, score_views
 from ml_services.suggestions import checkpoint_path
 
 JOB_KIND = QUALITY_JOB_KIND
 MODEL_NAME = "multicrop-face-hand"
+#: The scorers a job can use: the trained face/hand refiners, or the pretrained whole-body model's part networks.
+SCORERS: tuple[str, ...] = ("refiner", "pretrained")
+PRETRAINED_MODEL_NAME = "multicrop-pretrained"
+#: What pretrained scores are stored under (``QualityScore.checkpoint``): the pinned release of the model.
+PRETRAINED_CHECKPOINT = f"pretrained:{MEDIAPIPE.requirement}"
 DEFAULT_CHUNK_SIZE = 32
 #: Skeletons scored per network call inside a chunk (their 4 views' images are held in memory).
 SKELETONS_PER_BATCH = 16
@@ -64,12 +72,18 @@ def scoring_job_start(
     face_checkpoint: str | Path | None = None,
     hand_checkpoint: str | Path | None = None,
     created_by=None,
+    scorer: str = "refiner",
 ) -> tuple[Job, bool]:
     """The scoring job for ``dataset``'s ``source`` skeletons: the latest job over the same skeletons with the
-    same checkpoints (resumed; a finished one has nothing left to do) or a new one. Returns (job, resumed).
-    Bad checkpoints, a dataset without images or without skeletons fail before any write."""
+    same scorer and checkpoints (resumed; a finished one has nothing left to do) or a new one. Returns (job,
+    resumed). ``scorer`` is ``refiner`` (the trained face/hand refiners) or ``pretrained`` (the pretrained model).
+    Bad checkpoints, a missing model, a dataset without images or without skeletons fail before any write."""
     if chunk_size < 1:
         raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
+    if scorer not in SCORERS:
+        raise ApplicationError(f"unknown scorer {scorer!r}; choose one of {', '.join(SCORERS)}")
+    if scorer == "pretrained":
+        return _pretrained_job_start(dataset=dataset, source=source, chunk_size=chunk_size, created_by=created_by)
     face = str(Path(face_checkpoint or default_checkpoint("face")).resolve())
     hand = str(Path(hand_checkpoint or default_checkpoint("hand")).resolve())
     try:
@@ -87,8 +101,24 @@ def scoring_job_start(
     return job_create(kind=JOB_KIND, dataset=dataset, params=params, payloads=payloads, created_by=created_by), False
 
 
-def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner]) -> list[ScoreRow]:
-    """Score skeletons (ids) from their projections into their frames' views."""
+def _pretrained_job_start(*, dataset: Dataset, source: str, chunk_size: int, created_by) -> tuple[Job, bool]:
+    if not installed(MEDIAPIPE):
+        raise ApplicationError(f"the pretrained model files ({MEDIAPIPE.requirement}) are not installed; run "
+                               "`make install` (or `python -m ml_services.pretrained.assets`)")  # fmt: skip
+    ids = scoring_skeleton_ids(dataset=dataset, source=source)
+    digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
+    params = {"source": source, "chunk_size": chunk_size, "scorer": "pretrained", "checkpoint": PRETRAINED_CHECKPOINT,
+              "skeletons": len(ids), "skeletons_hash": digest}  # fmt: skip
+    job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)
+    if job is not None:
+        return job_resume(job=job), True
+    payloads = [{"skeleton_ids": ids[i : i + chunk_size]} for i in range(0, len(ids), chunk_size)]
+    return job_create(kind=JOB_KIND, dataset=dataset, params=params, payloads=payloads, created_by=created_by), False
+
+
+def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner] | None) -> list[ScoreRow]:
+    """Score skeletons (ids) from their projections into their frames' views, with the trained ``refiners`` or,
+    when None, the pretrained model."""
     items = scoring_items(skeleton_ids=skeleton_ids)
     rows: list[ScoreRow] = []
     for lo in range(0, len(items), SKELETONS_PER_BATCH):
@@ -101,7 +131,10 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner]) ->
                 continue
             points = np.stack([np.stack([geometry.project(cam, it.keypoints) for cam in it.cameras]) for it in group])
             images = [load_rgb(path) for it in group for path in it.image_paths]
-            result = score_views(refiners, points, images, ScoringConfig())
+            if refiners is None:
+                result = score_views_pretrained(points, images)
+            else:
+                result = score_views(refiners, points, images, ScoringConfig())
             for s, it in enumerate(group):
                 rows.append(ScoreRow(
                     skeleton_id=it.skeleton_id,
@@ -114,10 +147,15 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner]) ->
 
 def _run_chunk(job: Job, chunk: JobChunk, device: str) -> JobChunk:
     """Score one claimed chunk and store its rows and result together; a failure is recorded on the chunk."""
+    pretrained = job.params.get("scorer") == "pretrained"
     try:
-        if checkpoint_hash(job.params["face"], job.params["hand"]) != job.params["checkpoint"]:
-            raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a new job")
-        refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
+        if pretrained:
+            refiners = None
+        else:
+            if checkpoint_hash(job.params["face"], job.params["hand"]) != job.params["checkpoint"]:
+                raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a "
+                                       "new job")  # fmt: skip
+            refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
         rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
     except Exception as exc:
         chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
@@ -128,7 +166,11 @@ def _run_chunk(job: Job, chunk: JobChunk, device: str) -> JobChunk:
     return chunk_done(
         chunk=chunk,
         result=result,
-        write=lambda: quality_scores_write(rows=rows, model_name=MODEL_NAME, checkpoint=job.params["checkpoint"]),
+        write=lambda: quality_scores_write(
+            rows=rows,
+            model_name=PRETRAINED_MODEL_NAME if pretrained else MODEL_NAME,
+            checkpoint=job.params["checkpoint"],
+        ),  # fmt: skip
     )
 
 

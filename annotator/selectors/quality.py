@@ -2,7 +2,8 @@
 quality rankings (best K per subject, review queue) built on stored ``QualityScore`` rows.
 
 Trusted 2D comes from pluggable sources (``TRUSTED_2D_SOURCES``): the ground truth projected into
-every view on the synthetic rig now; accepted corrections on real data can register another.
+every view on the synthetic rig; accepted corrections and the pretrained model's confident faces and
+hands on real data.
 """
 
 from __future__ import annotations
@@ -148,10 +149,66 @@ def trusted_views_accepted_corrections(dataset: Dataset) -> list[TrustedView]:
     return out
 
 
-#: Where trusted 2D comes from: the ground truth (synthetic data) or reviewed corrections (real data).
+#: A pretrained detection of a face or hand counts as trusted 2D from this presence score on.
+PRETRAINED_TRUSTED_SCORE = 0.9
+#: ... and when its centre lies within this many part sizes of the dataset skeleton's projection of the part
+#: (further off, it is another hand, or a false find).
+PRETRAINED_TRUSTED_REACH = 1.0
+
+
+def trusted_views_pretrained(dataset: Dataset) -> list[TrustedView]:
+    """The pretrained model's confident faces and hands (``detect_2d``'s detections), H3WB's recipe with
+    OpenPifPaf: a part counts where the model is sure it sees it (presence >= ``PRETRAINED_TRUSTED_SCORE``) and
+    where the dataset skeleton puts it too (a confident hand fills whichever of the skeleton's hands it lies on);
+    other parts are unknown (NaN) and not trained on. The dataset skeleton's projection is the start."""
+    # Imported here: the detections module reads skeletons through this one (latest_skeletons).
+    from annotator.selectors.detections import PRETRAINED_DETECTOR, detections_of
+
+    root = _image_root(dataset)
+    detections = detections_of(dataset=dataset, detector=PRETRAINED_DETECTOR)
+    if not detections:
+        raise ApplicationError(f"dataset {dataset.name} has no detections of the pretrained model; run "
+                               f"`python manage.py detect_2d --dataset {dataset.name}` first")  # fmt: skip
+    start = {s.frame_id: s.keypoints for s in latest_skeletons(dataset=dataset, source=Skeleton3D.Source.DATASET)}
+    views = View.objects.filter(pk__in=detections).select_related("camera", "frame__sequence__subject")
+    out = []
+    for view in views.order_by("frame_id", "camera__name"):
+        if not view.image_path:
+            continue
+        points, scores = detections[view.pk]
+        guess = geometry.project(view.camera.as_geometry(), start[view.frame_id]) if view.frame_id in start else None
+        trusted = np.full_like(points, np.nan)
+        confident = {p: points[keypoints.PARTS[p]] for p in keypoints.VALIDITY_PARTS
+                     if (scores[keypoints.PARTS[p]] >= PRETRAINED_TRUSTED_SCORE).all()}  # fmt: skip
+        for part in keypoints.VALIDITY_PARTS:
+            idx = keypoints.PARTS[part]
+            # A hand is matched by where it is: the body model's side of a hand seen from behind can be wrong.
+            found = [confident.get(part)] if part == "face" else [confident.get("left_hand"),
+                                                                  confident.get("right_hand")]  # fmt: skip
+            found = [f for f in found if f is not None]
+            if guess is not None:
+                lo, hi = guess[idx].min(axis=0), guess[idx].max(axis=0)
+                reach = PRETRAINED_TRUSTED_REACH * max(float((hi - lo).max()), 1.0)
+                found = [f for f in found if np.hypot(*(f.mean(axis=0) - (lo + hi) / 2)) <= reach]
+                found.sort(key=lambda f: float(np.linalg.norm(f - guess[idx], axis=1).mean()))
+            elif part != "face":
+                found = [confident[part]] if part in confident else []
+            if found:
+                trusted[idx] = found[0]
+        if np.isfinite(trusted).any():
+            out.append(TrustedView(view.frame_id, frame_split_key(view.frame), view.pk, root / view.image_path,
+                                   trusted, guess))  # fmt: skip
+    if not out:
+        raise ApplicationError(f"the pretrained model is confident of no face or hand in dataset {dataset.name}")
+    return out
+
+
+#: Where trusted 2D comes from: the ground truth (synthetic data), reviewed corrections (real data), or the
+#: pretrained model's confident faces and hands (real data, before anyone reviewed it).
 TRUSTED_2D_SOURCES: dict[str, Callable[[Dataset], list[TrustedView]]] = {
     "ground_truth": trusted_views_ground_truth,
     "accepted_corrections": trusted_views_accepted_corrections,
+    "pretrained": trusted_views_pretrained,
 }
 
 

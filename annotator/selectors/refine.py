@@ -15,7 +15,7 @@ import numpy as np
 
 from annotator import geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
-from annotator.models import Task
+from annotator.models import Dataset, Skeleton3D, Task
 from annotator.selectors.tasks import task_state, view_image_file
 
 #: Parts a refiner exists for: the ones COCO-WholeBody marks valid per image (face and hands).
@@ -24,11 +24,13 @@ REFINE_PARTS: tuple[str, ...] = keypoints.VALIDITY_PARTS
 
 @dataclass(frozen=True)
 class RefineInput:
-    """One part of one view: ``points`` (J, 2) pixels of every keypoint as drawn, the image file and size."""
+    """One part of one view: ``points`` (J, 2) pixels of every keypoint as drawn, the image file and size, and the
+    dataset (which decides what model suggests by default)."""
 
     task_id: int
     view_id: int
     part: str
+    dataset: Dataset
     image_path: Path
     width: int
     height: int
@@ -64,4 +66,11 @@ def refine_input(*, task: Task, view: int, part: str) -> RefineInput:
     centre = (points[members].min(axis=0) + points[members].max(axis=0)) / 2
     if not (0 <= centre[0] < cam.width and 0 <= centre[1] < cam.height):
         raise ApplicationError(f"the {label} lies outside the image of view {found.pk}", extra={"field": "part"})
-    return RefineInput(task.pk, found.pk, part, image, cam.width, cam.height, points)
+    return RefineInput(task.pk, found.pk, part, found.frame.sequence.subject.dataset, image, cam.width, cam.height,
+                       points)  # fmt: skip
+
+
+def dataset_has_ground_truth(*, dataset: Dataset) -> bool:
+    """Whether ``dataset`` has ground-truth skeletons: only the synthetic rig does (a real release has none)."""
+    return Skeleton3D.objects.filter(frame__sequence__subject__dataset=dataset,
+                                     source=Skeleton3D.Source.GROUND_TRUTH).exists()  # fmt: skip

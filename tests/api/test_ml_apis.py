@@ -60,6 +60,9 @@ class TaskRefineApiTests:
         body = response.json()
         assert (body["view"], body["part"], body["model"], body["iterations"]) == (view.pk, "face", "face.pt", 10)
         assert len(body["checkpoint"]) == 16
+        # The shipped refiner was trained on synthetic ground truth and the rig is synthetic: the default fits.
+        assert body["source"] == "refiner" and body["score"] is None
+        assert body["reason"].startswith("default: the face refiner (face.pt) was trained on synthetic ground truth")
         assert sorted(int(k) for k in body["suggestions"]) == FACE.tolist()
         start = refine_input(task=rig_task, view=view.pk, part="face").points[FACE]
         suggested = np.array([body["suggestions"][str(k)] for k in FACE])
@@ -129,12 +132,49 @@ class TaskRefineApiTests:
         assert response.status_code == status.HTTP_400_BAD_REQUEST
         assert "cannot refine without the image" in response.json()["message"]
 
-    def test_no_checkpoint_is_a_400(self, rig_task, users, tmp_path):
+    def test_no_checkpoint_is_a_400_when_the_refiner_is_asked_for(self, rig_task, users, tmp_path):
         with override_settings(ANNOTATOR={**settings.ANNOTATOR, "REFINER_CHECKPOINT_DIR": tmp_path}):
-            response = _refine(users["annotator"], rig_task, view=_views(rig_task)[0].pk, part="right_hand")
-        assert response.status_code == status.HTTP_400_BAD_REQUEST
-        body = response.json()
-        assert "no hand refiner is available" in body["message"] and body["extra"] == {"reason": "no_checkpoint"}
+            view = _views(rig_task)[0].pk
+            response = _refine(users["annotator"], rig_task, view=view, part="right_hand", model="refiner")
+            assert response.status_code == status.HTTP_400_BAD_REQUEST
+            body = response.json()
+            assert "no hand refiner is available" in body["message"] and body["extra"] == {"reason": "no_checkpoint"}
+            # By default the pretrained model answers instead, and says why.
+            body = _refine(users["annotator"], rig_task, view=view, part="right_hand").json()
+            assert body["source"] == "pretrained" and "no trained hand refiner is installed" in body["reason"]
+
+    def test_unknown_model_is_a_400(self, rig_task, users):
+        response = _refine(users["annotator"], rig_task, view=_views(rig_task)[0].pk, part="face", model="oracle")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST and "model" in response.json()["message"]
+
+
+class PretrainedSuggestionTests:
+    def test_pretrained_hand_suggestions_land_on_the_hand(self, rig_task, users):
+        """On views where the rig's hand is visible, the pretrained model's suggestions lie near the true hand."""
+        errors = []
+        for view in _views(rig_task):
+            response = _refine(users["annotator"], rig_task, view=view.pk, part="right_hand", model="pretrained")
+            if response.status_code == status.HTTP_400_BAD_REQUEST:
+                assert "finds no right hand near the drawn one" in response.json()["message"]
+                continue
+            body = response.json()
+            assert (body["source"], body["model"], body["iterations"]) == ("pretrained", "mediapipe-0.10.14", None)
+            assert body["checkpoint"] == "mediapipe==0.10.14" and 0.5 <= body["score"] <= 1
+            assert body["reason"].startswith("chosen by the annotator") and "MediaPipe" in body["label"]
+            hand = keypoints.PARTS["right_hand"]
+            suggested = np.array([body["suggestions"][str(k)] for k in hand])
+            errors.append(np.linalg.norm(suggested - _truth_2d(rig_task, view)[hand], axis=1).mean())
+        assert len(errors) >= 2 and np.mean(errors) < 4.0, errors
+        assert not Correction.objects.exists()
+
+    def test_default_is_the_pretrained_model_where_no_refiner_fits(self, rig_task, users):
+        Skeleton3D.objects.filter(source=Skeleton3D.Source.GROUND_TRUTH).delete()  # now it looks like real data
+        body = _refine(users["annotator"], rig_task, view=_views(rig_task)[1].pk, part="left_hand").json()
+        assert body["source"] == "pretrained"
+        assert body["reason"].startswith("default: no trained hand refiner fits rig (the installed one was trained")
+        body = _refine(users["annotator"], rig_task, view=_views(rig_task)[1].pk, part="left_hand",
+                       model="refiner").json()  # fmt: skip
+        assert body["source"] == "refiner" and body["model"] == "hand.pt"
 
 
 class ModelAssistedCorrectionTests:

@@ -15,11 +15,14 @@ from annotator.models import Job
 from annotator.services.fbi_labels import FBI_JOB_KIND
 from annotator.services.jobs import chunks_release_dead, job_label
 from annotator.tasks import fbi_label_job_enqueue
+from ml_services.detection_tasks import JOB_KIND as DETECTION_JOB_KIND
+from ml_services.detection_tasks import job_enqueue as detection_job_enqueue
 from ml_services.tasks import JOB_KIND as SCORING_JOB_KIND
 from ml_services.tasks import job_enqueue as scoring_job_enqueue
 
 #: Job kind -> the function that enqueues one task per unfinished chunk of such a job.
-ENQUEUERS = {SCORING_JOB_KIND: scoring_job_enqueue, FBI_JOB_KIND: fbi_label_job_enqueue}
+ENQUEUERS = {SCORING_JOB_KIND: scoring_job_enqueue, FBI_JOB_KIND: fbi_label_job_enqueue,
+             DETECTION_JOB_KIND: detection_job_enqueue}  # fmt: skip
 
 
 class Command(BaseCommand):

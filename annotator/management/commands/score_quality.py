@@ -1,5 +1,9 @@
 """``python manage.py score_quality --dataset NAME``: multi-crop quality scores of a dataset's skeletons.
 
+``--model refiner`` (default) scores with the trained face/hand refiners; ``--model pretrained`` with the
+pretrained whole-body model's face and hand networks (``ml_services.pretrained.scoring``), which have seen
+photographs; their scores are stored side by side (under different checkpoints).
+
 By default the chunks run here with a progress bar; a rerun continues an unfinished job (finished
 chunks are skipped, chunks of dead workers are taken over). With ``--enqueue`` the job's chunks
 become django-tasks tasks for the workers (``manage.py db_worker``, or ``rqworker`` with Redis).
@@ -20,7 +24,7 @@ from annotator.models import Job, JobChunk, Skeleton3D
 from annotator.selectors.datasets import dataset_get
 from annotator.selectors.quality import quality_report
 from ml_services.device import DEVICE_CHOICES
-from ml_services.tasks import DEFAULT_CHUNK_SIZE, job_enqueue, job_run_local, scoring_job_start
+from ml_services.tasks import DEFAULT_CHUNK_SIZE, SCORERS, job_enqueue, job_run_local, scoring_job_start
 
 
 class Command(BaseCommand):
@@ -34,6 +38,9 @@ class Command(BaseCommand):
             choices=Skeleton3D.Source.values,
             help="which skeleton version of every frame to score (the newest of that source)",
         )
+        parser.add_argument("--model", default="refiner", choices=SCORERS,
+                            help="the scorer: the trained face/hand refiners, or the pretrained whole-body model's "
+                                 "face and hand networks (which have seen photographs)")  # fmt: skip
         parser.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="skeletons per chunk")
         parser.add_argument("--enqueue", action="store_true", help="hand the chunks to the task workers")
@@ -50,12 +57,14 @@ class Command(BaseCommand):
                 chunk_size=options["chunk_size"],
                 face_checkpoint=options["face_checkpoint"],
                 hand_checkpoint=options["hand_checkpoint"],
+                scorer=options["model"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         verb = "resuming" if resumed else "created"
         self.stdout.write(f"{verb} job #{job.pk}: {job.params['skeletons']} {options['source']} skeletons in "
-                          f"{job.progress_total} chunks ({job.progress_done} done)")  # fmt: skip
+                          f"{job.progress_total} chunks ({job.progress_done} done), scored by the "
+                          f"{options['model']} model")  # fmt: skip
         if options["enqueue"]:
             n = job_enqueue(job=job, device=options["device"])
             self.stdout.write(

@@ -1,7 +1,9 @@
 """``python manage.py train_refiner --part face|hand --dataset NAME``: train a keypoint refiner on trusted 2D.
 
-Trusted 2D comes from ``annotator.selectors.quality.TRUSTED_2D_SOURCES`` (the projected ground truth
-on the synthetic rig). Frames are split into training and held-out sets by a hash of their id; the
+Trusted 2D comes from ``annotator.selectors.quality.TRUSTED_2D_SOURCES``: the projected ground truth
+on the synthetic rig (``--source ground_truth``), reviewed corrections (``accepted_corrections``), or
+the pretrained model's confident faces and hands from ``detect_2d`` (``pretrained``, H3WB's recipe with
+its off-the-shelf detector). Frames are split into training and held-out sets by a hash of their id; the
 command prints the held-out mean error of the noisy input and of the refined keypoints, and writes
 the checkpoint atomically (nothing is written when anything fails).
 """

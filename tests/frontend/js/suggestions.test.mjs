@@ -42,7 +42,8 @@ describe("suggestions", () => {
     assert.equal(G.hasSuggestions(s, 11), true);
     assert.equal(G.hasSuggestions(s, "11"), true);
     assert.equal(G.hasSuggestions(s, 12), false);
-    assert.deepEqual(G.suggestionsIn(s, 11).map((x) => x.k), [1, 2, 3]);
+    assert.deepEqual(G.suggestionRows(s).map((x) => x.k), [1, 2, 3]);
+    assert.deepEqual(G.suggestionsIn(s, 11).map((x) => x.k), [1, 3]); // 2 moves its point 0.1 px: hidden
     assert.deepEqual(G.suggestionsIn(s, 12), []);
     assert.equal(s.suggestions.model, "face.pt");
     G.setSuggestions(s, { view: 11, suggestions: {} });
@@ -59,10 +60,11 @@ describe("suggestions", () => {
     assert.deepEqual(G.acceptAllSuggestions(s), []);
   });
 
-  it("accept all measures from the annotator's drop where there is one", () => {
+  it("accept all measures from the annotator's drop, and keeps the dropped point", () => {
     const s = state();
     S.dropKeypoint(s, 11, 1, 102, 99);
     G.setSuggestions(s, ANSWER);
+    assert.equal(G.suggestionRows(s)[0].moves, 0);
     assert.deepEqual(G.acceptAllSuggestions(s).map((w) => w.k), [3]);
   });
 
@@ -89,9 +91,45 @@ describe("suggestions", () => {
     const s = state();
     G.setSuggestions(s, ANSWER);
     assert.equal(G.nearestSuggestion(s, 11, 124, 103, 5), 3);
+    // Keypoint 2's suggestion moves it 0.1 px: hidden, so not hit, until the annotator shows every suggestion.
+    assert.equal(G.nearestSuggestion(s, 11, 111, 100, 5), -1);
+    G.setHideUnder(s, 0);
     assert.equal(G.nearestSuggestion(s, 11, 111, 100, 5), 2);
     assert.equal(G.nearestSuggestion(s, 11, 500, 500, 5), -1);
     assert.equal(G.nearestSuggestion(s, 12, 124, 103, 5), -1);
+  });
+
+  it("rows say how far each suggestion moves its point and hide those under the distance", () => {
+    const s = state();
+    G.setSuggestions(s, { ...ANSWER, source: "pretrained", label: "MediaPipe", reason: "default", score: 0.9 });
+    assert.equal(s.suggestions.source, "pretrained");
+    assert.equal(s.suggestions.score, 0.9);
+    const rows = G.suggestionRows(s);
+    assert.deepEqual(rows.map((r) => r.k), [1, 2, 3]);
+    assert.ok(Math.abs(rows[0].moves - Math.hypot(2, 1)) < 1e-9);
+    assert.deepEqual(rows.map((r) => r.hidden), [false, true, false]);
+    assert.deepEqual(G.suggestionsIn(s, 11).map((r) => r.k), [1, 3]);
+    G.setHideUnder(s, 3);
+    assert.deepEqual(G.suggestionsIn(s, 11).map((r) => r.k), [3]);
+    assert.deepEqual(G.acceptAllSuggestions(s), [{ view: 11, k: 3, x: 125, y: 104 }]); // hidden ones are not written
+    assert.equal(s.suggestions, null);
+    G.setHideUnder(s, "nonsense");
+    assert.equal(G.hideUnder(s), G.DEFAULT_HIDE_UNDER_PX);
+  });
+
+  it("accept all never touches a point the annotator corrected or flagged in that view", () => {
+    const s = state();
+    S.dropKeypoint(s, 11, 1, 101, 101); // a manual drag of keypoint 1 in view 11
+    s.views[0].flags[3] = "unsure"; // an "unsure" flag on keypoint 3 in view 11
+    s.views[1].flags[2] = "occluded"; // a flag in another view protects nothing here
+    G.setSuggestions(s, { ...ANSWER, suggestions: { 1: [102, 99], 2: [113, 100], 3: [125, 104] } });
+    assert.deepEqual(G.suggestionRows(s).map((r) => r.kept), ["corrected", null, "unsure"]);
+    assert.deepEqual(G.acceptAllSuggestions(s), [{ view: 11, k: 2, x: 113, y: 100 }]);
+    // The kept ones stay suggested, for the annotator to pick one by one.
+    assert.deepEqual(G.suggestionsIn(s, 11).map((r) => [r.k, r.kept]), [[1, "corrected"], [3, "unsure"]]);
+    assert.deepEqual(G.acceptSuggestion(s, 3), { view: 11, k: 3, x: 125, y: 104 });
+    assert.deepEqual(G.acceptAllSuggestions(s), []);
+    assert.deepEqual(G.suggestionsIn(s, 11).map((r) => r.k), [1]);
   });
 
   it("survives toData/fromData", () => {

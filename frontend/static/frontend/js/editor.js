@@ -273,9 +273,11 @@ export class Editor {
   // --- toolbar, panel ------------------------------------------------------------------------------
 
   onClick(event) {
-    const target = event.target.closest("button, .kp-row");
+    const target = event.target.closest("button, .kp-row, .suggestion-row");
     if (!target || !this.root.contains(target)) return;
-    if (target.matches(".kp-row")) {
+    if (target.matches(".suggestion-row")) {
+      this.acceptSuggestions(Number(target.dataset.k));
+    } else if (target.matches(".kp-row")) {
       S.select(this.state, Number(target.dataset.k));
       this.render();
     } else if (target.matches("button.focus")) {
@@ -289,6 +291,11 @@ export class Editor {
   }
 
   onInput(event) {
+    if (event.target.matches?.(".suggestions-hide")) {
+      G.setHideUnder(this.state, event.target.value);
+      this.schedule();
+      return;
+    }
     const id = event.target.id;
     if (id !== "brightness" && id !== "contrast") return;
     this.state.filters[id] = Number(event.target.value);
@@ -307,6 +314,7 @@ export class Editor {
       refine: () => this.refine(),
       "accept-suggestions": () => this.acceptSuggestions(),
       "dismiss-suggestions": () => this.dismissSuggestions(),
+      "suggest-other": () => this.refine(this.state.suggestions?.source === "pretrained" ? "refiner" : "pretrained"),
     };
     actions[name]?.();
   }
@@ -447,23 +455,24 @@ export class Editor {
 
   // --- refiner suggestions (suggestions.js) -------------------------------------------------------
 
-  /** Ask the refiner where the focused face or hand should be in the active view; shows its suggestions. */
-  async refine() {
+  /** Ask a model (`auto`: the server's default for this data) where the focused face or hand should be in the
+   * active view; shows its suggestions, and the panel says which model made them. */
+  async refine(model = "auto") {
     if (!this.canEdit()) return;
     const part = this.state.focus;
     const view = this.view(this.active);
     if (!this.state.layout.validity_parts.includes(part) || !view) {
       const keys = this.state.layout.validity_parts.map(focusKey).join(", ");
-      this.state.notice = `the refiner works on the face and the hands: focus one (${keys}), then refine (g)`;
+      this.state.notice = `suggestions are for the face and the hands: focus one (${keys}), then refine (g)`;
       this.render();
       return;
     }
     this.state.notice = null;
-    S.setStatus(this.state, S.SAVING, `refining the ${part.replace(/_/g, " ")} in camera ${view.camera}…`);
+    S.setStatus(this.state, S.SAVING, `asking for the ${part.replace(/_/g, " ")} in camera ${view.camera}…`);
     this.render();
     try {
-      G.setSuggestions(this.state, await this.api.post(this.url("refine"), { view: view.id, part }));
-      if (!G.hasSuggestions(this.state)) this.state.notice = "the refiner had nothing to suggest";
+      G.setSuggestions(this.state, await this.api.post(this.url("refine"), { view: view.id, part, model }));
+      if (!G.hasSuggestions(this.state)) this.state.notice = "the model had nothing to suggest";
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       this.state.notice = `could not refine: ${error.message}`;

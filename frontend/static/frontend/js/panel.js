@@ -4,7 +4,7 @@
 
 import { partLabel } from "./render.js";
 import { focusMembers, isReadOnly, maxResidual } from "./state.js";
-import { suggestionsIn } from "./suggestions.js";
+import { hideUnder, suggestionRows } from "./suggestions.js";
 
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -79,20 +79,52 @@ export function renderPanel(state, root) {
   renderSuggestions(state, root);
 }
 
-/** The refiner's suggestions: how many, for which part and camera, from which model. */
+const KEPT_TEXT = { corrected: "you corrected it here", occluded: "you flagged it occluded here", unsure: "you flagged it unsure here" };
+
+/** The suggestions: which model made them and why, and per keypoint how far it would move (kept ones say why). */
 function renderSuggestions(state, root) {
   const box = root.querySelector(".suggestions-box");
   if (!box) return;
   const s = state.suggestions;
   box.hidden = !s;
+  box.dataset.source = s?.source ?? "";
   if (!s) return;
   const view = state.views.find((v) => String(v.id) === String(s.view));
-  const n = suggestionsIn(state, s.view).length;
+  const rows = suggestionRows(state);
+  const shown = rows.filter((r) => !r.hidden);
+  const kept = shown.filter((r) => r.kept).length;
+  const limit = hideUnder(state);
+  const score = s.score === null ? "" : `, presence ${s.score.toFixed(2)}`;
   const text =
-    `${n} suggestion${n === 1 ? "" : "s"} for the ${partLabel(s.part)} in camera ${view?.camera ?? s.view}` +
-    ` (${s.model}${s.iterations ? `, ${s.iterations} iterations` : ""}): click a violet cross to accept one`;
+    `${shown.length} suggestion${shown.length === 1 ? "" : "s"} for the ${partLabel(s.part)} in camera ${view?.camera ?? s.view}` +
+    ` from the ${s.label}${s.iterations ? `, ${s.iterations} iterations` : ""}${score}` +
+    (rows.length > shown.length ? ` · ${rows.length - shown.length} moving less than ${limit} px hidden` : "") +
+    (kept ? ` · ${kept} kept from "accept all" (pick them one by one)` : "");
   const node = box.querySelector(".suggestions-text");
   if (node.textContent !== text) node.textContent = text;
+  const why = box.querySelector(".suggestions-reason");
+  if (why && why.textContent !== s.reason) why.textContent = s.reason;
+  const other = box.querySelector('[data-action="suggest-other"]');
+  if (other) other.textContent = s.source === "pretrained" ? "ask the trained refiner" : "ask the pretrained model";
+  const input = box.querySelector(".suggestions-hide");
+  if (input && document.activeElement !== input && Number(input.value) !== limit) input.value = limit;
+  const list = box.querySelector(".suggestion-list");
+  if (!list) return;
+  // Kept ones first: they are the ones the annotator has to decide on one by one.
+  const html = [...shown.filter((r) => r.kept), ...shown.filter((r) => !r.kept)]
+    .map(
+      (r) =>
+        `<li class="suggestion-row${r.kept ? " kept" : ""}" data-k="${r.k}" title="click to accept this one">` +
+        `<span class="name">${escape(state.layout.names[r.k])}</span>` +
+        `<span class="moves">${r.moves === null ? "new" : `${r.moves.toFixed(1)} px`}</span>` +
+        (r.kept ? `<span class="kept-why">kept: ${KEPT_TEXT[r.kept] ?? r.kept}</span>` : "") +
+        `</li>`,
+    )
+    .join("");
+  if (lastList.get(list) !== html) {
+    list.innerHTML = html;
+    lastList.set(list, html);
+  }
 }
 
 // The list's last HTML, so that an unchanged list is not rebuilt (and keeps its scroll position).

@@ -167,16 +167,18 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   if (img.style.filter !== filter) img.style.filter = filter;
 }
 
-/** The refiner's suggestions in `view`: a cross at each, joined to where its keypoint is drawn now. */
+/** The model's suggestions in `view`: a cross at each, joined to where its keypoint is drawn now; a keypoint the
+ * annotator corrected or flagged here is marked "kept" (accept all leaves it; a click still accepts it). */
 function suggestionMarks(state, view, pos, inv) {
   const r = R_SUGGESTION * inv;
   return suggestionsIn(state, view.id)
-    .map(({ k, at }) => {
+    .map(({ k, at, kept }) => {
       const [x, y] = at;
       const from = pos[k];
       const line = from ? `<line class="suggestion-offset" x1="${fmt(from[0])}" y1="${fmt(from[1])}" x2="${fmt(x)}" y2="${fmt(y)}"/>` : "";
       return (
-        `${line}<g class="suggestion" data-k="${k}"><title>suggested ${escape(state.layout.names[k])}: click to accept</title>` +
+        `${line}<g class="suggestion${kept ? " kept" : ""}" data-k="${k}"><title>suggested ${escape(state.layout.names[k])}` +
+        `${kept ? ` (kept from accept all: ${kept} here)` : ""}: click to accept</title>` +
         `<line x1="${fmt(x - r)}" y1="${fmt(y - r)}" x2="${fmt(x + r)}" y2="${fmt(y + r)}"/>` +
         `<line x1="${fmt(x - r)}" y1="${fmt(y + r)}" x2="${fmt(x + r)}" y2="${fmt(y - r)}"/></g>`
       );
