@@ -15,6 +15,7 @@ from annotator.selectors.tasks import (
     task_lock_state,
     task_state,
     task_state_replay,
+    task_undo_stacks,
     view_get_for_image,
     view_image_file,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "task_lock_state",
     "task_state",
     "task_state_replay",
+    "task_undo_stacks",
     "view_get_for_image",
     "view_image_file",
 ]

@@ -180,6 +180,29 @@ def task_state(*, task: Task) -> TaskState:
     return state
 
 
+def task_undo_stacks(*, task: Task, user) -> tuple[list, list]:
+    """``user``'s undo and redo stacks on ``task``: their original writes (Correction or PartValidity rows).
+
+    Rebuilt from the rows: an original write (move, flag, set) is pushed on the undo stack and empties the
+    redo stack; an undo moves the top of the undo stack to the redo stack; a redo moves it back. The undo
+    and redo services pop from these; the editor shows their depths (undo/redo buttons).
+    """
+    rows = [*Correction.objects.filter(task=task, author=user), *PartValidity.objects.filter(task=task, author=user)]
+    undo: list = []
+    redo: list = []
+    for row in sorted(rows, key=lambda r: r.revision):
+        if row.kind == "undo":
+            if undo:
+                redo.append(undo.pop())
+        elif row.kind == "redo":
+            if redo:
+                undo.append(redo.pop())
+        else:
+            undo.append(row)
+            redo.clear()
+    return undo, redo
+
+
 def _live_lock(task: Task) -> TaskLock | None:
     cutoff = timezone.now() - timedelta(seconds=LOCK_TTL_S)
     return TaskLock.objects.filter(task=task, heartbeat_at__gte=cutoff).select_related("holder").first()
@@ -233,11 +256,12 @@ def task_frame_dict(task: Task) -> dict:
 def task_editor_payload(*, task: Task, user) -> dict:
     """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity."""
     task = (
-        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
+        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton", "reviewed_by")
         .prefetch_related("views__camera")
         .get(pk=task.pk)
     )
     state = task_state(task=task)
+    undo, redo = task_undo_stacks(task=task, user=user)
     base = task.base_skeleton.keypoints
     current = task.current_keypoints
     views = []
@@ -270,12 +294,16 @@ def task_editor_payload(*, task: Task, user) -> dict:
         "revision": task.revision,
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
+        "reviewed_by": task.reviewed_by.username if task.reviewed_by_id else None,
         "can_edit": task.assignee_id == user.pk and task.is_editable,
         "lock": task_lock_state(task=task, user=user),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
         "views": views,
         "corrected_keypoints": sorted(corrected_keypoints),
+        # The signed-in user's own undo and redo depths: the editor disables undo/redo at zero.
+        "undo_depth": len(undo),
+        "redo_depth": len(redo),
         "history_url": f"/api/tasks/{task.pk}/history/",
         "submit_url": f"/api/tasks/{task.pk}/submit/",
     }
