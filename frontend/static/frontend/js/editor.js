@@ -55,6 +55,7 @@ export class Editor {
     this.resizeObserver = null;
     this.noticeShown = null;
     this.noticeTimer = null;
+    this.noticeMs = NOTICE_MS;
   }
 
   /** The view that keys act on (the last one the pointer was in, or the one "next view" jumped to). */
@@ -157,7 +158,7 @@ export class Editor {
       if (this.state.notice !== notice) return;
       this.state.notice = null;
       this.render();
-    }, NOTICE_MS);
+    }, this.noticeMs);
   }
 
   /** Redraw at the next animation frame (views: ids to redraw; none = all). */
@@ -687,7 +688,6 @@ export class Editor {
     S.noteAnswered(this.state, write.kind);
     if (write.kind === "correction") {
       S.applyCorrectionAnswer(this.state, answer);
-      this.offerNextView(write.body.keypoint, write.body.view);
     } else if (write.kind === "part") {
       S.applyPartAnswer(this.state, answer);
     } else if (write.kind === "submit") {
@@ -700,15 +700,6 @@ export class Editor {
       if (answer?.part_validity) S.applyPartAnswer(this.state, { revision: answer.revision, ...answer.part_validity });
       await this.refresh();
     }
-  }
-
-  /** After a drop in one view, say which views still disagree and how to go there (v), if any do. */
-  offerNextView(k, viewId) {
-    if (this.state.selection !== k || String(this.active) !== String(viewId)) return;
-    const next = S.nextFlaggedView(this.state, k, viewId);
-    if (next === null) return;
-    this.state.notice = `${keypointLabel(this.state.layout, k)} now disagrees in camera ${this.view(next).camera}: ` +
-      `press v to correct it there`;
   }
 
   /** Replace the server's part of the state with a fresh task payload. */

@@ -265,15 +265,15 @@ export function medianSpacing(points, indices) {
 export const FOCUS_SPACING_PX = 10;
 
 /**
- * The zoom a part focus uses: the part's box framed in the viewport, and at least so close that its
- * keypoints lie `minSpacing` screen px apart (median nearest-neighbour distance), so that the 68 face
- * points are separate markers; centred on the box, or on `centre` ([x, y] image px) when given.
- * Null when the part has no finite point.
+ * The zoom a part focus uses: the part's box framed in the viewport (zoomToBox), and at least so close
+ * that its keypoints lie `minSpacing` screen px apart (median nearest-neighbour distance), so that the 68
+ * face points are separate markers even where the face is small in the image (it may then overflow the
+ * view); centred on the box, or on `centre` ([x, y] image px) when given. Null when the part has no point.
  */
 export function focusZoom(points, indices, imageSize, viewport, { minSpacing = FOCUS_SPACING_PX, centre = null } = {}) {
   const box = bbox(points, indices);
   if (!box) return null;
-  const framed = zoomToBox(box, imageSize, viewport, 0.15, 24);
+  const framed = zoomToBox(box, imageSize, viewport);
   const spacing = medianSpacing(points, indices);
   const fit = Math.min(viewport[0] / imageSize[0], viewport[1] / imageSize[1]);
   const k = spacing ? Math.max(framed.k, minSpacing / (spacing * fit)) : framed.k;

@@ -24,8 +24,8 @@ const R_BASE = 2.4;
 const R_GHOST = 5;
 /** Half the arm of a refiner suggestion's cross. */
 const R_SUGGESTION = 5;
-/** Parts with more keypoints than this get the small marker. */
-const DENSE_PART = 30;
+/** Parts with more keypoints than this are dense (the face's 68, each hand's 21): their markers follow R_DENSE_*. */
+const DENSE_PART = 20;
 /** A dataset position this far (image px) from the drawn one gets a marker. */
 const BASE_SHOWN_PX = 1.0;
 /** A ghost this far (image px) from the drop gets drawn. */
