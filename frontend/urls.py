@@ -8,6 +8,7 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("datasets/<slug:name>/", views.dataset_detail, name="dataset"),
     path("frames/<int:frame_id>/", views.frame_detail, name="frame"),
     path("tasks/", views.task_list, name="tasks"),

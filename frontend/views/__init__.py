@@ -5,13 +5,14 @@ the reviewers' dashboard, queue, studies and task review, ``exports`` the export
 """
 
 from frontend.views.exports import exports
-from frontend.views.pages import dataset_detail, frame_detail, home
+from frontend.views.pages import dataset_detail, favicon, frame_detail, home
 from frontend.views.review import fbi_tasks_create, review_dashboard, review_queue, review_study, review_task
 from frontend.views.tasks import fbi_labeller, task_editor, task_list
 
 __all__ = [
     "dataset_detail",
     "exports",
+    "favicon",
     "fbi_labeller",
     "fbi_tasks_create",
     "frame_detail",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 
 from annotator import keypoints, selectors
 from annotator.selectors import frames as frame_selectors
@@ -12,6 +14,18 @@ from frontend.views.common import is_reviewer, or_404, reviewer_page
 
 #: Frames listed per page of a dataset.
 FRAMES_PER_PAGE = 50
+#: The site's icon: browsers ask for /favicon.ico on every page that names none (the API's pages, the admin),
+#: and a 404 there is an error in every console.
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2330"/>'
+    '<circle cx="8" cy="4" r="2" fill="#3399ff"/><path d="M8 6v5M5 8h6M8 11l-3 4M8 11l3 4" stroke="#3399ff" '
+    'stroke-width="1.5" stroke-linecap="round"/></svg>'
+)
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    return HttpResponse(FAVICON_SVG, content_type="image/svg+xml")
 
 
 @login_required

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from annotator import keypoints, selectors
@@ -57,6 +58,7 @@ def _dashboard(request, fbi_form: FBITasksForm | None = None, status: int = 200)
     return render(request, "frontend/review_dashboard.html", context, status=status)
 
 
+@never_cache
 @reviewer_page
 def review_dashboard(request):
     """The studies and the form that creates one (both talk to /api/studies/), FBI and quality sections."""
@@ -86,6 +88,7 @@ def fbi_tasks_create(request):
     return _dashboard(request, fbi_form=form, status=400)
 
 
+@never_cache  # a queue reached with the back button shows what still waits, not the cached page
 @reviewer_page
 def review_queue(request):
     """Everybody's tasks for review: the submitted ones by default, filtered by dataset, study, annotator, kind."""

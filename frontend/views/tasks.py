@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from annotator import keypoints, selectors
@@ -37,6 +38,7 @@ def task_list_context(request, *, default_status: str = "") -> dict:
             "sees_all": queues.sees_all_tasks(request.user)}  # fmt: skip
 
 
+@never_cache  # a list reached with the back button shows today's statuses, not the cached page's
 @login_required
 @ensure_csrf_cookie
 def task_list(request):

@@ -25,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 #: The accounts the browser signs in with: username -> (password, role).
-ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer")}
+ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer"),
+            "admin": ("pw-admin-123", "admin")}  # fmt: skip
 #: Instants rendered by the synthetic rig; the annotator gets one task per instant.
 FRAMES = 4
 #: Seconds to wait for data set-up and for the server to answer.

@@ -129,3 +129,12 @@ class TaskListTests:
         html = client_for(users["reviewer"]).get("/tasks/?assignee=ann2").content.decode()
         assert f'data-task="{other.pk}"' in html and f'data-task="{own.pk}"' not in html
         assert f'href="/review/tasks/{other.pk}/"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("user", "path"), [("annotator", "/tasks/"), ("reviewer", "/review/queue/"),
+                                            ("reviewer", "/review/")])  # fmt: skip
+def test_lists_are_never_served_from_the_cache(users, user, path):
+    """Back to a list after a submit or a review shows the new statuses: the page is not cached."""
+    response = client_for(users[user]).get(path)
+    assert "no-store" in response["Cache-Control"]
