@@ -63,6 +63,11 @@ def _registered():
     return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
+def _has_table(model) -> bool:
+    # Unmanaged models without a table are admin entry points only (django_rq's dashboard under REDIS_URL).
+    return model._meta.managed
+
+
 def _admin(users) -> Client:
     client = Client()
     client.force_login(users["admin"])
@@ -71,7 +76,7 @@ def _admin(users) -> Client:
 
 @pytest.mark.django_db
 def test_every_model_has_a_row(every_table):
-    empty = [model._meta.label for model, _ in _registered() if not model.objects.exists()]
+    empty = [model._meta.label for model, _ in _registered() if _has_table(model) and not model.objects.exists()]
     assert empty == [], f"add a row of {empty} to every_table so that their admin pages are tested"
 
 
@@ -82,6 +87,8 @@ def test_list_and_change_pages(model, every_table, users):
     opts = model._meta
     listing = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     assert listing.status_code == 200, listing.content[:500]
+    if not _has_table(model):
+        return
     row = model.objects.order_by("pk").first()
     change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
     assert change.status_code == 200, change.content[:500]
