@@ -155,12 +155,17 @@ class TaskAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "frame__sequence__subject__dataset", "study"]
     list_select_related = ["frame__sequence__subject", "assignee", "study"]
     search_fields = ["assignee__username", "review_comment"]
-    # Raw ids, not select boxes: a dataset has hundreds of thousands of views and skeletons.
-    raw_id_fields = ["frame", "views", "base_skeleton", "result_skeleton", "study", "assignee"]
-    # Status, review and revision change through the services (they bump the revision and tell the browsers).
-    readonly_fields = ["kind", "bones", "status", "revision", "review_comment", "reviewed_by", "reviewed_at",
-                       "result_skeleton", "created_by", "created_at", "updated_at", "started_at", "submitted_at",
-                       "current_keypoints_text"]  # fmt: skip
+    # A raw id, not a select box: there may be many users.
+    raw_id_fields = ["assignee"]
+    # What a task is about, its status, review and revision change through the services (they check the task's
+    # state, bump the revision and tell the browsers); an admin reassigns a task or changes its priority.
+    readonly_fields = ["kind", "bones", "frame", "views", "base_skeleton", "study", "status", "revision",
+                       "review_comment", "reviewed_by", "reviewed_at", "result_skeleton", "created_by", "created_at",
+                       "updated_at", "started_at", "submitted_at", "current_keypoints_text"]  # fmt: skip
+
+    def has_add_permission(self, request):
+        # Tasks are made by the services (make_demo, studies, the FBI form): they need a base skeleton's copy.
+        return False
 
     @admin.display(description="current keypoints (world mm)")
     def current_keypoints_text(self, obj):

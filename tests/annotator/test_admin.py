@@ -115,3 +115,13 @@ def test_array_text_counts_missing_values():
     assert text.splitlines()[0] == f"shape ({keypoints.NUM_KEYPOINTS}, 2), float64, 2 missing"
     assert array_text(None) == "–"
     assert "shape (4,), int8" in array_text(np.array([1, -1, 0, 1], dtype=np.int8))
+
+
+@pytest.mark.django_db
+def test_an_admin_reassigns_a_task_and_changes_its_priority(every_table, users):
+    task = every_table
+    url = reverse("admin:annotator_task_change", args=[task.pk])
+    response = _admin(users).post(url, {"assignee": users["other"].pk, "priority": 7})
+    assert response.status_code == 302, response.content[:2000]
+    task.refresh_from_db()
+    assert (task.assignee, task.priority, task.revision) == (users["other"], 7, 2)
