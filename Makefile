@@ -79,6 +79,7 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.scoring
 	$(BIN)/python -m tests.benchmarks.pretrained
 	$(BIN)/python -m tests.benchmarks.export --samples 100000
+	$(BIN)/python -m tests.benchmarks.demo_start
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .ruff_cache

@@ -157,6 +157,42 @@ PART_COLORS: dict[str, str] = {
 }
 
 
+#: Regions of the 68-point face (iBUG 300-W order, which COCO-WholeBody's face-0..face-67 follow), as (name,
+#: count); left and right are the person's own, like the body's names (face-17..21 is the right brow).
+FACE_REGION_SIZES: tuple[tuple[str, int], ...] = (
+    ("jaw", 17), ("right brow", 5), ("left brow", 5), ("nose bridge", 4), ("nose base", 5),
+    ("right eye", 6), ("left eye", 6), ("outer lip", 12), ("inner lip", 8),
+)  # fmt: skip
+
+
+def _face_regions() -> tuple[tuple[str, int, int], ...]:
+    start = PART_SLICES["face"].start
+    out = []
+    for name, n in FACE_REGION_SIZES:
+        out.append((name, start, start + n))
+        start += n
+    if start != PART_SLICES["face"].stop:
+        raise ImportError("FACE_REGION_SIZES does not cover the face exactly")
+    return tuple(out)
+
+
+#: The face's regions as (name, first index, end index) over the whole layout.
+FACE_REGIONS: tuple[tuple[str, int, int], ...] = _face_regions()
+
+
+def _labels() -> tuple[str, ...]:
+    # People read "left wrist" and "right eye 3"; the names (exports, APIs) stay the layout's own.
+    labels = [name.replace("_", " ") for name in NAMES]
+    for region, start, stop in FACE_REGIONS:
+        for i in range(start, stop):
+            labels[i] = f"{region} {i - start + 1}"
+    return tuple(labels)
+
+
+#: What the pages call each keypoint: the name with spaces, and the face points by region ("jaw 1", "left eye 4").
+LABELS: tuple[str, ...] = _labels()
+
+
 def bones(subset: str | None = None) -> np.ndarray:
     """Bones as (parent, child) index pairs, shape (B, 2), from ``PARENTS``.
 
@@ -207,6 +243,8 @@ def layout_json() -> dict:
         "name": LAYOUT_NAME,
         "num_keypoints": NUM_KEYPOINTS,
         "names": list(NAMES),
+        "labels": list(LABELS),
+        "regions": [list(r) for r in FACE_REGIONS],
         "parts": {p: [PART_SLICES[p].start, PART_SLICES[p].stop] for p in PART_NAMES},
         "part_of": [PART_NAMES[i] for i in PART_OF],
         "focus_parts": list(FOCUS_PARTS),

@@ -17,6 +17,7 @@ from annotator.selectors.tasks import (
     task_lock_state,
     task_state,
     task_state_replay,
+    task_undo_stacks,
     view_get_for_image,
     view_image_file,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "task_lock_state",
     "task_state",
     "task_state_replay",
+    "task_undo_stacks",
     "view_get_for_image",
     "view_image_file",
 ]

@@ -70,6 +70,7 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         "id": task.pk,
         "kind": task.kind,
         "status": task.status,
+        "revision": task.revision,
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
         "can_edit": task.assignee_id == user.pk and task.is_editable and task.kind == Task.Kind.FBI,

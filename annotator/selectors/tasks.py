@@ -205,6 +205,29 @@ def task_state(*, task: Task) -> TaskState:
     return state
 
 
+def task_undo_stacks(*, task: Task, user) -> tuple[list, list]:
+    """``user``'s undo and redo stacks on ``task``: their original writes (Correction or PartValidity rows).
+
+    Rebuilt from the rows: an original write (move, flag, set) is pushed on the undo stack and empties the
+    redo stack; an undo moves the top of the undo stack to the redo stack; a redo moves it back. The undo
+    and redo services pop from these; the editor shows their depths (undo/redo buttons).
+    """
+    rows = [*Correction.objects.filter(task=task, author=user), *PartValidity.objects.filter(task=task, author=user)]
+    undo: list = []
+    redo: list = []
+    for row in sorted(rows, key=lambda r: r.revision):
+        if row.kind == "undo":
+            if undo:
+                redo.append(undo.pop())
+        elif row.kind == "redo":
+            if redo:
+                undo.append(redo.pop())
+        else:
+            undo.append(row)
+            redo.clear()
+    return undo, redo
+
+
 def task_live_lock(task: Task) -> TaskLock | None:
     """The task's edit lock if its heartbeat is recent enough (``LOCK_TTL_S``), with its holder.
 
@@ -274,11 +297,12 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
     ``editor_session``: the browser tab asking (``X-Editor-Session``), which decides ``lock.mine``.
     """
     task = (
-        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton")
+        Task.objects.select_related("frame__sequence__subject__dataset", "assignee", "base_skeleton", "reviewed_by")
         .prefetch_related("views__camera")
         .get(pk=task.pk)
     )
     state = task_state(task=task)
+    undo, redo = task_undo_stacks(task=task, user=user)
     base = task.base_skeleton.keypoints
     current = task.current_keypoints
     views = []
@@ -311,12 +335,16 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "revision": task.revision,
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
+        "reviewed_by": task.reviewed_by.username if task.reviewed_by_id else None,
         "can_edit": task.assignee_id == user.pk and task.is_editable,
         "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
         "views": views,
         "corrected_keypoints": sorted(corrected_keypoints),
+        # The signed-in user's own undo and redo depths: the editor disables undo/redo at zero.
+        "undo_depth": len(undo),
+        "redo_depth": len(redo),
         "history_url": f"/api/tasks/{task.pk}/history/",
         "submit_url": f"/api/tasks/{task.pk}/submit/",
     }

@@ -311,28 +311,6 @@ def part_validity_set(
     return validity
 
 
-def _undo_stacks(task: Task, user) -> tuple[list, list]:
-    """The user's undo and redo stacks of original writes (Correction or PartValidity), rebuilt from the rows.
-
-    An original write (move, flag, set) is pushed on the undo stack and empties the redo stack; an
-    undo moves the top of the undo stack to the redo stack; a redo moves it back.
-    """
-    rows = [*Correction.objects.filter(task=task, author=user), *PartValidity.objects.filter(task=task, author=user)]
-    undo: list = []
-    redo: list = []
-    for row in sorted(rows, key=lambda r: r.revision):
-        if row.kind == "undo":
-            if undo:
-                redo.append(undo.pop())
-        elif row.kind == "redo":
-            if redo:
-                undo.append(redo.pop())
-        else:
-            undo.append(row)
-            redo.clear()
-    return undo, redo
-
-
 def _revert(task: Task, user, original, kind: str, restore_before: bool) -> CorrectionResult:
     """Write a new revision that restores the value before ``original`` (undo) or ``original``'s own (redo)."""
     if isinstance(original, Correction):
@@ -375,7 +353,7 @@ def correction_undo(
     """Undo the user's latest write not yet undone (a move, flag or part validity), as a new revision."""
     task = task_lock_for_write(task)
     task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
-    undo, _ = _undo_stacks(task, user)
+    undo, _ = selectors.task_undo_stacks(task=task, user=user)
     if not undo:
         raise ApplicationError(NOTHING_TO_UNDO)
     return _revert(task, user, undo[-1], "undo", restore_before=True)
@@ -388,7 +366,7 @@ def correction_redo(
     """Re-apply the write the user undid last; only possible right after undos."""
     task = task_lock_for_write(task)
     task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
-    _, redo = _undo_stacks(task, user)
+    _, redo = selectors.task_undo_stacks(task=task, user=user)
     if not redo:
         raise ApplicationError(NOTHING_TO_REDO)
     return _revert(task, user, redo[-1], "redo", restore_before=False)

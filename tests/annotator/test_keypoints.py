@@ -108,3 +108,19 @@ def test_no_other_module_spells_out_the_layout():
                 if pattern.search(line):
                     offenders.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not offenders, "layout spelled out outside annotator/keypoints.py:\n" + "\n".join(offenders)
+
+
+def test_face_labels_name_regions_on_the_person_s_own_sides():
+    """Face points are labelled by region; a left/right flip swaps the side of every sided label."""
+    face = kp.PARTS["face"]
+    assert [kp.LABELS[i] for i in (face[0], face[16], face[17], face[36], face[67])] == [
+        "jaw 1", "jaw 17", "right brow 1", "right eye 1", "inner lip 8",
+    ]  # fmt: skip
+    for i in face:
+        label, mirror = kp.LABELS[i], kp.LABELS[kp.FLIP_INDEX[i]]
+        for side, other in (("left", "right"), ("right", "left")):
+            if label.startswith(side):
+                assert mirror.startswith(other), (label, mirror)
+    assert kp.LABELS[kp.LEFT_WRIST] == "left wrist"
+    assert kp.layout_json()["labels"] == list(kp.LABELS)
+    assert sum(stop - start for _, start, stop in kp.FACE_REGIONS) == len(face)

@@ -71,8 +71,8 @@ class TaskDetailApiTests:
     def test_payload_shape(self, client, task, frames, users):
         body = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/").json()
         assert set(body) == {"id", "kind", "editor_url", "status", "revision", "assignee", "review_comment",
-                             "can_edit", "lock", "frame", "layout", "views", "corrected_keypoints", "history_url",
-                             "submit_url"}  # fmt: skip
+                             "reviewed_by", "can_edit", "lock", "frame", "layout", "views", "corrected_keypoints",
+                             "undo_depth", "redo_depth", "history_url", "submit_url"}  # fmt: skip
         assert (body["can_edit"], body["lock"], body["assignee"]) == (True, {"holder": None, "mine": False}, "ann")
         assert body["layout"] == keypoints.layout_json()
         view = body["views"][0]

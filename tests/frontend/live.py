@@ -2,8 +2,10 @@
 
 ``prepare(workdir)`` builds the data in a subprocess with its own settings: it migrates a fresh SQLite
 file, renders the synthetic rig's people (real images, Human3.6M cameras), imports them, creates the
-users and gives the annotator tasks. ``serve(workdir)`` runs the server on a free port against that file
-and yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
+users and gives the annotator tasks. It does that once per test session (in a template folder beside the
+workdirs) and copies the database into each module's workdir, so every module starts from the same fresh
+data without rendering it again. ``serve(workdir)`` runs the server on a free port against that file and
+yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,9 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 #: The accounts the browser signs in with: username -> (password, role).
-ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer")}
+ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer"),
+            "admin": ("pw-admin-123", "admin")}  # fmt: skip
 #: Instants rendered by the synthetic rig; the annotator gets one task per instant.
-FRAMES = 2
+FRAMES = 4
 #: Seconds to wait for data set-up and for the server to answer.
 SETUP_TIMEOUT_S = 240
 START_TIMEOUT_S = 30
@@ -34,6 +38,7 @@ def _env(workdir: Path, database_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url or f"sqlite:///{workdir / 'live.sqlite3'}",
+        DJANGO_TEST_MEDIA_ROOT=str(workdir / "media"),
         DJANGO_SETTINGS_MODULE="annotator.settings.test",
         PYTHONPATH=str(ROOT),
     )
@@ -71,15 +76,48 @@ def worker_command() -> list[str]:
     return ["db_worker", "--no-startup-delay", "--interval", "0.1", "--no-reload"]
 
 
+@contextlib.contextmanager
+def worker(workdir: Path) -> Iterator[subprocess.Popen]:
+    """The task worker the environment's backend needs (``worker_command``) over ``workdir``'s database."""
+    log = open(workdir / "worker.log", "ab")  # noqa: SIM115 - closed below, after the process
+    proc = subprocess.Popen(
+        [PYTHON, "manage.py", *worker_command()], cwd=ROOT, env=_env(workdir), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _build_once(target: Path) -> None:
+    if (target / "info.json").exists():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [PYTHON, "-m", "tests.frontend.live", str(target)],
+        cwd=ROOT, env=_env(target), check=True, timeout=SETUP_TIMEOUT_S,
+    )  # fmt: skip
+
+
 def prepare(workdir: Path) -> dict:
-    """Build the database in ``workdir`` (once; cached in info.json) and return its description."""
+    """A fresh database in ``workdir`` and its description (accounts, task ids).
+
+    The data are built once per session in ``<workdir's parent>/live-template-f<FRAMES>`` (a pytest basetemp
+    is one per session) and the database file is copied; the rendered images stay in the template, which
+    the database points at.
+    """
     info_path = workdir / "info.json"
     if not info_path.exists():
+        template = workdir.parent / f"live-template-f{FRAMES}"
+        _build_once(template)
         workdir.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [PYTHON, "-m", "tests.frontend.live", str(workdir)],
-            cwd=ROOT, env=_env(workdir), check=True, timeout=SETUP_TIMEOUT_S,
-        )  # fmt: skip
+        shutil.copyfile(template / "live.sqlite3", workdir / "live.sqlite3")
+        shutil.copyfile(template / "info.json", info_path)
     return json.loads(info_path.read_text())
 
 
@@ -153,6 +191,13 @@ def _build(workdir: Path) -> dict:
         task_create(frame=frame, assignee=users["ann"], priority=i).pk
         for i, frame in enumerate(Frame.objects.order_by("id"))
     ]
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        # Everything into the main file (WAL mode): prepare() copies that file alone.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connections.close_all()
     return {"tasks": tasks, "accounts": {name: pw for name, (pw, _) in ACCOUNTS.items()}}
 
 

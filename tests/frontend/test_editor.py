@@ -173,9 +173,9 @@ def test_correct_undo_submit_with_a_live_read_only_watcher(browser, server, arti
     wait_revision(rev, rev0 + 2)
     wait_position(rev, views[1], DRAGGED, before[views[1]])
 
-    # Submit (Ctrl+Enter, confirmed): the task leaves the editable states, for the watcher too.
-    ann.on("dialog", lambda dialog: dialog.accept())
+    # Submit (Ctrl+Enter, confirmed in the page): the task leaves the editable states, for the watcher too.
     ann.keyboard.press("Control+Enter")
+    ann.click("dialog.confirm-submit button[value=submit]")
     ann.wait_for_selector("#editor[data-status='submitted']", timeout=WAIT_MS)
     rev.wait_for_selector("#editor[data-status='submitted']", timeout=WAIT_MS)
     ann.wait_for_selector("#editor.is-read-only", timeout=WAIT_MS)

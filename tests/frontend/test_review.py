@@ -69,6 +69,23 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     assert page.locator("#frames-table tbody tr").count() == live.FRAMES
     page.screenshot(path=str(artifacts / "review-report.png"), full_page=True)
 
+    # A click on a histogram filters the frames table, far below the charts, and brings it into view.
+    page.evaluate("window.scrollTo(0, 0)")
+    x, y = page.evaluate(
+        "() => { const c = window.Chart.getChart(document.getElementById('hist-face'));"
+        " const bars = c.getDatasetMeta(0).data; const data = c.data.datasets[0].data;"
+        " const i = data.indexOf(Math.max(...data)); const r = c.canvas.getBoundingClientRect();"
+        " return [r.left + bars[i].x, r.top + (bars[i].y + bars[i].base) / 2]; }"
+    )
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.querySelector('#frame-filters select[name=part]').value === 'face'")
+    page.wait_for_function("() => !document.querySelector('#frames-table').dataset.loading")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#frames-table tbody tr').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }",
+        timeout=WAIT_MS,
+    )
+
     # A camera bar filters the frames table.
     page.select_option("#frame-filters select[name=camera]", index=1)
     page.wait_for_function("() => !document.querySelector('#frames-table').dataset.loading")
@@ -97,10 +114,14 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     assert page.errors == []
     ctx.close()
 
-    # The annotator: not allowed on the dashboard, and the task is back in the queue with the comment.
+    # The annotator: not allowed on the dashboard (the site's 403 page says why), and the task is back in the
+    # queue with the comment.
     ctx, ann = live.sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/review/")
-    ann.wait_for_url(f"{url}/tasks/", timeout=WAIT_MS)
+    ann.wait_for_selector(".error-page[data-status='403']", timeout=WAIT_MS)
+    assert "reviewers and admins" in ann.inner_text("main")
+    ann.click("text=Your tasks")
     ann.wait_for_selector("#task-list td[data-status=rejected]", timeout=WAIT_MS)
+    assert COMMENT in ann.inner_text(f'tr.review-comment-row[data-task="{task_id}"]')
     answer = ann.evaluate("() => fetch('/api/tasks/?status=rejected').then(r => r.json())")
     assert [t["id"] for t in answer] == [task_id]
     detail = ann.evaluate(f"() => fetch('/api/tasks/{task_id}/').then(r => r.json())")

@@ -7,6 +7,8 @@ service like real data: there is one import path.
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +23,13 @@ from annotator.services.tasks import tasks_create_for_annotator
 from annotator.services.users import user_ensure
 
 DEFAULT_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
-DEFAULT_FRAMES = 40
+#: Instants per subject of the default demo: 5 subjects x 8 instants x 4 cameras = 160 images, so that the first
+#: start serves within about a minute on a busy 2-core machine (rendering costs a few seconds per subject and
+#: camera before the first image, then ~10 images/s; README "Two commands"). Five subjects keep held-out people
+#: for the ML figures; ``--frames 40`` gives the 800-image demo (a 600-image cross-check fits in it).
+DEFAULT_FRAMES = 8
+#: Rendering processes by default: one per core, at most one per camera and subject pair that matters.
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 #: The demo's accounts: (username, password, role). Printed after set-up; meant for 127.0.0.1 only.
 DEMO_USERS = (
     ("annotator1", "demo-annotator1", roles.ANNOTATOR),
@@ -49,7 +57,8 @@ class Command(BaseCommand):
         parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="instants per subject (4 views each)")
         parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
         parser.add_argument("--dataset", default="synthetic-demo", help="name of the dataset to import into")
-        parser.add_argument("--workers", type=int, default=2, help="rendering processes")
+        parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                            help=f"rendering processes (default: one per core, here {DEFAULT_WORKERS})")  # fmt: skip
         parser.add_argument("--no-users", action="store_true", help="do not create the demo accounts")
 
     def handle(self, *args, **options):
@@ -72,10 +81,15 @@ class Command(BaseCommand):
             self.stdout.write(f"using the cached synthetic rig in {out}")
         else:
             self.stdout.write(f"generating the synthetic rig into {out} ...")
+            started = time.perf_counter()
             try:
                 manifest = generate(out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"])
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
+            seconds = time.perf_counter() - started
+            images = manifest["num_samples"]
+            self.stdout.write(f"rendered {images} images in {seconds:.0f} s ({images / seconds:.1f} images/s, "
+                              f"{options['workers']} processes)")  # fmt: skip
         errors = manifest["realised_error_mm"]
         self.stdout.write("dataset error vs ground truth (mm): " + ", ".join(f"{k} {v:.1f}" for k, v in errors.items()))
 

@@ -1,7 +1,8 @@
 // The one HTTP client of the front end: JSON in and out, the session's CSRF token on every write, and
 // the server's error format {"message", "extra"} turned into an ApiError carrying message, status and
 // extra. A network failure (no answer at all) is an ApiError with status 0. Every request names this
-// page's editor session (session.js), which the server's edit lock belongs to.
+// page's editor session (session.js), which the server's edit lock belongs to. Answers never come from the
+// cache.
 
 import { EDITOR_SESSION, SESSION_HEADER } from "./session.js";
 
@@ -42,6 +43,9 @@ export async function request(method, path, body = undefined) {
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
+      // Live data, never the HTTP cache's copy (a page reached with the back button reuses cached answers:
+      // a job list from before scoring ran, a task's old status).
+      cache: "no-store",
     });
   } catch (exc) {
     throw new ApiError(`no answer from the server (${exc.message})`);

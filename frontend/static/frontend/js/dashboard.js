@@ -304,8 +304,20 @@ function setFilters(change) {
   const chip = form.querySelector(".keypoint-chip");
   chip.hidden = filters.keypoint === null;
   chip.textContent = filters.keypoint === null ? "" : `keypoint ${report.keypoints.names[filters.keypoint]} ✕`;
-  loadFrames();
-  if (change && Object.keys(change).some((k) => k !== "sort")) root.querySelector("#frames").scrollIntoView({ block: "start" });
+  const reveal = change && Object.keys(change).some((k) => k !== "sort");
+  // Scroll once the rows are in: the table's height (and so where the page can scroll to) depends on them.
+  loadFrames().then(() => {
+    if (reveal) showFrames();
+  });
+}
+
+/** Bring the frames table into view (it lies far below the charts) and flash it, so a click shows its effect. */
+function showFrames() {
+  const section = root.querySelector("#frames");
+  section.scrollIntoView({ block: "start" });
+  section.classList.remove("flash");
+  void section.offsetWidth; // restart the animation
+  section.classList.add("flash");
 }
 
 async function loadFrames() {

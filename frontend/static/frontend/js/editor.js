@@ -4,9 +4,11 @@
 // detach in off().
 
 import { ApiError } from "./api.js";
-import { bbox, epipolarCurve, nearestPoint, panBy, toImage, zoomAround, zoomToBox } from "./geometry.js";
+import { epipolarCurve, focusZoom, nearestPoint, panBy, toImage, zoomAround } from "./geometry.js";
 import { focusKey, mountToolbar, renderPanel } from "./panel.js";
-import { applyTransform, dragHandles, drawEpipolar, mountView, moveDragHandles, render, transformOf } from "./render.js";
+import {
+  applyTransform, dragHandles, drawEpipolar, drawnTransform, keypointLabel, mountView, moveDragHandles, render, transformOf,
+} from "./render.js";
 import * as S from "./state.js";
 import { backoffDelay } from "./socket.js";
 import * as G from "./suggestions.js";
@@ -20,6 +22,9 @@ const WHEEL_RATE = 0.0015;
 /** Write kinds that change a keypoint's position and answer like a correction. */
 const UNDO_KINDS = new Set(["undo", "redo"]);
 const CONFLICT = 409;
+const NOT_FOUND = 404;
+/** Milliseconds a notice stays up (it can be dismissed sooner); the status line keeps what still matters. */
+const NOTICE_MS = 8000;
 
 const isTextInput = (target) =>
   target instanceof HTMLElement && (target.isContentEditable || ["TEXTAREA", "SELECT"].includes(target.tagName) ||
@@ -29,7 +34,8 @@ export class Editor {
   /**
    * @param {HTMLElement} root the editor element (editor.html's #editor)
    * @param {object} state from state.createState()
-   * @param {{api: {get, post}, urls: {task: string}}} deps the HTTP client and the task's API URL
+   * @param {{api: {get, post}, urls: {task: string, next: string}}} deps the HTTP client, the task's API URL
+   *   and the URL that starts the user's next task
    */
   constructor(root, state, { api, urls }) {
     this.root = root;
@@ -45,7 +51,25 @@ export class Editor {
     this.retryTimer = null;
     this.retryAttempt = 0;
     this.space = false;
-    this.active = state.views[0]?.id ?? null;
+    this.state.active = state.views[0]?.id ?? null;
+    this.resizeObserver = null;
+    this.noticeShown = null;
+    this.noticeTimer = null;
+    this.noticeMs = NOTICE_MS;
+  }
+
+  /** The view that keys act on (the last one the pointer was in, or the one "next view" jumped to). */
+  get active() {
+    return this.state.active;
+  }
+
+  set active(viewId) {
+    this.state.active = viewId;
+  }
+
+  /** Whether a modal (the shortcuts, the submit confirmation) is open: it owns the keyboard then. */
+  modalOpen() {
+    return this.root.querySelector("dialog[open]") !== null;
   }
 
   /** Build the views and the toolbar (once). Returns the view elements' images. */
@@ -82,31 +106,59 @@ export class Editor {
     this.listen(window, "keydown", this.onKeyDown);
     this.listen(window, "keyup", this.onKeyUp);
     this.listen(window, "resize", () => this.schedule());
+    this.listen(this.root.querySelector("dialog.confirm-submit"), "close", this.onConfirmClose);
+    // A view is drawn for its viewport's size; whatever changes that size later (the toolbar wrapping, a
+    // font arriving, the window) redraws it, so what is drawn always fits the viewport it is in.
+    this.resizeObserver = new ResizeObserver((entries) => {
+      this.schedule(...entries.map((e) => e.target.closest(".view").dataset.viewId));
+    });
+    for (const viewEl of this.viewEls.values()) this.resizeObserver.observe(viewEl.querySelector(".viewport"));
     return this;
   }
 
   off() {
     for (const [target, type, fn, options] of this.listeners) target.removeEventListener(type, fn, options);
     this.listeners = [];
+    this.resizeObserver?.disconnect();
     cancelAnimationFrame(this.frame);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.noticeTimer);
     return this;
   }
 
   // --- drawing -------------------------------------------------------------------------------------
 
-  /** Redraw now: every view (or those in `only`) and the panel. */
+  /** Redraw now: the panel, then every view (or those in `only`). */
   render(only = null) {
+    this.timeNotice();
+    // Everything that can change the views' size first (banners, the title, the enlarged view), so that
+    // each view is drawn for the size it will have.
+    renderPanel(this.state, this.root);
     const container = this.root.querySelector(".views");
     container.classList.toggle("has-enlarged", this.state.enlarged !== null);
     for (const view of this.state.views) {
-      this.viewEls.get(String(view.id)).classList.toggle("enlarged", String(this.state.enlarged) === String(view.id));
+      const el = this.viewEls.get(String(view.id));
+      el.classList.toggle("enlarged", String(this.state.enlarged) === String(view.id));
+      el.classList.toggle("active", String(this.active) === String(view.id));
     }
     for (const view of this.state.views) {
       if (only && !only.has(String(view.id))) continue;
       render(this.state, this.viewEls.get(String(view.id)), view);
     }
-    renderPanel(this.state, this.root);
+  }
+
+  /** A new notice stays up NOTICE_MS, then goes (unless another replaced it). */
+  timeNotice() {
+    if (this.state.notice === this.noticeShown) return;
+    this.noticeShown = this.state.notice;
+    clearTimeout(this.noticeTimer);
+    if (!this.state.notice) return;
+    const notice = this.state.notice;
+    this.noticeTimer = setTimeout(() => {
+      if (this.state.notice !== notice) return;
+      this.state.notice = null;
+      this.render();
+    }, this.noticeMs);
   }
 
   /** Redraw at the next animation frame (views: ids to redraw; none = all). */
@@ -135,13 +187,15 @@ export class Editor {
     const rect = event.currentTarget.getBoundingClientRect();
     const px = event.clientX - rect.left;
     const py = event.clientY - rect.top;
-    const t = transformOf(this.state, view, viewEl);
+    // The transform the view is drawn with, so that the pointer grabs the marker it is over.
+    const t = drawnTransform(viewEl) ?? transformOf(this.state, view, viewEl);
     const [x, y] = toImage(t, px, py);
     return { viewEl, view, px, py, t, x, y, viewport: [rect.width, rect.height] };
   }
 
   hit(at) {
-    const pos = at.view.current.map((_, k) => S.position(at.view, k));
+    // Hidden parts are not drawn, so they are not grabbed either.
+    const pos = at.view.current.map((_, k) => (S.isShown(this.state, k) ? S.position(at.view, k) : null));
     const sel = this.state.selection;
     // The selected keypoint wins ties, so that it can be grabbed out of a dense cluster.
     if (sel !== null && pos[sel] && Math.hypot(pos[sel][0] - at.x, pos[sel][1] - at.y) * at.t.s <= GRAB_PX) return sel;
@@ -274,7 +328,7 @@ export class Editor {
 
   onClick(event) {
     const target = event.target.closest("button, .kp-row, .suggestion-row");
-    if (!target || !this.root.contains(target)) return;
+    if (!target || !this.root.contains(target) || target.closest("dialog")) return;
     if (target.matches(".suggestion-row")) {
       this.acceptSuggestions(Number(target.dataset.k));
     } else if (target.matches(".kp-row")) {
@@ -285,6 +339,10 @@ export class Editor {
       else this.fitAll();
     } else if (target.matches(".part-toggle")) {
       this.togglePart(target.closest(".view").dataset.viewId, target.dataset.part);
+    } else if (target.matches(".show-part")) {
+      S.togglePartShown(this.state, target.dataset.part);
+      this.state.hover = null;
+      this.render();
     } else if (target.dataset.action) {
       this.command(target.dataset.action);
     }
@@ -297,8 +355,9 @@ export class Editor {
       return;
     }
     const id = event.target.id;
-    if (id !== "brightness" && id !== "contrast") return;
-    this.state.filters[id] = Number(event.target.value);
+    if (id === "opacity") S.setOpacity(this.state, Number(event.target.value) / 100);
+    else if (id === "brightness" || id === "contrast") this.state.filters[id] = Number(event.target.value);
+    else return;
     this.schedule();
   }
 
@@ -315,20 +374,47 @@ export class Editor {
       "accept-suggestions": () => this.acceptSuggestions(),
       "dismiss-suggestions": () => this.dismissSuggestions(),
       "suggest-other": () => this.refine(this.state.suggestions?.source === "pretrained" ? "refiner" : "pretrained"),
+      "next-view": () => this.nextView(),
+      "next-task": () => this.nextTask(),
+      "dismiss-notice": () => {
+        this.state.notice = null;
+        this.render();
+      },
     };
     actions[name]?.();
   }
 
+  /** The zoom that focuses `part` in `view` (its keypoints framed and at least FOCUS_SPACING_PX apart). */
+  partZoom(view, part, centre = null) {
+    const members = S.focusMembers(this.state.layout, part);
+    const pos = view.current.map((_, k) => S.position(view, k));
+    const vp = this.viewEls.get(String(view.id)).querySelector(".viewport");
+    return focusZoom(pos, members, [view.width, view.height], [vp.clientWidth || 1, vp.clientHeight || 1], { centre });
+  }
+
   focusPart(part) {
     S.setFocus(this.state, part);
-    const members = S.focusMembers(this.state.layout, part);
+    // The panel first: it lays out the views (see render), whose sizes the zoom depends on.
+    renderPanel(this.state, this.root);
     for (const view of this.state.views) {
-      const pos = view.current.map((_, k) => S.position(view, k));
-      const box = bbox(pos, members);
-      if (!box) continue;
-      const vp = this.viewEls.get(String(view.id)).querySelector(".viewport");
-      S.setZoom(this.state, view.id, zoomToBox(box, [view.width, view.height], [vp.clientWidth, vp.clientHeight]));
+      const zoom = this.partZoom(view, part);
+      if (zoom) S.setZoom(this.state, view.id, zoom);
     }
+    this.render();
+  }
+
+  /** Jump to the next view that disagrees on the selected keypoint: make it active, zoom and centre it there. */
+  nextView() {
+    const k = this.state.selection;
+    const next = S.nextFlaggedView(this.state, k, this.active);
+    if (next === null) return;
+    const view = this.view(next);
+    this.active = view.id;
+    if (this.state.enlarged !== null) this.state.enlarged = view.id;
+    renderPanel(this.state, this.root);
+    const zoom = this.partZoom(view, S.focusPartOf(this.state.layout, k), S.position(view, k));
+    if (zoom) S.setZoom(this.state, view.id, zoom);
+    this.state.notice = `correct ${keypointLabel(this.state.layout, k)} in camera ${view.camera}: drag it onto the person`;
     this.render();
   }
 
@@ -347,7 +433,8 @@ export class Editor {
   // --- keyboard ------------------------------------------------------------------------------------
 
   onKeyDown(event) {
-    if (isTextInput(event.target)) return;
+    // An open dialog owns the keyboard: Escape closes it (the browser does that), nothing reaches the views.
+    if (this.modalOpen() || isTextInput(event.target)) return;
     const key = event.key;
     const ctrl = event.ctrlKey || event.metaKey;
     const lower = key.length === 1 ? key.toLowerCase() : key;
@@ -394,6 +481,8 @@ export class Editor {
       this.flag("unsure");
     } else if (lower === "g") {
       this.refine();
+    } else if (lower === "v") {
+      this.nextView();
     } else if (key === "Backspace" || key === "Delete") {
       this.resetKeypoint();
     } else if (key === "?") {
@@ -406,6 +495,13 @@ export class Editor {
 
   onKeyUp(event) {
     if (event.key === " ") this.space = false;
+  }
+
+  /** The submit confirmation closed: submit if the annotator said so. */
+  onConfirmClose(event) {
+    if (event.currentTarget.returnValue !== "submit") return;
+    S.enqueue(this.state, { kind: "submit", path: this.state.task.submit_url ?? this.url("submit"), body: {}, label: "submit" });
+    this.flush();
   }
 
   // --- changes: each is a queued write -----------------------------------------------------------
@@ -509,24 +605,43 @@ export class Editor {
   }
 
   undo() {
-    if (!this.canEdit()) return;
+    if (!this.canEdit() || S.undoDepths(this.state).undo === 0) return;
     S.enqueue(this.state, { kind: "undo", path: this.url("undo"), body: {}, label: "undo" });
+    this.render();
     this.flush();
   }
 
   redo() {
-    if (!this.canEdit()) return;
+    if (!this.canEdit() || S.undoDepths(this.state).redo === 0) return;
     S.enqueue(this.state, { kind: "redo", path: this.url("redo"), body: {}, label: "redo" });
+    this.render();
     this.flush();
   }
 
+  /** Ask before submitting, in the page (saves and the live connection go on while the question is open). */
   submit() {
     if (!this.canEdit()) return;
+    const dialog = this.root.querySelector("dialog.confirm-submit");
+    if (dialog.open) return;
     const pending = this.state.pending.length;
-    const question = `Submit task ${this.state.task.id} for review?` + (pending ? ` (${pending} change(s) are still being saved first)` : "");
-    if (!window.confirm(question)) return;
-    S.enqueue(this.state, { kind: "submit", path: this.state.task.submit_url ?? this.url("submit"), body: {}, label: "submit" });
-    this.flush();
+    const corrected = (this.state.task.corrected_keypoints ?? []).length;
+    dialog.querySelector(".confirm-text").textContent =
+      `Task ${this.state.task.id}: ${corrected} keypoint${corrected === 1 ? "" : "s"} corrected. A reviewer will accept it or send it back;` +
+      ` you cannot change it meanwhile.` + (pending ? ` ${pending} change(s) are still being saved and go first.` : "");
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+
+  /** After a submit: open the next task of the queue, or say there is none. */
+  async nextTask() {
+    try {
+      const task = await this.api.post(this.urls.next, {});
+      window.location.assign(task.editor_url);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      this.state.notice = error.status === NOT_FOUND ? "no task left in your queue: well done" : `could not open the next task: ${error.message}`;
+      this.render();
+    }
   }
 
   /** Send the pending writes in order; stops at the first that fails and retries it later. */
@@ -579,13 +694,15 @@ export class Editor {
   }
 
   async applyAnswer(write, answer) {
+    S.noteAnswered(this.state, write.kind);
     if (write.kind === "correction") {
       S.applyCorrectionAnswer(this.state, answer);
     } else if (write.kind === "part") {
       S.applyPartAnswer(this.state, answer);
     } else if (write.kind === "submit") {
       S.applyStatus(this.state, { status: answer?.status ?? "submitted", revision: answer?.revision });
-      this.state.notice = "submitted for review";
+      this.state.notice = "submitted for review: open the next task when you are ready";
+      this.root.querySelector("[data-action=next-task]").hidden = false;
       await this.refresh(); // the server decides what may still be edited
     } else if (UNDO_KINDS.has(write.kind)) {
       if (answer?.correction) S.applyCorrectionAnswer(this.state, answer, { undo: true });

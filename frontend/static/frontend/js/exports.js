@@ -1,14 +1,22 @@
 // The Exports page: start an export job, and list past exports with their progress and download links.
-// The list is polled while a job is queued or running.
+// The list is polled while a job is queued or running. URLs come from the page's config (exports-config),
+// not from the form's dataset (form.dataset is the form's <select name="dataset">, not its data attributes).
 
 import { ApiError, get, post } from "./api.js";
 
+const config = JSON.parse(document.getElementById("exports-config").textContent);
 const form = document.getElementById("export-form");
 const message = document.getElementById("export-message");
 const table = document.getElementById("export-list");
 const empty = document.getElementById("no-exports");
 const POLL_MS = 2000;
+const RUNNING = new Set(["queued", "running"]);
 let timer = null;
+
+function say(text, kind = "") {
+  message.textContent = text;
+  message.className = kind;
+}
 
 function cell(content, className = "") {
   const td = document.createElement("td");
@@ -22,6 +30,7 @@ function link(href, text) {
   const a = document.createElement("a");
   a.href = href;
   a.textContent = text;
+  a.setAttribute("download", "");
   return a;
 }
 
@@ -32,28 +41,42 @@ function progress(row) {
   return bar;
 }
 
+function size(bytes) {
+  if (bytes === null || bytes === undefined) return "";
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? `${mb.toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
 function files(row) {
   if (row.status === "done") {
     const span = document.createElement("span");
-    span.append(link(row.download_url, "download"), " · ", link(row.provenance_url, "provenance"));
+    span.append(link(row.download_url, "download"), ` ${size(row.size_bytes)} · `, link(row.provenance_url, "provenance"));
     return span;
   }
-  return row.error || "";
+  if (row.status === "failed") {
+    const span = document.createElement("span");
+    span.className = "error";
+    span.textContent = row.error || "failed";
+    return span;
+  }
+  return "";
 }
 
 async function refresh() {
   let rows;
   try {
-    rows = await get(form.dataset.url);
+    rows = await get(config.exports_url);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    message.textContent = `could not load the exports: ${error.message}`;
+    say(`could not load the exports: ${error.message}`, "error");
     return;
   }
   const body = table.querySelector("tbody");
   body.replaceChildren(
     ...rows.map((row) => {
       const tr = document.createElement("tr");
+      tr.dataset.export = String(row.id);
+      tr.dataset.status = row.status;
       tr.append(
         cell(String(row.id)),
         cell(row.dataset),
@@ -69,31 +92,38 @@ async function refresh() {
       return tr;
     }),
   );
+  table.hidden = rows.length === 0;
   empty.hidden = rows.length > 0;
+  table.dataset.ready = "1";
   clearTimeout(timer);
-  if (rows.some((row) => row.status === "queued" || row.status === "running")) timer = setTimeout(refresh, POLL_MS);
+  if (rows.some((row) => RUNNING.has(row.status))) timer = setTimeout(refresh, POLL_MS);
 }
 
-form?.addEventListener("submit", async (event) => {
+form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  message.textContent = "";
   const data = new FormData(form);
   const subjects = String(data.get("subjects") || "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  say("starting the export…");
   try {
-    await post(form.dataset.url, {
+    const row = await post(config.exports_url, {
       dataset: data.get("dataset"),
       format: data.get("format"),
       version: data.get("version"),
       subjects,
     });
+    say(`export #${row.id} started: it appears below and offers its files when it is done`, "ok");
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    message.textContent = error.message;
+    say(error.message, "error");
+  } finally {
+    button.disabled = false;
   }
   refresh();
 });
 
-if (form) refresh();
+refresh();

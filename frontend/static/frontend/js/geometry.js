@@ -239,6 +239,49 @@ export function zoomToBox(box, imageSize, viewport, margin = 0.15, minSize = 120
 }
 
 /**
+ * Median distance from each point to its nearest neighbour among the finite `points` at `indices`
+ * (image px), or null with fewer than two: how densely a part's keypoints lie. O(n^2), n <= ~70 here.
+ */
+export function medianSpacing(points, indices) {
+  const pts = [];
+  for (const i of indices ?? points.keys()) {
+    const p = points[i];
+    if (p && Number.isFinite(p[0]) && Number.isFinite(p[1])) pts.push(p);
+  }
+  if (pts.length < 2) return null;
+  const nearest = pts.map((p, i) => {
+    let best = Infinity;
+    for (let j = 0; j < pts.length; j++) {
+      if (j !== i) best = Math.min(best, Math.hypot(pts[j][0] - p[0], pts[j][1] - p[1]));
+    }
+    return best;
+  });
+  nearest.sort((a, b) => a - b);
+  const mid = nearest.length >> 1;
+  return nearest.length % 2 ? nearest[mid] : (nearest[mid - 1] + nearest[mid]) / 2;
+}
+
+/** Screen px between neighbouring keypoints that a part focus zooms to at least (dense parts: face, hands). */
+export const FOCUS_SPACING_PX = 10;
+
+/**
+ * The zoom a part focus uses: the part's box framed in the viewport (zoomToBox), and at least so close
+ * that its keypoints lie `minSpacing` screen px apart (median nearest-neighbour distance), so that the 68
+ * face points are separate markers even where the face is small in the image (it may then overflow the
+ * view); centred on the box, or on `centre` ([x, y] image px) when given. Null when the part has no point.
+ */
+export function focusZoom(points, indices, imageSize, viewport, { minSpacing = FOCUS_SPACING_PX, centre = null } = {}) {
+  const box = bbox(points, indices);
+  if (!box) return null;
+  const framed = zoomToBox(box, imageSize, viewport);
+  const spacing = medianSpacing(points, indices);
+  const fit = Math.min(viewport[0] / imageSize[0], viewport[1] / imageSize[1]);
+  const k = spacing ? Math.max(framed.k, minSpacing / (spacing * fit)) : framed.k;
+  const at = centre ?? [framed.cx, framed.cy];
+  return { k: clamp(k, MIN_ZOOM, MAX_ZOOM), cx: at[0], cy: at[1] };
+}
+
+/**
  * Index of the point nearest to [x, y] within `radius` (same units), among `indices` (all when
  * omitted), or -1.
  */

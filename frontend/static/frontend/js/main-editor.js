@@ -14,12 +14,14 @@ async function main() {
   try {
     payload = await api.get(config.task_url);
   } catch (error) {
-    root.querySelector(".banner.notice").hidden = false;
-    root.querySelector(".banner.notice").textContent = `could not load the task: ${error.message}`;
+    const notice = root.querySelector(".banner.notice");
+    notice.hidden = false;
+    notice.querySelector(".text").textContent = `could not load the task: ${error.message}`;
+    root.querySelector(".status-line").textContent = "not loaded";
     return;
   }
   const state = createState(payload, { user: config.user });
-  const editor = new Editor(root, state, { api, urls: { task: config.task_url } });
+  const editor = new Editor(root, state, { api, urls: { task: config.task_url, next: config.next_url } });
   const images = editor.mount();
   editor.on();
   const socket = new TaskSocket(socketUrl(config.socket_path), {

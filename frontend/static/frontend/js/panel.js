@@ -2,8 +2,8 @@
 // banners (read-only, disconnected, notices), and the side panel listing the focused part's keypoints.
 // Like render.js it knows nothing about events or the network.
 
-import { partLabel } from "./render.js";
-import { focusMembers, isReadOnly, maxResidual } from "./state.js";
+import { keypointLabel, partLabel } from "./render.js";
+import { focusMembers, isReadOnly, isShown, maxResidual, nextFlaggedView, reviewCommentShown, undoDepths } from "./state.js";
 import { hideUnder, suggestionRows } from "./suggestions.js";
 
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -13,7 +13,7 @@ export function focusKey(part) {
   return part[0].toLowerCase();
 }
 
-/** Build the focus buttons once from the layout. */
+/** Build the focus buttons and the parts' show/hide toggles once from the layout. */
 export function mountToolbar(root, layout) {
   const box = root.querySelector(".focus-buttons");
   box.innerHTML =
@@ -24,12 +24,25 @@ export function mountToolbar(root, layout) {
           `<span class="swatch"></span>${partLabel(p)} <kbd>${focusKey(p)}</kbd></button>`,
       )
       .join("") + `<button type="button" class="focus" data-focus="" title="show the whole images (0)">fit <kbd>0</kbd></button>`;
+  const shown = root.querySelector(".show-parts");
+  if (shown) {
+    shown.innerHTML =
+      `<span class="muted">show</span>` +
+      Object.keys(layout.parts)
+        .map(
+          (p) =>
+            `<button type="button" class="show-part" data-part="${p}" aria-pressed="true" style="--c:${layout.colors[p]}" ` +
+            `title="show or hide the ${partLabel(p)} in every view"><span class="swatch"></span>${partLabel(p)}</button>`,
+        )
+        .join("");
+  }
 }
 
 function banner(root, name, text) {
   const node = root.querySelector(`.banner.${name}`);
   node.hidden = !text;
-  if (text && node.textContent !== text) node.textContent = text;
+  const target = node.querySelector(".text") ?? node;
+  if (text && target.textContent !== text) target.textContent = text;
 }
 
 /** Draw the toolbar, banners and side panel of `state` into the editor element `root`. */
@@ -70,16 +83,60 @@ export function renderPanel(state, root) {
     `Task ${task.id} · ${task.frame.subject} · ${task.frame.action} · frame ${task.frame.index} · ${task.status.replace("_", " ")}`;
   for (const b of root.querySelectorAll("button.focus")) b.classList.toggle("active", b.dataset.focus === state.focus);
   for (const b of root.querySelectorAll("[data-edit]")) b.disabled = readOnly;
+  const depths = undoDepths(state);
+  const undo = root.querySelector("[data-action=undo]");
+  const redo = root.querySelector("[data-action=redo]");
+  undo.disabled = readOnly || depths.undo === 0;
+  redo.disabled = readOnly || depths.redo === 0;
+  undo.title = depths.undo ? `undo your last change (Ctrl+Z) · ${depths.undo} to undo` : "nothing to undo";
+  redo.title = depths.redo ? `redo (Ctrl+Shift+Z, Ctrl+Y) · ${depths.redo} to redo` : "nothing to redo";
   const b = root.querySelector("#brightness");
   const c = root.querySelector("#contrast");
+  const o = root.querySelector("#opacity");
   if (b && Number(b.value) !== state.filters.brightness) b.value = state.filters.brightness;
   if (c && Number(c.value) !== state.filters.contrast) c.value = state.filters.contrast;
+  if (o && Number(o.value) !== Math.round(100 * state.opacity)) o.value = Math.round(100 * state.opacity);
+  for (const button of root.querySelectorAll(".show-part")) {
+    const hidden = Boolean(state.hidden[button.dataset.part]);
+    button.setAttribute("aria-pressed", hidden ? "false" : "true");
+    button.classList.toggle("off", hidden);
+  }
 
+  renderReviewNote(state, root);
+  renderNextView(state, root, readOnly);
   renderKeypointList(state, root);
   renderSuggestions(state, root);
 }
 
 const KEPT_TEXT = { corrected: "you corrected it here", occluded: "you flagged it occluded here", unsure: "you flagged it unsure here" };
+
+/** The reviewer's comment, until the task is handed in again. */
+function renderReviewNote(state, root) {
+  const box = root.querySelector(".review-note");
+  if (!box) return;
+  const shown = reviewCommentShown(state);
+  box.hidden = !shown;
+  if (!shown) return;
+  box.querySelector(".reviewer").textContent = state.task.reviewed_by ?? "the reviewer";
+  box.querySelector(".comment").textContent = state.task.review_comment;
+}
+
+/** "Correct it in camera N": offered while the selected keypoint disagrees in a view not corrected yet. */
+function renderNextView(state, root, readOnly) {
+  const box = root.querySelector(".next-view");
+  if (!box) return;
+  const k = state.selection;
+  const next = readOnly ? null : nextFlaggedView(state, k, state.active);
+  box.hidden = next === null;
+  if (next === null) return;
+  const views = state.views.filter((v) => (state.flagged[k] ?? []).map(String).includes(String(v.id)) && !v.corrected[k]);
+  const camera = state.views.find((v) => String(v.id) === String(next)).camera;
+  const worst = Math.max(...views.map((v) => state.residuals[k]?.[v.id] ?? 0));
+  const text = `${keypointLabel(state.layout, k)} disagrees in ${views.length} view${views.length === 1 ? "" : "s"} ` +
+    `(up to ${worst.toFixed(0)} px): next, camera ${camera}`;
+  const node = box.querySelector(".next-view-text");
+  if (node.textContent !== text) node.textContent = text;
+}
 
 /** The suggestions: which model made them and why, and per keypoint how far it would move (kept ones say why). */
 function renderSuggestions(state, root) {
@@ -130,13 +187,23 @@ function renderSuggestions(state, root) {
 // The list's last HTML, so that an unchanged list is not rebuilt (and keeps its scroll position).
 const lastList = new WeakMap();
 
+/** The region (layout.regions, e.g. the face's jaw, brows, eyes) that keypoint k belongs to, or null. */
+function regionOf(layout, k) {
+  const region = (layout.regions ?? []).find(([, a, b]) => k >= a && k < b);
+  return region ? region[0] : null;
+}
+
 function renderKeypointList(state, root) {
   const { layout } = state;
   const members = focusMembers(layout, state.focus);
   const heading = root.querySelector(".panel-part");
   heading.textContent = `${partLabel(state.focus)} · ${members.length} keypoints`;
   heading.style.setProperty("--c", layout.colors[state.focus]);
+  let region = null;
   const rows = members.map((k) => {
+    const here = regionOf(layout, k);
+    const header = here !== null && here !== region ? `<li class="kp-group">${escape(here)}</li>` : "";
+    region = here;
     const corrected = state.views.filter((v) => v.corrected[k]).length;
     const flags = new Set(state.views.map((v) => v.flags[k]).filter((f) => f && f !== "visible"));
     const res = maxResidual(state, k);
@@ -146,10 +213,11 @@ function renderKeypointList(state, root) {
     for (const f of flags) badges.push(`<span class="badge ${f}">${f}</span>`);
     const resText = res === null ? "" : `<span class="res${flagged ? " bad" : ""}">${res.toFixed(1)} px</span>`;
     const selected = state.selection === k ? " selected" : "";
+    const hidden = isShown(state, k) ? "" : " hidden-part";
     const part = layout.part_of[k];
     return (
-      `<li class="kp-row${selected}" data-k="${k}" style="--c:${layout.colors[part]}">` +
-      `<span class="dot"></span><span class="idx">${k}</span><span class="name">${escape(layout.names[k])}</span>` +
+      `${header}<li class="kp-row${selected}${hidden}" data-k="${k}" style="--c:${layout.colors[part]}" title="${escape(layout.names[k])}">` +
+      `<span class="dot"></span><span class="idx">${k}</span><span class="name">${escape(keypointLabel(layout, k))}</span>` +
       `${badges.join("")}${resText}</li>`
     );
   });

@@ -3,7 +3,9 @@
 // (ws/jobs/) and, as a fallback, polls the job (a worker in another process without a shared channel layer
 // cannot reach this page's socket); once done, the report (GET /api/datasets/<name>/quality/): the score
 // histogram (Chart.js), the correlation with the true error where a ground truth exists, the skeletons sorted
-// by score, and the best K per subject as a list and a JSON download.
+// by score (each linking to its frame's page), and the best K per subject as a list and a JSON download. The
+// report is asked for only once the jobs list shows a scoring job of the selection: before scoring ran there
+// is no report, and the page says so without a request that would answer 404.
 
 import { ApiError, get, post } from "./api.js";
 import { TaskSocket, socketUrl } from "./socket.js";
@@ -22,6 +24,7 @@ const num = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v
 let chart = null;
 let watched = null; // {job, timer}
 let report = null;
+let latest = null; // the newest scoring job of the selection, null when it was never scored
 
 function selection() {
   return { dataset: form.elements.dataset.value, source: form.elements.source.value };
@@ -89,7 +92,8 @@ async function score() {
   status.textContent = "starting…";
   section.dataset.jobStatus = "starting";
   try {
-    watch(await post(quality.score_url, selection()));
+    latest = await post(quality.score_url, selection());
+    watch(latest);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     section.dataset.jobStatus = "refused";
@@ -97,13 +101,21 @@ async function score() {
   }
 }
 
-/** Pick up the newest scoring job of the selection (e.g. still running after a reload). */
-async function resumeLatest() {
+/** The newest scoring job of the selection (done or not), or null: its report exists only when there is one. */
+async function findLatest() {
   const { dataset, source } = selection();
   const jobs = await get(`${quality.jobs_url}?${new URLSearchParams({ kind: quality.job_kind, dataset })}`);
-  const job = jobs.find((j) => j.source === source);
-  if (job && !FINISHED.has(job.status)) watch(job);
-  else if (job) showJob(job);
+  return jobs.find((j) => j.source === source) ?? null;
+}
+
+function showNotScored() {
+  const { dataset, source } = selection();
+  section.querySelector("#quality-report").hidden = true;
+  const note = section.querySelector(".quality-none");
+  note.hidden = false;
+  note.textContent = `the ${source} skeletons of dataset ${dataset} have not been scored yet: "Score quality" starts it`;
+  delete section.dataset.report;
+  section.dataset.scored = "0";
 }
 
 // --- the report -------------------------------------------------------------------------------------
@@ -161,13 +173,17 @@ function frameLabel(r) {
   return `${r.subject} · ${r.action} · frame ${r.index}`;
 }
 
+function frameLink(r, text) {
+  return `<a href="${quality.frame_prefix}${encodeURIComponent(r.frame)}/" title="open frame ${r.frame}">${escape(text)}</a>`;
+}
+
 function renderFrames() {
   const rows = report.frames.rows;
   const part = (r, p) => num(r.per_part?.[p]);
   section.querySelector("#quality-frames tbody").innerHTML = rows
     .map(
       (r) =>
-        `<tr data-skeleton="${r.skeleton}"><td>${escape(frameLabel(r))}</td><td class="num strong">${num(r.score)}</td>` +
+        `<tr data-skeleton="${r.skeleton}" data-frame="${r.frame}"><td>${frameLink(r, frameLabel(r))}</td><td class="num strong">${num(r.score)}</td>` +
         `<td class="num">${part(r, "face")}</td><td class="num">${part(r, "left_hand")}</td><td class="num">${part(r, "right_hand")}</td>` +
         `<td class="num">${num(r.true_2d_px)}</td><td class="num">${num(r.true_3d_mm, 1)}</td></tr>`,
     )
@@ -183,7 +199,7 @@ function renderBest() {
     Object.entries(best.subjects)
       .map(([subject, rows]) =>
         `<li><strong>${escape(subject)}</strong> (${rows.length}): ` +
-        rows.map((r) => `<span class="best-item" title="skeleton ${r.skeleton}">${escape(`${r.action} · ${r.index}`)} <span class="muted">${num(r.score)}</span></span>`).join(", ") +
+        rows.map((r) => `<span class="best-item" title="skeleton ${r.skeleton}">${frameLink(r, `${r.action} · ${r.index}`)} <span class="muted">${num(r.score)}</span></span>`).join(", ") +
         `</li>`)
       .join("") || `<li class="muted">nothing scored</li>`;
 }
@@ -202,6 +218,11 @@ function downloadBest() {
 async function loadReport() {
   const box = section.querySelector("#quality-report");
   const note = section.querySelector(".quality-none");
+  if (!latest) {
+    showNotScored();
+    return;
+  }
+  section.dataset.scored = "1";
   try {
     report = await get(reportUrl());
   } catch (error) {
@@ -226,12 +247,21 @@ function setup() {
   form.elements.dataset.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
   form.elements.source.innerHTML = quality.sources.map((s) => `<option value="${s.value}">${escape(s.label)}</option>`).join("");
   form.elements.source.value = quality.default_source;
-  const reselect = () => {
+  const reselect = async () => {
     stopWatching();
     section.querySelector("#quality-progress").hidden = true;
     section.querySelector("#quality-job").textContent = "";
+    try {
+      latest = await findLatest();
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      section.querySelector("#quality-job").textContent = `could not load the scoring jobs: ${error.message}`;
+      return;
+    }
+    // A running job is followed (its report fills in as chunks finish); a finished one is shown.
+    if (latest && !FINISHED.has(latest.status)) watch(latest);
+    else if (latest) showJob(latest);
     loadReport();
-    resumeLatest().catch(() => null);
   };
   form.elements.dataset.addEventListener("change", reselect);
   form.elements.source.addEventListener("change", reselect);

@@ -6,22 +6,26 @@
 // replays a state into them (clear + redraw), and the drag helpers move the few elements a pointer
 // move changes, so a drag never redraws the scene.
 
-import { distance, viewTransform } from "./geometry.js";
-import { isValidIn, position } from "./state.js";
+import { distance, medianSpacing, viewTransform } from "./geometry.js";
+import { isShown, isValidIn, position } from "./state.js";
 import { suggestionsIn } from "./suggestions.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
 /** Marker radii and stroke widths in screen pixels (divided by the zoom when drawn). */
-const R_POINT = 3.2;
-const R_SMALL = 2.2; // dense parts (many keypoints in a small area)
+const R_POINT = 4;
 const R_SELECTED = 8;
+/** Dense parts (face, hands): the radius follows how far apart their markers are on screen (a fraction
+ * of the median neighbour distance, within these bounds), so 68 face points never merge into a blob. */
+const R_DENSE_MAX = 3.2;
+const R_DENSE_MIN = 1.1;
+const DENSE_FRACTION = 0.3;
 const R_BASE = 2.4;
 const R_GHOST = 5;
 /** Half the arm of a refiner suggestion's cross. */
 const R_SUGGESTION = 5;
-/** Parts with more keypoints than this get the small marker. */
-const DENSE_PART = 30;
+/** Parts with more keypoints than this are dense (the face's 68, each hand's 21): their markers follow R_DENSE_*. */
+const DENSE_PART = 20;
 /** A dataset position this far (image px) from the drawn one gets a marker. */
 const BASE_SHOWN_PX = 1.0;
 /** A ghost this far (image px) from the drop gets drawn. */
@@ -33,6 +37,11 @@ const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": 
 /** Human label of a part name ("left_hand" -> "left hand"). */
 export function partLabel(part) {
   return part.replace(/_/g, " ");
+}
+
+/** What people call keypoint k: the layout's label ("left wrist", "jaw 3"), else its name. */
+export function keypointLabel(layout, k) {
+  return layout.labels?.[k] ?? layout.names[k];
 }
 
 function el(tag, attrs = {}, ns = null) {
@@ -77,9 +86,33 @@ export function transformOf(state, view, viewEl) {
   return viewTransform(state.zoom[view.id], [view.width, view.height], [vp.clientWidth || 1, vp.clientHeight || 1]);
 }
 
+// The transform each view was last drawn with: what the user sees. Pointer positions are mapped to image
+// pixels with it (drawnTransform), never with one recomputed from the viewport's size at event time, which
+// may have changed since the last draw (a banner, the toolbar wrapping, the window): then the markers on
+// screen and the hit test would disagree.
+const drawn = new WeakMap();
+
 /** Apply only the zoom of a view (a pan): no marker changes. */
 export function applyTransform(viewEl, t) {
   viewEl.querySelector(".stage").style.transform = `translate(${t.tx}px, ${t.ty}px) scale(${t.s})`;
+  drawn.set(viewEl, t);
+}
+
+/** The transform `viewEl` is drawn with now (null before its first draw). */
+export function drawnTransform(viewEl) {
+  return drawn.get(viewEl) ?? null;
+}
+
+/** Screen radius of every keypoint's marker in a view drawn at scale `s` (see R_DENSE_*). */
+export function markerRadii(layout, pos, s) {
+  const radii = new Array(pos.length).fill(R_POINT);
+  for (const [a, b] of Object.values(layout.parts)) {
+    if (b - a <= DENSE_PART) continue;
+    const spacing = medianSpacing(pos, Array.from({ length: b - a }, (_, i) => a + i));
+    const r = spacing === null ? R_DENSE_MAX : Math.min(R_DENSE_MAX, Math.max(R_DENSE_MIN, DENSE_FRACTION * spacing * s));
+    radii.fill(r, a, b);
+  }
+  return radii;
 }
 
 function pointClass(state, view, k) {
@@ -101,15 +134,15 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   applyTransform(viewEl, t);
   const inv = 1 / t.s;
   const colors = layout.colors;
-  const partSize = {};
-  for (const [p, [a, b]] of Object.entries(layout.parts)) partSize[p] = b - a;
   const pos = view.current.map((_, k) => position(view, k));
+  const radii = markerRadii(layout, pos, t.s);
+  const shown = pos.map((_, k) => isShown(state, k));
 
   const links = [];
   for (const [a, b, part] of layout.links) {
     const pa = pos[a];
     const pb = pos[b];
-    if (!pa || !pb) continue;
+    if (!pa || !pb || !shown[a] || !shown[b]) continue;
     const invalid = !isValidIn(state, view, a) || !isValidIn(state, view, b);
     links.push(
       `<line data-a="${a}" data-b="${b}" class="link${invalid ? " invalid" : ""}" stroke="${colors[part] ?? colors.connector}" ` +
@@ -121,6 +154,7 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
   const ghosts = [];
   const points = [];
   for (let k = 0; k < pos.length; k++) {
+    if (!shown[k]) continue;
     const p = pos[k];
     const part = layout.part_of[k];
     const base = view.base[k];
@@ -138,7 +172,7 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
       );
     }
     if (!p) continue;
-    const r = (partSize[part] > DENSE_PART ? R_SMALL : R_POINT) * (view.corrected[k] ? 1.25 : 1);
+    const r = radii[k] * (view.corrected[k] ? 1.25 : 1);
     points.push(
       `<circle data-k="${k}" class="${pointClass(state, view, k)}" data-part="${part}" style="--c:${colors[part]}" ` +
         `cx="${fmt(p[0])}" cy="${fmt(p[1])}" r="${fmt(r * inv)}"/>`,
@@ -147,12 +181,13 @@ export function render(state, viewEl, view = state.views.find((v) => String(v.id
 
   const svg = viewEl.querySelector("svg.overlay");
   svg.style.setProperty("--inv", inv);
+  svg.style.setProperty("--skeleton-opacity", state.opacity ?? 1);
   svg.querySelector(".layer-links").innerHTML = links.join("");
   svg.querySelector(".layer-base").innerHTML = bases.join("");
   svg.querySelector(".layer-ghosts").innerHTML = ghosts.join("");
   svg.querySelector(".layer-points").innerHTML = points.join("");
   const sel = state.selection;
-  const sp = sel === null ? null : pos[sel];
+  const sp = sel === null || !shown[sel] ? null : pos[sel];
   svg.querySelector(".layer-selection").innerHTML = sp
     ? `<circle class="selected-halo" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>` +
       `<circle class="selected" data-k="${sel}" cx="${fmt(sp[0])}" cy="${fmt(sp[1])}" r="${fmt(R_SELECTED * inv)}"/>`
@@ -194,7 +229,7 @@ function renderHead(state, view, viewEl) {
   let text = "";
   if (sel !== null) {
     const res = state.residuals[sel]?.[view.id];
-    const parts = [state.layout.names[sel]];
+    const parts = [keypointLabel(state.layout, sel)];
     if (Number.isFinite(res)) parts.push(`residual ${res.toFixed(1)} px`);
     if (view.corrected[sel]) parts.push("corrected");
     if (view.flags[sel] && view.flags[sel] !== "visible") parts.push(view.flags[sel]);
@@ -217,7 +252,7 @@ function renderTooltip(state, view, viewEl, t, pos) {
     return;
   }
   const res = state.residuals[k]?.[view.id];
-  const bits = [`${k} ${state.layout.names[k]}`];
+  const bits = [`${k} ${keypointLabel(state.layout, k)}`];
   if (view.corrected[k]) bits.push("corrected");
   if (view.flags[k] && view.flags[k] !== "visible") bits.push(view.flags[k]);
   if (Number.isFinite(res)) bits.push(`${res.toFixed(1)} px`);

@@ -173,6 +173,9 @@ async function main() {
     if (button) decide(button.dataset.action);
   });
   window.addEventListener("resize", renderAll);
+  // Redraw a view whenever its size changes (the panel filling in, the window): drawn for the size it has.
+  const resize = new ResizeObserver(() => renderAll());
+  for (const el of viewEls.values()) resize.observe(el.querySelector(".viewport"));
   root.querySelector(".views").addEventListener("dblclick", () => {
     frameOn(null);
     renderAll();

@@ -68,6 +68,8 @@ export function createState(payload, { user = null } = {}) {
     filters: { brightness: 100, contrast: 100 },
     pending: [],
     suggestions: null, // the refiner's proposals, see suggestions.js
+    hidden: {}, // part -> true for the parts not drawn (and not grabbed)
+    opacity: 1, // of the skeleton drawn over the images
     nextWriteId: 1,
     status: { kind: SAVED, text: `saved (revision ${payload.revision})` },
     notice: null,
@@ -178,7 +180,63 @@ export function applyLock(state, message) {
 /** Apply a status message {status}. */
 export function applyStatus(state, message) {
   state.task.status = message.status;
+  if (message.review_comment !== undefined) state.task.review_comment = message.review_comment;
   if (message.revision !== undefined) state.task.revision = Math.max(state.task.revision, message.revision);
+  return state;
+}
+
+// --- undo and redo depths --------------------------------------------------------------------------
+//
+// The server keeps each user's undo and redo stacks (selectors.task_undo_stacks) and sends their depths
+// with the task (undo_depth, redo_depth). The editor adds the effect of its own writes as they are
+// answered, and of those still queued, with the server's rule: a write pushes on the undo stack and
+// empties the redo stack; undo moves one write to the redo stack, redo moves it back.
+
+const WRITES_THAT_PUSH = new Set(["correction", "part"]);
+
+function stepDepths(depths, kind) {
+  const { undo, redo } = depths;
+  if (WRITES_THAT_PUSH.has(kind)) return { undo: undo + 1, redo: 0 };
+  if (kind === "undo" && undo > 0) return { undo: undo - 1, redo: redo + 1 };
+  if (kind === "redo" && redo > 0) return { undo: undo + 1, redo: redo - 1 };
+  return depths;
+}
+
+/** The depths once every queued write is answered: {undo, redo}; undo and redo buttons are off at 0. */
+export function undoDepths(state) {
+  let depths = { undo: state.task.undo_depth ?? 0, redo: state.task.redo_depth ?? 0 };
+  for (const write of state.pending) depths = stepDepths(depths, write.kind);
+  return depths;
+}
+
+/** Record that the server answered a write of `kind` (before or without a fresh task payload). */
+export function noteAnswered(state, kind) {
+  const depths = stepDepths({ undo: state.task.undo_depth ?? 0, redo: state.task.redo_depth ?? 0 }, kind);
+  state.task.undo_depth = depths.undo;
+  state.task.redo_depth = depths.redo;
+  return state;
+}
+
+// --- what is drawn ---------------------------------------------------------------------------------
+
+/** Show or hide a part's keypoints and links (hidden ones are not grabbed either). */
+export function togglePartShown(state, part) {
+  if (!(part in state.layout.parts)) throw new Error(`unknown part "${part}"`);
+  if (state.hidden[part]) delete state.hidden[part];
+  else state.hidden[part] = true;
+  if (state.selection !== null && state.hidden[state.layout.part_of[state.selection]]) state.selection = null;
+  return state;
+}
+
+/** Whether keypoint k is drawn (its part is not hidden). */
+export function isShown(state, k) {
+  return !state.hidden[state.layout.part_of[k]];
+}
+
+/** Opacity of the drawn skeleton, clamped to [0.1, 1] so that it never vanishes by accident. */
+export function setOpacity(state, value) {
+  const v = Number(value);
+  state.opacity = Number.isFinite(v) ? Math.min(1, Math.max(0.1, v)) : 1;
   return state;
 }
 
@@ -303,6 +361,28 @@ export function settledStatus(state) {
 /** Per-view residuals (px) of keypoint k: {viewId: px}, and the views flagged for it. */
 export function residualsOf(state, k) {
   return { residuals: state.residuals[k] ?? {}, flagged: state.flagged[k] ?? [] };
+}
+
+/**
+ * The view to correct keypoint k in next, after view `fromId` in view order (wrapping round): one whose
+ * reprojection of k the server flagged (it disagrees with the re-triangulated point) and where k is not
+ * corrected yet. Null when no such view is left.
+ */
+export function nextFlaggedView(state, k, fromId) {
+  if (k === null || k === undefined) return null;
+  const flagged = new Set((state.flagged[k] ?? []).map(String));
+  const n = state.views.length;
+  const at = state.views.findIndex((v) => String(v.id) === String(fromId));
+  for (let step = 1; step <= n; step++) {
+    const view = state.views[(at + step + n) % n];
+    if (flagged.has(String(view.id)) && !view.corrected[k] && isValidIn(state, view, k)) return view.id;
+  }
+  return null;
+}
+
+/** Whether the annotator still has to read the reviewer's comment: sent back, not handed in again. */
+export function reviewCommentShown(state) {
+  return Boolean(state.task.review_comment) && ["rejected", "in_progress"].includes(state.task.status);
 }
 
 /** The largest residual (px) of keypoint k over the views, or null when it has not been triangulated here. */

@@ -1,0 +1,46 @@
+"""What every page view shares: API URLs by name, who counts as a reviewer, and the reviewers-only decorator."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from annotator import roles
+from annotator.exceptions import NotFoundError
+
+#: What an annotator reads on a reviewers' page (the styled 403 page shows it).
+REVIEWERS_ONLY = "this page is for reviewers and admins"
+
+
+def api_url(name: str, **kwargs) -> str:
+    """The URL of the API endpoint ``name`` (``api:<name>``)."""
+    return reverse(f"api:{name}", kwargs=kwargs or None)
+
+
+def is_reviewer(user) -> bool:
+    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
+
+
+def reviewer_page(view):
+    """Reviewers and admins only: anonymous users sign in first, annotators get the 403 page saying why."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_reviewer(request.user):
+            raise PermissionDenied(REVIEWERS_ONLY)
+        return view(request, *args, **kwargs)
+
+    return login_required(ensure_csrf_cookie(wrapped))
+
+
+def or_404(get, **kwargs):
+    """``get(**kwargs)``, with a selector's NotFoundError turned into the page's 404."""
+    try:
+        return get(**kwargs)
+    except NotFoundError as exc:
+        raise Http404(exc.message) from None
