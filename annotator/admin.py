@@ -80,8 +80,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class DatasetAdmin(admin.ModelAdmin):
     list_display = ["name", "source_format", "layout_version", "created_at"]
     search_fields = ["name", "description"]
-    # The name is in every URL and export file name: it is set once, by the importer.
+    # The name is in every URL and export file name: it is set once, by the importer (which checks it is a
+    # slug), and a dataset without its frames would be an empty shell, so the admin neither adds nor renames.
     readonly_fields = ["name", "layout_version", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Subject)

@@ -104,16 +104,18 @@ class EntryPointTests:
         assert response.status_code == 400 and "name" in response.json()["message"]
         assert not Study.objects.exists()
 
-    def test_the_admin_form_refuses_it(self, users):
+    def test_the_admin_cannot_add_or_rename_a_dataset(self, frames, users):
         client = Client()
         client.force_login(users["admin"])
         form = {"name": "<img src=x>", "description": "", "source_format": "h3wb", "layout_version": "1",
                 "image_root": ""}  # fmt: skip
-        response = client.post("/admin/annotator/dataset/add/", form)
-        assert response.status_code == 200 and "valid “slug”" in response.content.decode()
-        assert not Dataset.objects.exists()
-        assert client.post("/admin/annotator/dataset/add/", {**form, "name": "fine"}).status_code == 302
-        assert Dataset.objects.get().name == "fine"
+        assert client.post("/admin/annotator/dataset/add/", form).status_code == 403
+        dataset = Dataset.objects.get()
+        page = client.get(f"/admin/annotator/dataset/{dataset.pk}/change/").content.decode()
+        assert 'name="name"' not in page  # shown, not editable
+        client.post(f"/admin/annotator/dataset/{dataset.pk}/change/", {**form, "description": "renamed?"})
+        dataset.refresh_from_db()
+        assert dataset.name == "tasks-test" and Dataset.objects.count() == 1
 
     def test_pages_that_list_datasets_work(self, frames, users):
         client = Client()

@@ -35,7 +35,7 @@ def _page(response, number: int) -> str:
 def _rejected(task, users, comment="the left wrist is on the sleeve: move it onto the joint"):
     tasks.task_submit(task=task, user=users["annotator"], base_revision=task.revision)
     task.refresh_from_db()
-    return reviews.review_reject(task=task, reviewer=users["reviewer"], comment=comment)
+    return reviews.review_reject(task=task, reviewer=users["reviewer"], comment=comment, base_revision=task.revision)
 
 
 @pytest.fixture
