@@ -22,7 +22,7 @@ import numpy as np
 from django.db import transaction
 from tqdm import tqdm
 
-from annotator import h36m, keypoints, names
+from annotator import h36m, names
 from annotator.exceptions import ImportFormatError
 from annotator.h3wb_format import H3WBFormatError, format_image_path, mask_missing_2d
 from annotator.importers import conventions
@@ -129,19 +129,20 @@ def _group_samples(samples: Samples, frames_only: bool = False) -> list[_Group]:
     return list(groups.values())
 
 
-def _world_per_sample(samples: Samples, points_3d: np.ndarray) -> np.ndarray:
-    """(S, J, 3) camera-rotated 3D -> (S, J, 3) world mm, each through its own camera's rotation."""
-    rotations = np.stack([h36m.camera(r.subject, r.camera_id).R for r in samples.image_refs])  # (S, 3, 3)
-    # keypoints_3d = R @ X_world per point; as rows that is X_row @ R^T, so X_row = kp_row @ R.
-    return np.einsum("sjk,skl->sjl", points_3d, rotations)
+def _frame_skeletons(samples: Samples, points_3d: np.ndarray, groups: list[_Group]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean world skeleton of each group (G, J, 3) and each group's largest view disagreement (G,) mm.
 
-
-def _frame_skeletons(groups: list[_Group], world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean world skeleton of each group (G, J, 3) and each group's largest view disagreement (G,) mm."""
-    skeletons = np.empty((len(groups), keypoints.NUM_KEYPOINTS, 3))
+    ``points_3d`` (S, J, 3) is camera-rotated (``R @ X_world``, H3WB's convention): each view goes back to the
+    world through its own camera's rotation, group by group, so no second (S, J, 3) array is ever held.
+    """
+    skeletons = np.empty((len(groups), points_3d.shape[1], 3))
     spread = np.empty(len(groups))
     for g, group in enumerate(groups):
-        views = world[list(group.by_camera.values())]  # (V, J, 3)
+        rows = list(group.by_camera.values())
+        rotations = np.stack([h36m.camera(samples.image_refs[n].subject, samples.image_refs[n].camera_id).R
+                              for n in rows])  # fmt: skip  # (V, 3, 3)
+        # keypoints_3d = R @ X_world per point; as rows that is X_row @ R^T, so X_row = kp_row @ R.
+        views = np.einsum("vjk,vkl->vjl", points_3d[rows], rotations)  # (V, J, 3)
         skeletons[g] = views.mean(axis=0)
         spread[g] = np.linalg.norm(views - skeletons[g], axis=-1).max()
     return skeletons, spread
@@ -220,9 +221,8 @@ def dataset_import_h3wb(
                           notes=list(read.notes))  # fmt: skip
     skeletons = gt_skeletons = None
     if samples.keypoints_3d is not None:
-        world = _world_per_sample(samples, samples.keypoints_3d)
-        skeletons, spread = _frame_skeletons(groups, world)
-        gt_skeletons = _frame_skeletons(groups, _world_per_sample(samples, gt.keypoints_3d))[0] if gt else None
+        skeletons, spread = _frame_skeletons(samples, samples.keypoints_3d, groups)
+        gt_skeletons = _frame_skeletons(samples, gt.keypoints_3d, groups)[0] if gt else None
         worst = int(np.argmax(spread))
         report.max_disagreement_mm = float(spread[worst])
         g = groups[worst]
@@ -260,13 +260,26 @@ class DatasetIdentity:
     residual_px: dict | None
 
 
+#: Samples whose residuals are computed at once when detecting the 2D convention (bounds that step's memory).
+CONVENTION_CHUNK = 1024
+
+
 def _convention(samples: Samples, groups: list[_Group], skeletons: np.ndarray) -> dict:
     """Residuals of the imported 2D against the pinhole and the distorted projection of the frames' skeletons."""
     frame_of = np.empty(len(samples), dtype=np.intp)
     for g, group in enumerate(groups):
         frame_of[list(group.by_camera.values())] = g
     cameras = [h36m.camera(r.subject, r.camera_id) for r in samples.image_refs]
-    return conventions.convention_residuals(cameras, skeletons[frame_of], samples.keypoints_2d)
+    sums = {"pinhole": 0.0, "distorted": 0.0}
+    points = 0
+    for start in range(0, len(samples), CONVENTION_CHUNK):
+        rows = slice(start, start + CONVENTION_CHUNK)
+        part = conventions.convention_residuals(cameras[rows], skeletons[frame_of[rows]], samples.keypoints_2d[rows])
+        if part["points"]:
+            points += part["points"]
+            for name in sums:
+                sums[name] += part[name] * part["points"]
+    return {name: (total / points if points else None) for name, total in sums.items()} | {"points": points}
 
 
 def _pick_convention(residual: dict) -> str:
@@ -373,7 +386,27 @@ def _write(
     views: list[View] = []
     view_samples: list[int] = []
     new_skeletons: list[Skeleton3D] = []
+
+    def flush() -> None:
+        # Written a batch at a time, so model instances of the whole file never sit in memory together.
+        created_views = View.objects.bulk_create(views, batch_size=BATCH_SIZE)
+        report.views_created += len(created_views)
+        Skeleton3D.objects.bulk_create(new_skeletons, batch_size=BATCH_SIZE)
+        if det is not None:
+            detections = [
+                Detection2D(view=view, detector=SYNTHETIC_DETECTOR, keypoints_2d=det.keypoints_2d[n],
+                            scores=det.scores[n])
+                for view, n in zip(created_views, view_samples, strict=True)
+            ]  # fmt: skip
+            Detection2D.objects.bulk_create(detections, batch_size=BATCH_SIZE)
+            report.detections_created += len(detections)
+        views.clear()
+        view_samples.clear()
+        new_skeletons.clear()
+
     for g, group in enumerate(tqdm(groups, desc="writing frames", disable=not progress)):
+        if len(views) >= BATCH_SIZE:
+            flush()
         frame = frame_of_group[g]
         for cam_id, n in group.by_camera.items():
             camera = cameras[(group.subject, cam_id)]
@@ -407,16 +440,7 @@ def _write(
             )
             next_version[frame.pk] = version + 1
             report.ground_truth_created += 1
-    created_views = View.objects.bulk_create(views, batch_size=BATCH_SIZE)
-    report.views_created = len(created_views)
-    Skeleton3D.objects.bulk_create(new_skeletons, batch_size=BATCH_SIZE)
-    if det is not None:
-        detections = [
-            Detection2D(view=view, detector=SYNTHETIC_DETECTOR, keypoints_2d=det.keypoints_2d[n], scores=det.scores[n])
-            for view, n in zip(created_views, view_samples, strict=True)
-        ]
-        Detection2D.objects.bulk_create(detections, batch_size=BATCH_SIZE)
-        report.detections_created = len(detections)
+    flush()
 
 
 def _stored_skeletons(frames: list[Frame]) -> tuple[dict[tuple[int, str], np.ndarray], dict[int, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import types
 
 import pytest
 from django.test import Client, override_settings
@@ -82,6 +83,11 @@ PASSWORD_FORMS = [
 class PasswordThrottleTests:
     """Every way of proving a password is throttled by the real peer address, with one budget per address."""
 
+    @pytest.fixture(autouse=True)
+    def mid_window(self, monkeypatch):
+        """The throttle's clock stands still half-way through a minute: no test straddles two windows."""
+        monkeypatch.setattr(throttling, "time", types.SimpleNamespace(time=lambda: 1_800_000_030.0))
+
     def test_password_guessing_is_throttled_with_a_message(self, users):
         with _throttled("3/min"):
             client = APIClient()
@@ -90,7 +96,16 @@ class PasswordThrottleTests:
             refused = client.post("/api/auth/token/", {"username": "ann", "password": "pw-ann-123"})
             assert refused.status_code == status.HTTP_429_TOO_MANY_REQUESTS
             assert "throttled" in refused.json()["message"]
-            assert int(refused["Retry-After"]) > 0
+            assert int(refused["Retry-After"]) == 30  # the rest of the one-minute window
+
+    def test_the_rate_is_read_at_each_attempt(self, users):
+        """A changed setting takes effect at the next attempt, without a restart (nothing caches the rate)."""
+        client = APIClient()
+        guess = {"username": "ann", "password": "guess"}
+        with _throttled("2/min"):
+            assert [client.post("/api/auth/token/", guess).status_code for _ in range(3)] == [400, 400, 429]
+        with _throttled("5/min"):  # the same window: three attempts counted, two more allowed
+            assert [client.post("/api/auth/token/", guess).status_code for _ in range(3)] == [400, 400, 429]
 
     def test_a_new_forwarded_for_header_per_guess_does_not_reset_the_count(self, users):
         with _throttled("3/min"):

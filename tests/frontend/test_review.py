@@ -21,6 +21,8 @@ WAIT_MS = 20_000
 #: The study: every frame of the live rig, all views, corrected by the second annotator.
 STUDY = "browser-study"
 ANNOTATOR = "ann2"
+#: review.js lists this many most-moved keypoints and this many newest writes (TOP_MOVES, HISTORY_ROWS).
+REVIEW_TOP_MOVES, REVIEW_HISTORY_ROWS = 30, 300
 COMMENT = "the left hand drifted: please check the fingers in camera 2"
 COMMAND_TIMEOUT_S = 300
 
@@ -59,13 +61,17 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     assert [rows.nth(i).get_attribute("data-part") for i in range(4)] == ["all", "body", "face", "hand"]
     mean_3d = float(page.inner_text("#parts-table tbody tr[data-part=all] td:nth-child(3)"))
     assert 5.0 < mean_3d < 40.0
-    # The histograms are drawn by Chart.js, one chart per part, with data.
+    # The histograms are drawn by Chart.js, one chart per part: every keypoint of the part is in a bar, but for
+    # those past the last bin (the report's overflow count).
+    study_id = int(page.url.rstrip("/").split("/")[-1])
+    report = page.evaluate(f"() => fetch('/api/studies/{study_id}/report/').then(r => r.json())")
     for part in ("all", "body", "face", "hand"):
         total = page.evaluate(
             "id => window.Chart.getChart(document.getElementById(id)).data.datasets[0].data.reduce((a, b) => a + b, 0)",
             f"hist-{part}",
         )
-        assert total > 0
+        expected = report["parts"][part]["n_keypoints"] - report["histograms"]["overflow"][part]
+        assert total == expected == sum(report["histograms"]["counts"][part]), part
     assert page.locator("#frames-table tbody tr").count() == live.FRAMES
     page.screenshot(path=str(artifacts / "review-report.png"), full_page=True)
 
@@ -98,10 +104,17 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     page.wait_for_selector("#review[data-ready='1']", timeout=WAIT_MS)
     assert page.url.startswith(f"{url}/review/tasks/{task_id}/")
     assert page.locator(".view").count() == 4
-    # Before and after: the dataset positions and displacement vectors are drawn where keypoints moved.
-    assert page.locator(".view .layer-base circle.base").count() > 0
-    assert page.locator(".kp-moves li[data-k]").count() > 0
-    assert page.locator(".history li").count() > 0
+    # Before and after: the dataset positions and displacement vectors are drawn where keypoints moved; the
+    # moved keypoints are corrected ones, and the history lists the task's writes, newest first.
+    history = page.evaluate(f"() => fetch('/api/tasks/{task_id}/history/').then(r => r.json())")
+    corrected = {row["keypoint"] for row in history}
+    assert history and page.locator(".view .layer-base circle.base").count() > 0
+    moves = [int(k) for k in page.eval_on_selector_all(".kp-moves li[data-k]", "els => els.map(e => e.dataset.k)")]
+    assert 1 <= len(moves) <= REVIEW_TOP_MOVES and set(moves) <= corrected
+    assert page.inner_text(".history-count") == f"({len(history)} writes)"
+    shown = page.eval_on_selector_all(".history li .rev", "els => els.map(e => e.textContent)")
+    newest = sorted((row["revision"] for row in history), reverse=True)[:REVIEW_HISTORY_ROWS]
+    assert shown == [f"r{r}" for r in newest]
     page.locator(".kp-moves li[data-k]").first.click()
     page.screenshot(path=str(artifacts / "review-task.png"))
 
