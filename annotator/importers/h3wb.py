@@ -1,7 +1,7 @@
 """Streaming reader of H3WB release files (and side files in the same sample layout) into arrays.
 
 A release file is one JSON object of up to ~1.5 GB; it is read sample by sample with ijson's C
-backend, so memory holds the parsed arrays (about 5.5 kB per sample with 2D and 3D: 133 x 5 float64),
+backend, so memory holds the parsed arrays (about 5.5 kB per sample with 2D and 3D: five float64 numbers per keypoint),
 never the JSON tree (about 19 kB per sample as text, several times that as Python objects). Each field
 is filled into fixed-size blocks that are copied into the final array one by one and freed as they go,
 so the arrays are not held twice. Reading does not touch the database: it either returns complete
