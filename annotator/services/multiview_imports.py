@@ -366,8 +366,9 @@ class _Writer:
                 if old is not None:
                     _check_view(f, v, old)
                     continue
+                box = None if v.bbox is None else list(v.bbox)
                 views.append(View(frame_id=frame_id, camera=camera, image_path=v.image, sample_id=v.sample_id,
-                                  bbox=None if v.bbox is None else list(v.bbox), keypoints_2d=v.keypoints_2d))  # fmt: skip
+                                  bbox=box, keypoints_2d=v.keypoints_2d))  # fmt: skip
                 view_records.append(v)
             version = highest.get(frame_id, 0)
             for source, points in ((Skeleton3D.Source.DATASET, skeleton),

@@ -23,7 +23,7 @@ class Command(BaseCommand):
                                              "header's images, relative to the file)")  # fmt: skip
         parser.add_argument("--rig", help="the calibration file (default: the one the header names)")
         parser.add_argument("--rig-format", choices=list(camera_formats.FORMATS),
-                            help="the calibration's format (default: the header's, else by the file's ending)")  # fmt: skip
+                            help="the calibration's format (default: the header's, else by its ending)")  # fmt: skip
         parser.add_argument("--rig-units", choices=list(camera_formats.UNITS),
                             help="units of the calibration's translations (default: the header's units)")  # fmt: skip
         parser.add_argument("--description", default="", help="free text shown with the dataset")
