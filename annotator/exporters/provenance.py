@@ -31,7 +31,7 @@ SUFFIX = ".provenance.json"
 
 
 def provenance_path(path: Path) -> Path:
-    """``out/x.json``, ``out/x.jsonl`` or ``out/x.npz`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
+    """``out/x.json``, ``.jsonl`` or ``.npz`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
     return (
         path.with_suffix(SUFFIX) if path.suffix in (".json", ".jsonl", ".npz") else path.with_name(path.name + SUFFIX)
     )
