@@ -65,7 +65,7 @@ def spread(cameras) -> str:
     """Where the cameras stand, for reports: their distances from their centroid (a wrong unit shows here)."""
     centres = np.stack([c.center for c in cameras])
     dist = np.linalg.norm(centres - centres.mean(axis=0), axis=1)
-    return f"camera centres {dist.min() / 1000:.3g} to {dist.max() / 1000:.3g} m from their centroid"
+    return f"camera centres {dist.min() / 1000:.2f} to {dist.max() / 1000:.2f} m from their centroid"
 
 
 def read_text(path: Path) -> str:
