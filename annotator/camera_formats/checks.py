@@ -102,18 +102,22 @@ def rodrigues(where: str, rvec: np.ndarray) -> np.ndarray:
 
 def rotation_vector(R: np.ndarray) -> np.ndarray:
     """Inverse of ``rodrigues``: (3, 3) rotation -> (3,) axis times angle (angle in [0, pi])."""
-    cos = float(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0))
-    theta = math.acos(cos)
-    if theta < 1e-12:
-        return np.zeros(3)
-    if math.pi - theta < 1e-6:
-        # Near 180 degrees sin(theta) vanishes: take the axis from R + I, whose columns are 2 k k^T.
-        M = (R + np.eye(3)) / 2.0
-        k = M[:, int(np.argmax(np.diag(M)))]
-        k = k / np.linalg.norm(k)
-        return k * theta
-    w = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / (2.0 * math.sin(theta))
-    return w * theta
+    v = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]]) / 2.0  # sin(theta) * axis
+    sin = float(np.linalg.norm(v))
+    cos = (float(np.trace(R)) - 1.0) / 2.0
+    theta = math.atan2(sin, cos)  # well conditioned at every angle, unlike acos near 0 and pi
+    if sin > 1e-6:
+        return v / sin * theta
+    if cos > 0:
+        return v  # theta ~ sin: first order is exact to 1e-18
+    # Near a half turn sin(theta) vanishes: the axis comes from the symmetric part, (R + R^T) / 2 =
+    # cos I + (1 - cos) k k^T, exactly (1 - cos is about 2 there); its sign from v.
+    kk = ((R + R.T) / 2.0 - cos * np.eye(3)) / (1.0 - cos)
+    i = int(np.argmax(np.diag(kk)))
+    k = kk[:, i] / math.sqrt(kk[i, i])
+    if k @ v < 0:
+        k = -k
+    return k * theta
 
 
 def size(where: str, value) -> tuple[int, int]:
