@@ -348,16 +348,17 @@ def parse_frame(obj, header: Header, where: str) -> FrameRecord:
     return frame
 
 
-def points_json(points: np.ndarray | None) -> list | None:
-    """(J, d) -> a list of J points rounded to ``DECIMALS``, null where a keypoint is missing (NaN)."""
+def points_json(points: np.ndarray | None, decimals: int = DECIMALS) -> list | None:
+    """(J, d) -> a list of J points rounded to ``decimals``, null where a keypoint is missing (NaN)."""
     if points is None:
         return None
-    rounded = np.round(np.asarray(points, dtype=np.float64), DECIMALS).tolist()
+    rounded = np.round(np.asarray(points, dtype=np.float64), decimals).tolist()
     return [p if all(math.isfinite(v) for v in p) else None for p in rounded]
 
 
-def frame_text(frame: FrameRecord) -> str:
-    """The line of one frame (no newline); fields that are None are left out."""
+def frame_text(frame: FrameRecord, decimals_3d: int = DECIMALS) -> str:
+    """The line of one frame (no newline); fields that are None are left out. 2D have ``DECIMALS`` decimals (px),
+    3D ``decimals_3d`` (``DECIMALS`` suits mm; a file in metres needs 3 more)."""
     views = {}
     for v in frame.views:
         view: dict = {"image": v.image}
@@ -373,8 +374,8 @@ def frame_text(frame: FrameRecord) -> str:
         views[v.camera] = view
     obj: dict = {"subject": frame.subject, "sequence": frame.sequence, "frame": frame.index}
     if frame.keypoints_3d is not None:
-        obj["keypoints_3d"] = points_json(frame.keypoints_3d)
+        obj["keypoints_3d"] = points_json(frame.keypoints_3d, decimals_3d)
     if frame.ground_truth_3d is not None:
-        obj["ground_truth_3d"] = points_json(frame.ground_truth_3d)
+        obj["ground_truth_3d"] = points_json(frame.ground_truth_3d, decimals_3d)
     obj["views"] = views
     return json.dumps(obj, separators=(",", ":"))

@@ -158,6 +158,9 @@ def dataset_import_multiview(
     path = Path(path)
     if not path.is_file():
         raise ImportFormatError(f"{path}: no such file")
+    with path.open("rb") as fh:
+        if not fh.read(4096).strip():
+            raise _fail(path, "the file is empty")
     report = MultiviewImportReport(dataset=dataset_name)
     with (
         tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"reading {path.name}",

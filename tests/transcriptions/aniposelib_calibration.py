@@ -30,7 +30,7 @@ def get_dict(name, size, matrix, dist, rvec, tvec, fisheye=False):
 
 def dump(dicts, fname, metadata=None):
     """CameraGroup.dump"""
-    names = ["cam_{}".format(i) for i in range(len(dicts))]
+    names = [f"cam_{i}" for i in range(len(dicts))]
     master_dict = dict(zip(names, dicts))
     master_dict["metadata"] = metadata if metadata is not None else {}
     with open(fname, "w") as f:
