@@ -74,7 +74,8 @@ class MultiviewExportTests:
         np.testing.assert_allclose(back.keypoints, corrected, atol=1e-3)
         first_view = done.data.views[0]
         clicked = View.objects.get(frame__sequence__subject__dataset__name="back", frame__index=frame.index,
-                                   frame__sequence__action=frame.sequence.action, camera__name=first_view.camera.name)  # fmt: skip
+                                   frame__sequence__action=frame.sequence.action,
+                                   camera__name=first_view.camera.name)  # fmt: skip
         exported = json.loads(lines[1])["views"][first_view.camera.name]["keypoints_2d"][MOVED]
         np.testing.assert_allclose(clicked.keypoints_2d[MOVED], exported, atol=1e-9)
         for cam in Camera.objects.filter(subject__dataset__name="back"):
