@@ -84,6 +84,8 @@ class Command(BaseCommand):
         if seed < 0:
             raise CommandError("--seed must be a non-negative integer")
         rig = options["rig"]
+        if rig not in RIGS:
+            raise CommandError(f"--rig must be one of {', '.join(RIGS)}; got {rig!r}")
         dataset_name = options["dataset"] or ("synthetic-demo" if rig == "h36m" else f"synthetic-{rig}")
         key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}" + ("" if rig == "h36m" else f"_{rig}")
         try:
