@@ -46,7 +46,9 @@ def test_six_views_in_a_grid_and_a_correction_from_all_of_them(browser, server, 
     boxes = [page.locator(f'.view[data-view-id="{v}"] .viewport').bounding_box() for v in views]
     # Three columns, two rows, every view on screen and of one size.
     assert len({round(b["x"]) for b in boxes}) == 3 and len({round(b["y"]) for b in boxes}) == 2
-    assert all(b["width"] > 350 and b["height"] > 250 and b["y"] + b["height"] <= live.VIEWPORT["height"] for b in boxes)
+    assert all(
+        b["width"] > 350 and b["height"] > 250 and b["y"] + b["height"] <= live.VIEWPORT["height"] for b in boxes
+    )
     page.screenshot(path=str(artifacts / "editor-ring6.png"))
 
     before = positions(page, DRAGGED)
