@@ -11,7 +11,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator import evaluation, tasks
+from annotator import camera_formats, evaluation, tasks
 from annotator.evaluation import TASKS, evaluate_upload
 from annotator.exporters import FORMATS
 from annotator.selectors.exports import EXPORT_FILES, export_file, export_get, export_list
@@ -44,12 +44,19 @@ class ExportOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(source="job.finished_at", allow_null=True)
     download_url = serializers.SerializerMethodField()
     provenance_url = serializers.SerializerMethodField()
+    rig_url = serializers.SerializerMethodField()
 
     def get_download_url(self, obj) -> str:
         return f"/api/exports/{obj.pk}/download/"
 
     def get_provenance_url(self, obj) -> str:
         return f"/api/exports/{obj.pk}/download/?file=provenance"
+
+    def get_rig_url(self, obj) -> str | None:
+        """The calibration beside a multi-view export of a dataset whose rig has a file (not the Human3.6M preset)."""
+        if obj.format != "multiview" or camera_formats.FORMATS[obj.dataset.rig_format].preset is not None:
+            return None
+        return f"/api/exports/{obj.pk}/download/?file=rig"
 
 
 class ExportListCreateApi(APIView):
@@ -90,7 +97,10 @@ class ExportDownloadApi(APIView):
     def get(self, request, export_id: int):
         which = request.query_params.get("file", EXPORT_FILES[0])
         path = export_file(export=export_get(export_id=export_id), which=which)
-        kind = "application/zip" if path.suffix == ".npz" else "application/json"  # npz is a zip of .npy files
+        # npz is a zip of .npy files; a multi-view export's rig may be Anipose TOML.
+        kind = {".npz": "application/zip", ".toml": "application/toml", ".jsonl": "application/x-ndjson"}.get(
+            path.suffix, "application/json"
+        )
         return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type=kind)
 
 

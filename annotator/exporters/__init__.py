@@ -1,4 +1,5 @@
-"""Exporting a dataset version as H3WB JSON, COCO-WholeBody JSON or H3WB npz with a provenance side file.
+"""Exporting a dataset version as H3WB JSON, COCO-WholeBody JSON, H3WB npz or the generic multi-view format
+(JSON Lines and its rig file), with a provenance side file.
 
 ``write_export`` streams the samples of ``samples.iter_samples`` (chunked reads) through a format
 writer (``h3wb`` / ``coco_wholebody``) and the ``provenance`` writer into temporary files beside the
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
-from annotator.exporters import coco_wholebody, h3wb, h3wb_npz
+from annotator.exporters import coco_wholebody, h3wb, h3wb_npz, multiview
 from annotator.exporters.provenance import ProvenanceWriter, provenance_path
 from annotator.exporters.samples import CHUNK_FRAMES, export_plan, iter_samples
 from annotator.exporters.versions import parse_version
@@ -31,6 +32,7 @@ WRITERS = {
     h3wb.FORMAT: h3wb.H3WBWriter,
     coco_wholebody.FORMAT: coco_wholebody.CocoWholeBodyWriter,
     h3wb_npz.FORMAT: h3wb_npz.H3WBNpzWriter,
+    multiview.FORMAT: multiview.MultiviewWriter,
 }
 FORMATS: tuple[str, ...] = tuple(WRITERS)
 
@@ -119,6 +121,8 @@ def write_export(
     """
     check_format(fmt)
     spec = parse_version(version)
+    # A format that writes each view's own source sample id keys its samples by their position instead.
+    renumber = renumber or not getattr(WRITERS[fmt], "source_keys", True)
     plan = export_plan(dataset=dataset, subjects=subjects, renumber=renumber)
     out = Path(out).resolve()
     side = provenance_path(out)

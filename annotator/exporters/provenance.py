@@ -31,8 +31,10 @@ SUFFIX = ".provenance.json"
 
 
 def provenance_path(path: Path) -> Path:
-    """``out/x.json`` or ``out/x.npz`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
-    return path.with_suffix(SUFFIX) if path.suffix in (".json", ".npz") else path.with_name(path.name + SUFFIX)
+    """``out/x.json``, ``.jsonl`` or ``.npz`` -> ``out/x.provenance.json`` (``out/x`` -> ``out/x.provenance.json``)."""
+    return (
+        path.with_suffix(SUFFIX) if path.suffix in (".json", ".jsonl", ".npz") else path.with_name(path.name + SUFFIX)
+    )
 
 
 def record(sample: ExportSample) -> dict:

@@ -22,10 +22,12 @@ from annotator.geometry.epipolar import (
     DEFAULT_EPIPOLAR_DEPTHS,
     DEFAULT_MAX_PAIR_ANGLE_DEG,
     EPIPOLAR_MARGIN,
+    axes_meeting_point,
     epipolar_curve,
     epipolar_line,
     fundamental_matrix,
     non_opposing_pairs,
+    rig_epipolar_depths,
 )
 from annotator.geometry.triangulation import (
     DEFAULT_THRESHOLD_PX,
@@ -46,6 +48,7 @@ __all__ = [
     "MAX_RANSAC_HYPOTHESES",
     "MIN_BASELINE_MM",
     "Camera",
+    "axes_meeting_point",
     "distort_normalized",
     "epipolar_curve",
     "epipolar_line",
@@ -55,6 +58,7 @@ __all__ = [
     "project",
     "reprojection_errors",
     "rig_cameras",
+    "rig_epipolar_depths",
     "triangulate",
     "triangulate_robust",
     "undistort_normalized",

@@ -1,4 +1,10 @@
-"""Two-view geometry for the editor and for lifting: fundamental matrices, epipolar curves, usable pairs."""
+"""Two-view geometry for the editor and for lifting: fundamental matrices, epipolar curves, usable pairs.
+
+Nothing here assumes a rig: the sample depths of epipolar curves follow the rig's own scale
+(``rig_epipolar_depths``: a mouse cage, a studio, a stadium), and the pairs usable for 2-view lifting
+are decided by the angle between optical axes (``non_opposing_pairs``), which holds on a ring of any
+size as on the four Human3.6M cameras.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,14 @@ DEFAULT_MAX_PAIR_ANGLE_DEG = 140.0
 #: Default sample depths (mm, along camera a's axis) of ``epipolar_curve``: a person 2-9 m away,
 #: plus a metre either side, spaced geometrically so the image spacing stays roughly even.
 DEFAULT_EPIPOLAR_DEPTHS: np.ndarray = np.geomspace(1000.0, 10000.0, 64)
+#: ``rig_epipolar_depths``: the curve runs from this fraction of the nearest camera's distance to the point
+#: its optical axes meet at to this multiple of the farthest one (Human3.6M: about 0.9 to 12 m).
+NEAR_FRACTION, FAR_MULTIPLE = 0.2, 2.0
+#: Without such a point (parallel axes, or one behind a camera), from this multiple of the shortest
+#: baseline to this multiple of the longest: the working range of a stereo pair.
+NEAR_BASELINES, FAR_BASELINES = 1.0, 50.0
+#: The normal matrix of the axes' meeting point counts as singular beyond this condition number.
+_MAX_AXES_CONDITION = 1e6
 #: ``epipolar_curve`` keeps samples whose ideal projection lies within the image grown by this
 #: fraction of its size on each side: outside, polynomial lens models fold back and mean nothing.
 EPIPOLAR_MARGIN = 0.25
@@ -80,6 +94,52 @@ def epipolar_curve(
     return np.stack([K[0, 0] * xd + K[0, 1] * yd + K[0, 2], K[1, 1] * yd + K[1, 2]], axis=-1)
 
 
+def axes_meeting_point(cameras: Sequence[Camera] | Mapping[str, Camera]) -> np.ndarray | None:
+    """(3,) world mm: the point nearest every camera's optical axis (least squares), where a rig looks.
+
+    None when the axes are (nearly) parallel or the point lies behind a camera.
+    """
+    cams = rig_cameras(cameras)
+    A = np.zeros((3, 3))
+    b = np.zeros(3)
+    for cam in cams:
+        axis = cam.R[2]  # optical axis, world, unit
+        M = np.eye(3) - np.outer(axis, axis)  # projects onto the plane normal to the axis
+        A += M
+        b += M @ cam.center
+    if np.linalg.cond(A) > _MAX_AXES_CONDITION:
+        return None
+    point = np.linalg.solve(A, b)
+    if any((point - cam.center) @ cam.R[2] <= 0 for cam in cams):
+        return None
+    return point
+
+
+def rig_epipolar_depths(cameras: Sequence[Camera] | Mapping[str, Camera], samples: int = 64) -> np.ndarray:
+    """Sample depths (mm, along the dragging camera's axis) of epipolar curves that cover this rig's volume.
+
+    From ``NEAR_FRACTION`` of the nearest camera's distance to where the axes meet
+    (``axes_meeting_point``) to ``FAR_MULTIPLE`` of the farthest, geometrically spaced; for parallel
+    axes (a stereo pair), from ``NEAR_BASELINES`` of the shortest to ``FAR_BASELINES`` of the longest
+    baseline.
+
+    Returns:
+        (samples,) increasing positive depths.
+    """
+    cams = rig_cameras(cameras)
+    if not isinstance(samples, int) or samples < 2:
+        raise ValueError(f"samples must be an integer of at least 2, got {samples!r}")
+    point = axes_meeting_point(cams)
+    if point is not None:
+        depth = np.array([(point - cam.center) @ cam.R[2] for cam in cams])
+        near, far = NEAR_FRACTION * depth.min(), FAR_MULTIPLE * depth.max()
+    else:
+        centres = np.stack([cam.center for cam in cams])
+        gaps = [np.linalg.norm(centres[i] - centres[j]) for i, j in itertools.combinations(range(len(cams)), 2)]
+        near, far = NEAR_BASELINES * min(gaps), FAR_BASELINES * max(gaps)
+    return np.geomspace(near, far, samples)
+
+
 def non_opposing_pairs(
     cameras: Sequence[Camera] | Mapping[str, Camera], max_angle_deg: float = DEFAULT_MAX_PAIR_ANGLE_DEG
 ) -> list[tuple[int, int]]:
@@ -87,7 +147,9 @@ def non_opposing_pairs(
 
     Facing cameras see opposite sides of the body, so a keypoint visible in one is often hidden
     or left/right-confused in the other. The default (140 degrees) keeps, on every Human3.6M rig,
-    the four pairs along the room's walls and drops the two diagonal pairs that face each other.
+    the four pairs along the room's walls and drops the two diagonal pairs that face each other; on a
+    ring of 6 cameras it keeps the neighbours (60 degrees) and the next but one (120) and drops the
+    three facing pairs (180). A rig of two facing cameras has no such pair.
 
     Returns:
         (i, j) index pairs with i < j, in lexicographic order.

@@ -244,31 +244,42 @@ def _robust_exhaustive(
     """Largest view subset whose own fit reprojects within the threshold in all its views.
 
     x, y, vis: (V, n). Returns the chosen subsets (V, n) bool (all False where none is consistent)
-    and the fallback fit (3, n): the subset with the lowest mean reprojection error.
+    and the fallback fit (3, n): the subset with the lowest mean reprojection error (NaN where that
+    is not needed: a point with a consistent subset, or seen in fewer than two views).
+
+    Sizes are tried from all views down to two, and a point leaves the search at the first size that
+    has a consistent subset for it (the largest wins, ties by lowest mean error, as in an ascending
+    search): most points agree in all or all but one view, so on 6 cameras most of the 57 subsets
+    are fitted for a few points only.
     """
     V, n = x.shape
     blocks = rig.view_blocks(x, y, vis.astype(np.float64))  # (V, 10, n)
-    best_size = np.zeros(n, dtype=np.intp)
-    best_err = np.full(n, np.inf)
     best_mask = np.zeros((V, n), dtype=bool)
-    fallback_err = np.full(n, np.inf)
     fallback_X = np.full((3, n), np.nan)
-    for size in range(2, V + 1):
+    active = np.flatnonzero(vis.sum(axis=0) >= 2)  # points still without a consistent subset
+    fallback_err = np.full(len(active), np.inf)
+    for size in range(V, 1, -1):
+        if not len(active):
+            break
+        xa, ya, va, ba = x[:, active], y[:, active], vis[:, active], blocks[:, :, active]
+        found = np.zeros(len(active), dtype=bool)
+        found_err = np.full(len(active), np.inf)
         for subset in itertools.combinations(range(V), size):
             idx = list(subset)
-            X = _solve(blocks[idx].sum(axis=0))
-            usable = vis[idx].all(axis=0) & np.isfinite(X[0])
-            res = np.stack([rig.residual_px(v, X, x[v], y[v]) for v in idx])
+            X = _solve(ba[idx].sum(axis=0))
+            usable = va[idx].all(axis=0) & np.isfinite(X[0])
+            res = np.stack([rig.residual_px(v, X, xa[v], ya[v]) for v in idx])
             err = np.where(usable, res.mean(axis=0), np.inf)
-            better = (res.max(axis=0) < threshold_px) & usable
-            better &= (size > best_size) | (err < best_err)
-            best_size[better] = size
-            best_err[better] = err[better]
-            best_mask[:, better] = False
-            best_mask[np.ix_(idx, np.flatnonzero(better))] = True
+            better = (res.max(axis=0) < threshold_px) & usable & (err < found_err)
+            found |= better
+            found_err[better] = err[better]
+            cols = active[better]
+            best_mask[:, cols] = False
+            best_mask[np.ix_(idx, cols)] = True
             closer = err < fallback_err
             fallback_err[closer] = err[closer]
-            fallback_X[:, closer] = X[:, closer]
+            fallback_X[:, active[closer]] = X[:, closer]
+        active, fallback_err = active[~found], fallback_err[~found]
     return best_mask, fallback_X
 
 

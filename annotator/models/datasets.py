@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from annotator import geometry, keypoints, names
+from annotator import camera_formats, geometry, keypoints, names
 from annotator.fields import KeypointArrayField
 
 
@@ -39,6 +39,9 @@ class Dataset(models.Model):
     )
     description = models.TextField(blank=True)
     source_format = models.CharField(max_length=40, default="h3wb")
+    #: Where the cameras came from (``camera_formats.FORMATS``): H3WB datasets have the shipped Human3.6M rig,
+    #: calibrated per subject; an imported rig (Anipose, OpenCV) is shared by every subject of the dataset.
+    rig_format = models.CharField(max_length=20, choices=camera_formats.choices, default="h36m")
     layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
     #: Directory the views' image paths are relative to; empty when the dataset has no images.
     image_root = models.CharField(max_length=500, blank=True)
@@ -75,7 +78,11 @@ class Subject(models.Model):
 
 
 class Camera(models.Model):
-    """A calibrated camera of one subject's recording; ``as_geometry()`` gives the math object."""
+    """A calibrated camera of one subject's recording; ``as_geometry()`` gives the math object.
+
+    Cameras hang off subjects because Human3.6M calibrates each subject's session apart; a rig imported
+    with a dataset (``Dataset.rig_format``) gives every subject the same cameras.
+    """
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="cameras")
     name = models.CharField(max_length=40)

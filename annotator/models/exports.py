@@ -16,6 +16,7 @@ class Export(models.Model):
         H3WB = "h3wb", "H3WB JSON"
         COCO_WHOLEBODY = "coco-wholebody", "COCO-WholeBody JSON"
         H3WB_NPZ = "h3wb-npz", "H3WB npz (PAFUSE / mmpose training layout)"
+        MULTIVIEW = "multiview", "generic multi-view JSON Lines with its rig file"
 
     job = models.OneToOneField("annotator.Job", on_delete=models.CASCADE, related_name="export")
     dataset = models.ForeignKey("annotator.Dataset", on_delete=models.CASCADE, related_name="exports")

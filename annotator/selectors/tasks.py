@@ -291,6 +291,13 @@ def task_frame_dict(task: Task) -> dict:
     }
 
 
+def epipolar_depths(cameras: list[geometry.Camera]) -> np.ndarray:
+    """Sample depths of epipolar curves on the rig these cameras belong to (the default with fewer than two)."""
+    if len(cameras) < 2:
+        return geometry.DEFAULT_EPIPOLAR_DEPTHS
+    return geometry.rig_epipolar_depths(cameras)
+
+
 def task_editor_payload(*, task: Task, user, editor_session: str | None = None) -> dict:
     """Everything the editor needs to draw a task: layout, views with cameras, base/current 2D, flags, validity.
 
@@ -306,9 +313,11 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
     base = task.base_skeleton.keypoints
     current = task.current_keypoints
     views = []
+    cameras = []
     corrected_keypoints: set[int] = set()
     for view in sorted(task.views.all(), key=lambda v: v.camera.name):
         cam = view.camera.as_geometry()
+        cameras.append(cam)
         corrected = [state.is_corrected(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)]
         corrected_keypoints.update(k for k, c in enumerate(corrected) if c)
         views.append(
@@ -341,6 +350,8 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
         "views": views,
+        # Where epipolar curves are sampled (mm along the dragging camera's axis), for this rig's scale.
+        "epipolar_depths": epipolar_depths(cameras).tolist(),
         "corrected_keypoints": sorted(corrected_keypoints),
         # The signed-in user's own undo and redo depths: the editor disables undo/redo at zero.
         "undo_depth": len(undo),
@@ -357,9 +368,10 @@ def task_epipolar_curves(*, task: Task, view: int, x: float, y: float) -> dict[s
         raise ApplicationError(f"view {view} is not one of task {task.pk}'s views", extra={"field": "view"})
     x, y = pixel_check(views[view], "x", x), pixel_check(views[view], "y", y)
     cam_a = views[view].camera.as_geometry()
+    depths = epipolar_depths([v.camera.as_geometry() for v in views.values()])
     curves = {}
     for view_id, other in sorted(views.items()):
         if view_id != view:
-            curve = geometry.epipolar_curve(cam_a, other.camera.as_geometry(), np.array([x, y]))
+            curve = geometry.epipolar_curve(cam_a, other.camera.as_geometry(), np.array([x, y]), depths)
             curves[str(view_id)] = curve.tolist()
     return curves

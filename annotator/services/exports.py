@@ -26,7 +26,7 @@ EXPORT_JOB_KIND = "export"
 #: Directory under MEDIA_ROOT that holds the finished exports.
 EXPORT_DIR = "exports"
 FILE_SUFFIXES = {Export.Format.H3WB: ".h3wb.json", Export.Format.COCO_WHOLEBODY: ".coco-wholebody.json",
-                 Export.Format.H3WB_NPZ: ".h3wb.npz"}  # fmt: skip
+                 Export.Format.H3WB_NPZ: ".h3wb.npz", Export.Format.MULTIVIEW: ".multiview.jsonl"}  # fmt: skip
 
 
 def export_file_name(export: Export) -> str:

@@ -1,9 +1,11 @@
 """Throughput and accuracy of triangulation, ours against aniposelib, on one shared data set.
 
 Not a timed test: run ``python -m tests.benchmarks.geometry`` (aniposelib comes from
-requirements-bench.txt; without it only our figures are printed). The scene is the Human3.6M S1
-rig looking at frames of a human-sized cloud of whole-body keypoints; every observation gets 2 px
-Gaussian noise and 10% are replaced by gross outliers drawn uniformly over the image.
+requirements-bench.txt; without it only our figures are printed). The scene is a rig looking at
+frames of a human-sized cloud of whole-body keypoints; every observation gets 2 px Gaussian noise and
+10% are replaced by gross outliers drawn uniformly over the image. ``--rig h36m`` is the Human3.6M S1
+rig (4 views), ``--rig ring6`` the synthetic rig's 6-camera ring (OpenCV lens model, every view subset
+tried by the robust triangulation), ``--rig all`` (the default) both, one after the other.
 
 aniposelib implements OpenCV's lens model, not Human3.6M's, so it is handed the same observations
 already undistorted by ``geometry.undistort_points`` and cameras with zero distortion; its timings
@@ -18,18 +20,25 @@ import time
 import numpy as np
 
 from annotator import geometry, h36m, keypoints
+from fixtures.synthetic import rigs
 
 SUBJECT = "S1"
+RIGS = ("h36m", "ring6")
 NOISE_PX = 2.0
 OUTLIER_FRACTION = 0.10
 # aniposelib's triangulate_ransac is a Python loop over points and subsets (~100 points/s).
 RANSAC_SUBSET = 2000
 
 
-def make_scene(frames: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rig_cameras(rig: str) -> list[geometry.Camera]:
+    """The cameras of ``rig``: Human3.6M's for S1, or the synthetic rig's ring of six."""
+    return list(h36m.rig(SUBJECT).values()) if rig == "h36m" else rigs.cameras(rig, SUBJECT)
+
+
+def make_scene(frames: int, seed: int = 0, rig: str = "h36m") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ground truth (N, 3) world mm, clean and corrupted observations (V, N, 2) distorted pixels."""
     rng = np.random.default_rng(seed)
-    cams = list(h36m.rig(SUBJECT).values())
+    cams = rig_cameras(rig)
     # One body-shaped template: keypoints spread over a 1.8 m tall, shoulder-wide column; each frame
     # places it on the floor near the room centre, turned about the vertical, with per-point jitter.
     J = keypoints.NUM_KEYPOINTS
@@ -93,16 +102,24 @@ def row(name: str, X_true: np.ndarray, X: np.ndarray, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=7500, help="frames of whole-body keypoints")
+    parser.add_argument("--rig", choices=(*RIGS, "all"), default="all", help="the cameras (default: each rig)")
     args = parser.parse_args()
-    cams = list(h36m.rig(SUBJECT).values())
-    X, clean, obs = make_scene(args.frames)
+    for rig in RIGS if args.rig == "all" else (args.rig,):
+        bench(rig, args.frames)
+        print()
+
+
+def bench(rig: str, frames: int) -> None:
+    cams = rig_cameras(rig)
+    X, clean, obs = make_scene(frames, rig=rig)
     # The same noise without the outliers, to compare plain triangulation where the mean is not
     # dominated by the few points whose outliers nothing can explain.
     noisy = clean + np.random.default_rng(2).normal(0, NOISE_PX, clean.shape)
     N = len(X)
     sub = np.random.default_rng(1).choice(N, min(RANSAC_SUBSET, N), replace=False)
+    where = f"Human3.6M {SUBJECT} rig" if rig == "h36m" else f"{rig} rig (synthetic ring, OpenCV lens model)"
     print(
-        f"Human3.6M {SUBJECT} rig, {len(cams)} views, {args.frames} frames x {keypoints.NUM_KEYPOINTS} keypoints "
+        f"{where}, {len(cams)} views, {frames} frames x {keypoints.NUM_KEYPOINTS} keypoints "
         f"= {N} points; noise {NOISE_PX} px, {OUTLIER_FRACTION:.0%} gross outliers uniform in the image"
     )
     rows = []

@@ -2,7 +2,9 @@
 
 ``prepare(workdir)`` builds the data in a subprocess with its own settings: it migrates a fresh SQLite
 file, renders the synthetic rig's people (real images, Human3.6M cameras), imports them, creates the
-users and gives the annotator tasks. It does that once per test session (in a template folder beside the
+users and gives the annotator tasks; ``prepare(workdir, rig="ring6")`` films them with the six cameras of
+the ring instead and imports them through ``manage.py import_dataset`` (the generic format, an Anipose
+calibration). It does that once per test session (in a template folder beside the
 workdirs) and copies the database into each module's workdir, so every module starts from the same fresh
 data without rendering it again. ``serve(workdir)`` runs the server on a free port against that file and
 yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
@@ -27,8 +29,9 @@ PYTHON = sys.executable
 #: The accounts the browser signs in with: username -> (password, role).
 ACCOUNTS = {"ann": ("pw-ann-123", "annotator"), "ann2": ("pw-ann2-123", "annotator"), "rev": ("pw-rev-123", "reviewer"),
             "admin": ("pw-admin-123", "admin")}  # fmt: skip
-#: Instants rendered by the synthetic rig; the annotator gets one task per instant.
+#: Instants rendered by the synthetic rig; the annotator gets one task per instant (the 6-camera ring: fewer).
 FRAMES = 4
+RING_FRAMES = 2
 #: Seconds to wait for data set-up and for the server to answer.
 SETUP_TIMEOUT_S = 240
 START_TIMEOUT_S = 30
@@ -94,17 +97,17 @@ def worker(workdir: Path) -> Iterator[subprocess.Popen]:
         log.close()
 
 
-def _build_once(target: Path) -> None:
+def _build_once(target: Path, rig: str = "h36m") -> None:
     if (target / "info.json").exists():
         return
     target.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [PYTHON, "-m", "tests.frontend.live", str(target)],
+        [PYTHON, "-m", "tests.frontend.live", str(target), rig],
         cwd=ROOT, env=_env(target), check=True, timeout=SETUP_TIMEOUT_S,
     )  # fmt: skip
 
 
-def prepare(workdir: Path) -> dict:
+def prepare(workdir: Path, rig: str = "h36m") -> dict:
     """A fresh database in ``workdir`` and its description (accounts, task ids).
 
     The data are built once per session in ``<workdir's parent>/live-template-f<FRAMES>`` (a pytest basetemp
@@ -113,8 +116,8 @@ def prepare(workdir: Path) -> dict:
     """
     info_path = workdir / "info.json"
     if not info_path.exists():
-        template = workdir.parent / f"live-template-f{FRAMES}"
-        _build_once(template)
+        template = workdir.parent / (f"live-template-f{FRAMES}" if rig == "h36m" else f"live-template-{rig}")
+        _build_once(template, rig)
         workdir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template / "live.sqlite3", workdir / "live.sqlite3")
         shutil.copyfile(template / "info.json", info_path)
@@ -162,7 +165,7 @@ def serve(
         log.close()
 
 
-def _build(workdir: Path) -> dict:
+def _build(workdir: Path, rig_name: str = "h36m") -> dict:
     """In the subprocess: migrate, render and import the rig, create accounts and tasks."""
     import django
 
@@ -177,15 +180,19 @@ def _build(workdir: Path) -> dict:
 
     call_command("migrate", verbosity=0)
     rig = workdir / "rig"
-    generate(rig, subjects=("S1",), frames=FRAMES, workers=1, progress=False)
-    dataset_import_h3wb(
-        dataset_name="rig",
-        annotations=rig / "h3wb.json",
-        images=rig / "images",
-        ground_truth=rig / "ground_truth.json",
-        detections=rig / "detections.json",
-        description="synthetic rig for the browser tests",
-    )
+    if rig_name == "h36m":
+        generate(rig, subjects=("S1",), frames=FRAMES, workers=1, progress=False)
+        dataset_import_h3wb(
+            dataset_name="rig",
+            annotations=rig / "h3wb.json",
+            images=rig / "images",
+            ground_truth=rig / "ground_truth.json",
+            detections=rig / "detections.json",
+            description="synthetic rig for the browser tests",
+        )
+    else:
+        generate(rig, subjects=("S1",), frames=RING_FRAMES, workers=1, progress=False, rig=rig_name)
+        call_command("import_dataset", str(rig / "frames.jsonl"), dataset=rig_name, no_progress=True)
     users = {name: user_ensure(username=name, password=pw, role=role)[0] for name, (pw, role) in ACCOUNTS.items()}
     tasks = [
         task_create(frame=frame, assignee=users["ann"], priority=i).pk
@@ -198,11 +205,12 @@ def _build(workdir: Path) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connections.close_all()
-    return {"tasks": tasks, "accounts": {name: pw for name, (pw, _) in ACCOUNTS.items()}}
+    frames = list(Frame.objects.order_by("id").values_list("id", flat=True))
+    return {"tasks": tasks, "frames": frames, "accounts": {name: pw for name, (pw, _) in ACCOUNTS.items()}}
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
-    info = _build(target)
+    info = _build(target, *sys.argv[2:3])
     (target / "info.json").write_text(json.dumps(info))
     print(json.dumps(info))

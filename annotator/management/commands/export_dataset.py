@@ -1,4 +1,5 @@
-"""``python manage.py export_dataset``: write a dataset version as H3WB JSON, COCO-WholeBody JSON or H3WB npz."""
+"""``python manage.py export_dataset``: write a dataset version as H3WB JSON, COCO-WholeBody JSON, H3WB npz or the
+generic multi-view format."""
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -16,7 +17,8 @@ DEFAULT_WORKERS = 1
 class Command(BaseCommand):
     help = (
         "Export a dataset version as H3WB JSON (the release layout; keys are the source sample ids unless "
-        "--renumber), COCO-WholeBody JSON (ids from 1) or H3WB npz (the PAFUSE / mmpose training layout), with a "
+        "--renumber), COCO-WholeBody JSON (ids from 1), H3WB npz (the PAFUSE / mmpose training layout) or the generic "
+        "multi-view format (JSON Lines, its rig file beside it; import_dataset reads it back), with a "
         "provenance.json side file. 2D is written in the dataset's own convention. Writes to a temporary file "
         "beside --out and renames it at the end: a failed export leaves nothing at --out."
     )
@@ -30,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", required=True, choices=FORMATS, help="output format")
         parser.add_argument("--version", dest="skeleton_version", default="latest-accepted",
                             help=f"{', '.join(NAMED_VERSIONS)} or a skeleton version number")  # fmt: skip
-        parser.add_argument("--out", required=True, help="output file (.json, or .npz for h3wb-npz)")
+        parser.add_argument("--out", required=True, help="output file (.json; .npz for h3wb-npz, .jsonl for multiview)")
         parser.add_argument("--renumber", action="store_true",
                             help="number the H3WB keys 0, 1, ... (default: keep the source sample ids)")  # fmt: skip
         parser.add_argument("--subjects", default="", help="comma list, e.g. S1,S5 (default: all)")

@@ -1,7 +1,9 @@
 """``python manage.py make_demo``: generate the synthetic rig (cached), import it, create demo users.
 
-The generator writes files in the H3WB release format and they go through ``import_h3wb``'s
-service like real data: there is one import path.
+On the Human3.6M cameras (``--rig h36m``, the default) the generator writes files in the H3WB release
+format and they go through ``import_h3wb``'s service like real data; on the 6-camera ring (``--rig
+ring6``) it writes the generic multi-view format with an Anipose ``calibration.toml``, which goes
+through ``import_dataset``'s service. Either way the demo is imported as real data is.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from annotator.exceptions import ApplicationError
 from annotator.models import Dataset
 from annotator.names import path_under
 from annotator.services.imports import dataset_import_h3wb
+from annotator.services.multiview_imports import dataset_import_multiview
 from annotator.services.tasks import tasks_create_for_annotator
 from annotator.services.users import user_ensure
 
 DEFAULT_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
+#: The rigs the demo can be filmed by (``fixtures.synthetic.rigs.RIG_NAMES``, not imported here: the generator is
+#: loaded only when the command runs).
+RIGS = ("h36m", "ring6")
 #: Instants per subject of the default demo: 5 subjects x 8 instants x 4 cameras = 160 images, so that the first
 #: start serves within about a minute on a busy 2-core machine (rendering costs a few seconds per subject and
 #: camera before the first image, then ~10 images/s; README "Two commands"). Five subjects keep held-out people
@@ -54,15 +60,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--subjects", default=",".join(DEFAULT_SUBJECTS), help="comma list, e.g. S1,S5")
-        parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES, help="instants per subject (4 views each)")
+        parser.add_argument(
+            "--frames", type=int, default=DEFAULT_FRAMES, help="instants per subject (one view per camera)"
+        )
         parser.add_argument("--seed", type=int, default=0, help="random seed of the generator")
-        parser.add_argument("--dataset", default="synthetic-demo", help="name of the dataset to import into")
+        parser.add_argument("--rig", choices=RIGS, default="h36m",
+                            help="the cameras: h36m (the four Human3.6M cameras, H3WB files) or ring6 (six cameras "
+                                 "on a circle, the generic format with an Anipose calibration)")  # fmt: skip
+        parser.add_argument("--dataset", default=None,
+                            help="dataset to import into (default: synthetic-demo, or synthetic-<rig>)")  # fmt: skip
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                             help=f"rendering processes (default: one per core, here {DEFAULT_WORKERS})")  # fmt: skip
         parser.add_argument("--no-users", action="store_true", help="do not create the demo accounts")
 
     def handle(self, *args, **options):
         from fixtures.synthetic import FORMAT, GENERATOR_VERSION, generate
+        from fixtures.synthetic.dataset import MULTIVIEW_FILE
 
         subjects = _subjects(options["subjects"])
         frames, seed = options["frames"], options["seed"]
@@ -70,20 +83,27 @@ class Command(BaseCommand):
             raise CommandError("--frames must be at least 1")
         if seed < 0:
             raise CommandError("--seed must be a non-negative integer")
-        key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}"
+        rig = options["rig"]
+        if rig not in RIGS:
+            raise CommandError(f"--rig must be one of {', '.join(RIGS)}; got {rig!r}")
+        dataset_name = options["dataset"] or ("synthetic-demo" if rig == "h36m" else f"synthetic-{rig}")
+        key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}" + ("" if rig == "h36m" else f"_{rig}")
         try:
             out = path_under(option("DATA_DIR"), Path("synthetic") / key, what="the synthetic rig")
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         manifest_path = out / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
-        if manifest and manifest.get("format") == FORMAT and manifest.get("generator_version") == GENERATOR_VERSION:
+        if (manifest and manifest.get("format") == FORMAT and manifest.get("generator_version") == GENERATOR_VERSION
+                and manifest.get("rig", "h36m") == rig):  # fmt: skip
             self.stdout.write(f"using the cached synthetic rig in {out}")
         else:
             self.stdout.write(f"generating the synthetic rig into {out} ...")
             started = time.perf_counter()
             try:
-                manifest = generate(out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"])
+                manifest = generate(
+                    out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"], rig=rig
+                )
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
             seconds = time.perf_counter() - started
@@ -94,19 +114,30 @@ class Command(BaseCommand):
         self.stdout.write("dataset error vs ground truth (mm): " + ", ".join(f"{k} {v:.1f}" for k, v in errors.items()))
 
         try:
-            report = dataset_import_h3wb(
-                dataset_name=options["dataset"],
-                annotations=out / "h3wb.json",
-                images=out / "images",
-                ground_truth=out / "ground_truth.json",
-                detections=out / "detections.json",
-                description=(
-                    f"Synthetic whole-body people on the Human3.6M cameras: {', '.join(subjects)}, "
-                    f"{frames} instants each, seed {seed}"
-                ),
-                source_format="synthetic",
-                progress=True,
-            )
+            if rig == "h36m":
+                report = dataset_import_h3wb(
+                    dataset_name=dataset_name,
+                    annotations=out / "h3wb.json",
+                    images=out / "images",
+                    ground_truth=out / "ground_truth.json",
+                    detections=out / "detections.json",
+                    description=(
+                        f"Synthetic whole-body people on the Human3.6M cameras: {', '.join(subjects)}, "
+                        f"{frames} instants each, seed {seed}"
+                    ),
+                    source_format="synthetic",
+                    progress=True,
+                )
+            else:
+                report = dataset_import_multiview(
+                    dataset_name=dataset_name,
+                    path=out / MULTIVIEW_FILE,
+                    description=(
+                        f"Synthetic whole-body people on a {rig} rig (Anipose calibration): {', '.join(subjects)}, "
+                        f"{frames} instants each, seed {seed}"
+                    ),
+                    progress=True,
+                )
         except ApplicationError as exc:
             raise CommandError(f"import failed, nothing was changed: {exc.message}") from None
         self.stdout.write(str(report))
@@ -119,7 +150,7 @@ class Command(BaseCommand):
                 note = "" if created else "  (existing account, password unchanged)"
                 self.stdout.write(f"  {role:<10} {username:<11} password: {password}{note}")
 
-            dataset = Dataset.objects.get(name=options["dataset"])
+            dataset = Dataset.objects.get(name=dataset_name)
             admin = next(accounts[name] for name, _, role in DEMO_USERS if role == roles.ADMIN)
             annotators = [name for name, _, role in DEMO_USERS if role == roles.ANNOTATOR]
             for n, username in enumerate(annotators):

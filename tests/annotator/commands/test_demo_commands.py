@@ -51,6 +51,29 @@ class MakeDemoTests:
         assert Skeleton3D.objects.filter(source=Skeleton3D.Source.TRIANGULATED).count() == 3
 
 
+def test_the_demo_knows_the_generator_s_rigs():
+    from annotator.management.commands.make_demo import RIGS
+    from fixtures.synthetic.rigs import RIG_NAMES
+
+    assert RIGS == RIG_NAMES
+
+
+@pytest.mark.django_db
+def test_the_ring_demo_goes_through_the_generic_importer(capsys):
+    """``--rig ring6``: the same people on six cameras around them, written as the generic format with an Anipose
+    calibration, imported by import_dataset's service; the rig's geometry lifts them from their detections."""
+    call_command("make_demo", subjects="S1", frames=2, workers=1, rig="ring6", no_users=True)
+    out = capsys.readouterr().out
+    dataset = Dataset.objects.get(name="synthetic-ring6")
+    assert (dataset.source_format, dataset.rig_format) == ("multiview", "anipose")
+    assert "6-camera rig (Anipose calibration.toml from calibration.toml): cameras A, B, C, D, E, F" in out
+    assert "created 2 frames, 12 views, 2 dataset skeletons" in out
+    assert Skeleton3D.objects.filter(source=Skeleton3D.Source.GROUND_TRUTH).count() == 2
+    assert Detection2D.objects.count() == 12
+    call_command("lift_multiview", dataset="synthetic-ring6", no_progress=True)
+    assert "lifted 2 frames" in capsys.readouterr().out
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("options", "message"),
@@ -58,6 +81,7 @@ class MakeDemoTests:
         ({"subjects": "S1,S42"}, "--subjects must be a comma list"),
         ({"frames": 0}, "--frames must be at least 1"),
         ({"seed": -1}, "--seed must be a non-negative integer"),
+        ({"rig": "ring7"}, "--rig must be one of h36m, ring6; got 'ring7'"),
     ],
 )
 def test_make_demo_bad_arguments(options, message):

@@ -5,8 +5,8 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 
 import {
-  bbox, distortNormalized, epipolarCurve, fitZoom, nearestPoint, panBy, pixelToNormalized, project, rayPoint,
-  toImage, toViewport, undistortNormalized, viewTransform, zoomAround, zoomToBox, EPIPOLAR_DEPTHS,
+  bbox, distortNormalized, epipolarCurve, fitZoom, gridColumns, nearestPoint, panBy, pixelToNormalized, project,
+  rayPoint, toImage, toViewport, undistortNormalized, viewTransform, zoomAround, zoomToBox, EPIPOLAR_DEPTHS,
 } from "../../../frontend/static/frontend/js/geometry.js";
 
 const fixture = JSON.parse(readFileSync(new URL("./geometry.json", import.meta.url)));
@@ -190,5 +190,27 @@ describe("bbox and hit testing", () => {
     assert.equal(nearestPoint(points, 29, 6, 3), 2);
     assert.equal(nearestPoint(points, 50, 50, 3), -1);
     assert.equal(nearestPoint(points, 29, 6, 3, [0, 3]), -1);
+  });
+});
+
+describe("gridColumns", () => {
+  // The editor's views area at 1600 x 1000 and 1280 x 720 (window minus toolbar and panel), 30 px view heads.
+  const WIDE = [1292, 880];
+  const SMALL = [972, 600];
+  it("keeps four square Human3.6M views in 2 x 2 on both screens", () => {
+    for (const [w, h] of [WIDE, SMALL]) assert.equal(gridColumns(4, w, h, 1000 / 1002, 30, 4), 2);
+  });
+  it("lays six 4:3 views out 3 x 2, and two side by side", () => {
+    assert.equal(gridColumns(6, ...WIDE, 4 / 3, 30, 4), 3);
+    assert.equal(gridColumns(2, ...WIDE, 4 / 3, 30, 4), 2);
+  });
+  it("gives sixteen views the columns that show each image largest", () => {
+    const cols = gridColumns(16, ...WIDE, 4 / 3, 30, 4);
+    const side = (c) => Math.min((WIDE[0] - 4 * (c - 1)) / c / (4 / 3), (WIDE[1] - 4 * (Math.ceil(16 / c) - 1)) / Math.ceil(16 / c) - 30);
+    for (let c = 1; c <= 16; c++) assert.ok(side(cols) >= side(c) - 1e-9, `${cols} columns beat ${c}`);
+  });
+  it("is defined before layout and for one view", () => {
+    assert.equal(gridColumns(6, 0, 0, 4 / 3), 3);
+    assert.equal(gridColumns(1, 500, 500, 1), 1);
   });
 });

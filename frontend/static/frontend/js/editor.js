@@ -7,7 +7,8 @@ import { ApiError } from "./api.js";
 import { epipolarCurve, focusZoom, nearestPoint, panBy, toImage, zoomAround } from "./geometry.js";
 import { focusKey, mountToolbar, renderPanel } from "./panel.js";
 import {
-  applyTransform, dragHandles, drawEpipolar, drawnTransform, keypointLabel, mountView, moveDragHandles, render, transformOf,
+  applyTransform, dragHandles, drawEpipolar, drawnTransform, keypointLabel, layoutGrid, mountView, moveDragHandles, render,
+  transformOf,
 } from "./render.js";
 import * as S from "./state.js";
 import { backoffDelay } from "./socket.js";
@@ -76,7 +77,10 @@ export class Editor {
   mount() {
     const container = this.root.querySelector(".views");
     container.innerHTML = "";
-    for (const view of this.state.views) this.viewEls.set(String(view.id), mountView(container, view, this.state.layout));
+    this.state.views.forEach((view, i) => {
+      // Keys 1-9 enlarge the first nine views; every view enlarges on a double-click.
+      this.viewEls.set(String(view.id), mountView(container, view, this.state.layout, i < 9 ? String(i + 1) : null));
+    });
     mountToolbar(this.root, this.state.layout);
     return [...this.viewEls.values()].map((v) => v.querySelector("img.frame"));
   }
@@ -135,6 +139,7 @@ export class Editor {
     // each view is drawn for the size it will have.
     renderPanel(this.state, this.root);
     const container = this.root.querySelector(".views");
+    layoutGrid(container, this.state.views);
     container.classList.toggle("has-enlarged", this.state.enlarged !== null);
     for (const view of this.state.views) {
       const el = this.viewEls.get(String(view.id));
@@ -276,7 +281,7 @@ export class Editor {
     const color = this.state.layout.colors[this.state.layout.part_of[p.k]];
     for (const other of this.state.views) {
       if (other.id === p.view.id) continue;
-      const curve = epipolarCurve(p.view.camera_params, other.camera_params, p.at);
+      const curve = epipolarCurve(p.view.camera_params, other.camera_params, p.at, this.state.epipolarDepths ?? undefined);
       drawEpipolar(this.viewEls.get(String(other.id)), curve, color);
     }
   }

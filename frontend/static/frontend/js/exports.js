@@ -51,6 +51,7 @@ function files(row) {
   if (row.status === "done") {
     const span = document.createElement("span");
     span.append(link(row.download_url, "download"), ` ${size(row.size_bytes)} · `, link(row.provenance_url, "provenance"));
+    if (row.rig_url) span.append(" · ", link(row.rig_url, "rig"));
     return span;
   }
   if (row.status === "failed") {

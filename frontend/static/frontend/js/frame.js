@@ -6,7 +6,7 @@
 // "base" is the before and "current" the after, drawn by render.js like the review mode draws a task.
 
 import { bbox, distance, zoomToBox } from "./geometry.js";
-import { keypointLabel, mountView, render } from "./render.js";
+import { keypointLabel, layoutGrid, mountView, render } from "./render.js";
 import { createState, select } from "./state.js";
 
 const payload = JSON.parse(document.getElementById("frame-payload").textContent);
@@ -44,6 +44,7 @@ function buildState(before, after) {
 }
 
 function renderAll() {
+  layoutGrid(root.querySelector(".views"), state.views);
   for (const view of state.views) render(state, viewEls.get(view.id), view);
 }
 

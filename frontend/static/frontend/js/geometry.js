@@ -164,6 +164,30 @@ export const MIN_ZOOM = 0.5;
 export const MAX_ZOOM = 40;
 
 /** The zoom showing the whole image. */
+/**
+ * Columns of a grid of `count` views (images of `aspect` = width / height) in a box of `width` x `height`
+ * screen px that show each image largest; each cell loses `headPx` to its header and `gapPx` separates
+ * cells. Ties go to fewer columns (four 1000 x 1000 views stay 2 x 2). Before layout (a zero box):
+ * ceil(sqrt(count)).
+ */
+export function gridColumns(count, width, height, aspect, headPx = 0, gapPx = 0) {
+  if (count <= 1) return 1;
+  if (!(width > 0 && height > 0 && aspect > 0)) return Math.ceil(Math.sqrt(count));
+  let best = 1;
+  let bestSide = -Infinity;
+  for (let cols = 1; cols <= count; cols++) {
+    const rows = Math.ceil(count / cols);
+    const w = (width - gapPx * (cols - 1)) / cols;
+    const h = (height - gapPx * (rows - 1)) / rows - headPx;
+    const side = Math.min(w / aspect, h); // the image height that fits a cell
+    if (side > bestSide + 1e-9) {
+      best = cols;
+      bestSide = side;
+    }
+  }
+  return best;
+}
+
 export function fitZoom(imageSize) {
   return { k: 1, cx: imageSize[0] / 2, cy: imageSize[1] / 2 };
 }

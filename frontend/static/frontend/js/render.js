@@ -6,7 +6,7 @@
 // replays a state into them (clear + redraw), and the drag helpers move the few elements a pointer
 // move changes, so a drag never redraws the scene.
 
-import { distance, medianSpacing, viewTransform } from "./geometry.js";
+import { distance, gridColumns, medianSpacing, viewTransform } from "./geometry.js";
 import { isShown, isValidIn, position } from "./state.js";
 import { suggestionsIn } from "./suggestions.js";
 
@@ -51,7 +51,7 @@ function el(tag, attrs = {}, ns = null) {
 }
 
 /** Build a view's elements inside `container` (once); returns the view element. */
-export function mountView(container, view, layout) {
+export function mountView(container, view, layout, key = null) {
   const root = el("section", { class: "view", "data-view-id": view.id, "data-camera": view.camera });
   const head = el("header", { class: "view-head" });
   head.innerHTML =
@@ -60,6 +60,7 @@ export function mountView(container, view, layout) {
       .map((p) => `<button type="button" class="part-toggle" data-part="${p}" title="mark ${partLabel(p)} as not annotatable in this view">${partLabel(p)}</button>`)
       .join("")}</span>`;
   const viewport = el("div", { class: "viewport", tabindex: "-1" });
+  if (key) head.querySelector(".cam").dataset.key = key; // the number key that enlarges it (editor)
   const stage = el("div", { class: "stage" });
   const img = el("img", { class: "frame", alt: `camera ${view.camera}`, draggable: "false", decoding: "async" });
   img.width = view.width;
@@ -78,6 +79,24 @@ export function mountView(container, view, layout) {
   container.appendChild(root);
   img.src = view.image_url;
   return root;
+}
+
+/**
+ * Lay out `views` (any number) in `container` as the grid that shows each image largest for the
+ * container's size: sets its `--cols` (the CSS repeats that many columns). Returns the column count.
+ */
+export function layoutGrid(container, views) {
+  if (!views.length) return 0;
+  const style = getComputedStyle(container);
+  const width = container.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const height = container.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  const gap = parseFloat(style.columnGap) || 0;
+  const head = container.querySelector(".view-head")?.offsetHeight ?? 0;
+  const aspect = views[0].width / views[0].height;
+  const cols = gridColumns(views.length, width, height, aspect, head, gap);
+  if (container.style.getPropertyValue("--cols") !== String(cols)) container.style.setProperty("--cols", String(cols));
+  container.dataset.views = String(views.length);
+  return cols;
 }
 
 /** The screen transform of a view element for the state's zoom (reads the viewport's size). */

@@ -9,7 +9,7 @@
 
 import * as api from "./api.js";
 import { bbox, distance, zoomToBox } from "./geometry.js";
-import { mountView, render } from "./render.js";
+import { layoutGrid, mountView, render } from "./render.js";
 import { createState, select } from "./state.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
@@ -25,6 +25,7 @@ let state = null;
 const viewEls = new Map();
 
 function renderAll() {
+  layoutGrid(root.querySelector(".views"), state.views);
   for (const view of state.views) render(state, viewEls.get(view.id), view);
 }
 

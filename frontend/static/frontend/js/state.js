@@ -56,6 +56,8 @@ export function createState(payload, { user = null } = {}) {
   const state = {
     user,
     layout: clone(payload.layout),
+    // Sample depths (mm) of epipolar curves for this rig's scale (annotator.geometry.rig_epipolar_depths).
+    epipolarDepths: payload.epipolar_depths ? clone(payload.epipolar_depths) : null,
     task: taskFromPayload(payload),
     views: payload.views.map((v) => viewFromPayload(v, null)),
     ghosts: {},
