@@ -4,13 +4,15 @@ Pure functions shared by the importer, the exporter and the synthetic rig, so th
 the format (the README's "The generic multi-view format" shows it whole). The first line is a header,
 every further line one frame (one instant of one subject's sequence) with its views::
 
-    {"format": "multiview-keypoints", "version": 1, "layout": "coco-wholebody-133/v1", "keypoints": 133,
+    {"format": "multiview-keypoints", "version": 1, "layout": LAYOUT, "keypoints": K,
      "units": "mm", "keypoints_2d_convention": "distorted", "images": "images",
      "rig": {"format": "anipose", "file": "calibration.toml"}}
     {"subject": "S1", "sequence": "Walking 1", "frame": 125,
      "keypoints_3d": [[x, y, z], null, ...],
      "views": {"A": {"image": "S1/Walking 1/A/frame_0125.jpg", "keypoints_2d": [[u, v], null, ...]}, ...}}
 
+* ``layout`` names the keypoint layout (``annotator.keypoints.LAYOUT_VERSION`` for COCO-WholeBody) and
+  ``keypoints`` is its keypoint count K;
 * ``keypoints_3d`` (optional): the frame's skeleton in world coordinates of the rig, in ``units``;
   ``ground_truth_3d`` (optional): the true skeleton where it is known (synthetic data);
 * ``views``: camera name (as the rig names it) -> ``image`` (a relative path under the image directory),
