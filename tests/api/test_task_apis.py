@@ -72,9 +72,13 @@ class TaskDetailApiTests:
         body = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/").json()
         assert set(body) == {"id", "kind", "editor_url", "status", "revision", "assignee", "review_comment",
                              "reviewed_by", "can_edit", "lock", "frame", "layout", "views", "corrected_keypoints",
-                             "undo_depth", "redo_depth", "history_url", "submit_url"}  # fmt: skip
+                             "undo_depth", "redo_depth", "history_url", "submit_url", "epipolar_depths"}  # fmt: skip
         assert (body["can_edit"], body["lock"], body["assignee"]) == (True, {"holder": None, "mine": False}, "ann")
         assert body["layout"] == keypoints.layout_json()
+        # The depths the browser samples epipolar curves at are the rig's: increasing, in mm, around the subject
+        # (the Human3.6M cameras stand 4-6 m away).
+        depths = np.array(body["epipolar_depths"])
+        assert np.all(np.diff(depths) > 0) and 0 < depths[0] < 3000 < 6000 < depths[-1]
         view = body["views"][0]
         assert set(view) == {"id", "camera", "image_url", "width", "height", "camera_params", "base", "current",
                              "corrected", "annotated", "flags", "part_valid"}  # fmt: skip
