@@ -221,6 +221,40 @@ class StudySimulateAnnotatorsTests:
 
 
 @pytest.mark.django_db
+class StudyPretrainedAnnotatorTests:
+    def test_it_drags_onto_the_models_stored_predictions_and_leaves_what_the_model_did_not_see(self, rig):
+        from annotator import geometry
+        from annotator.models import Detection2D
+        from annotator.selectors.detections import PRETRAINED_DETECTOR
+
+        annotators(4)
+        study = create(n_items=1)
+        task = study.tasks.get()
+        view = task.views.select_related("camera").get()
+        cam = view.camera.as_geometry()
+        base_2d = geometry.project(cam, task.base_skeleton.keypoints)
+        predicted = base_2d + [12.0, 0.0]  # far off everywhere at any zoom
+        scores = np.zeros(keypoints.NUM_KEYPOINTS)
+        body = keypoints.METRIC_PARTS["body"]
+        scores[body] = 0.9  # the model found the body only
+        Detection2D.objects.create(view=view, detector=PRETRAINED_DETECTOR, keypoints_2d=predicted, scores=scores)
+        report = study_simulate_annotators(study=study, annotator=simulation.ModelAnnotator())
+        assert report.counts["views_stored_detections"] == 1 and report.counts["moved"] == len(body)
+        drops = {k: (x, y) for k, x, y in task.corrections.values_list("keypoint", "x", "y")}
+        assert sorted(drops) == sorted(body.tolist())
+        np.testing.assert_allclose([drops[k] for k in body.tolist()], predicted[body])
+        assert study.simulations.get().annotator == "pretrained"
+
+    def test_without_stored_predictions_it_runs_the_model_on_the_image(self, rig):
+        annotators(4)
+        study = create(n_items=1)
+        report = study_simulate_annotators(study=study, annotator=simulation.ModelAnnotator(threshold_px=6.0))
+        assert report.counts["views_detected"] == 1 and report.tasks_done == 1
+        # The rig's person is found: the model's body points differ from the dataset's by more than 6 screen px.
+        assert report.counts["moved"] > 0 and study.tasks.get().status == Task.Status.SUBMITTED
+
+
+@pytest.mark.django_db
 class StudyInstrumentTests:
     """The instrument against the truth, on the rig: frame mode (every view), one annotator."""
 
