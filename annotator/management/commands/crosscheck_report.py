@@ -174,13 +174,31 @@ def fbi_markdown(fbi: dict | None) -> list[str]:
     check = fbi["depth_error_check"]
     confirmed = f" ({check['dataset_wrong']} of {check['n']} confirmed by ground truth)." if check else "."
     n_frames = len(fbi["depth_error_frames"])
-    lines += ["", f"{fbi['n_probable_depth_errors']} probable depth errors on {n_frames} frames{confirmed}", ""]
+    lines += ["", f"{fbi['n_probable_depth_errors']} probable depth errors on {n_frames} frames{confirmed}", "",
+              flag_policy_text(fbi), ""]  # fmt: skip
     if fbi["probable_depth_errors"]:
-        lines += ["| frame | camera | bone | tilt (deg) | person | dataset | ground truth |",
-                  "|---|---|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {e['frame_label']} | {e['camera']} | {e['bone']} | {e['tilt_deg']:.1f} | {e['human']} | "
-                  f"{e['dataset']} | {e['ground_truth'] or '–'} |" for e in fbi["probable_depth_errors"]]  # fmt: skip
+        lines += ["| frame | camera | bone | tilt (deg) | length mm | people against / with | dataset | ground truth |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {e['frame_label']} | {e['camera']} | {e['bone']} | {e['tilt_deg']:.1f} | {e['length_mm']:.0f} | "
+                  f"{e['n_against']} / {e['n_with']} ({e['human']}) | {e['dataset']} | {e['ground_truth'] or '–'} |"
+                  for e in fbi["probable_depth_errors"]]  # fmt: skip
     return lines
+
+
+def flag_policy_text(fbi: dict) -> str:
+    """What the list of probable depth errors holds and how often it is wrong, in one sentence or two."""
+    p, cal = fbi["policy"], fbi["calibration"]
+    text = (f"A bone is listed when at least {p['min_agreeing']} people contradict the dataset skeleton and nobody "
+            f"confirms it, among {' and '.join(p['groups'])} bones of {p['length_mm'][0]:g}-{p['length_mm'][1]:g} mm "
+            f"tilted {p['tilt_deg'][0]:g}-{p['tilt_deg'][1]:g} degrees.")  # fmt: skip
+    if cal["applies"]:
+        text += (f" Expected false alarms: {100 * cal['expected_false_alarm_rate']:.0f}% of the list (precision "
+                 f"{cal['precision'][0]:.2f} ± {cal['precision'][1]:.2f} over {cal['seeds']} unseen rigs, "
+                 f"{cal['labellers_per_frame']} labellers per frame; `{cal['command']}`).")  # fmt: skip
+    if fbi["max_labellers"] < p["min_agreeing"]:
+        text += (f" These answers have at most {fbi['max_labellers']} person per bone: nothing can be listed until "
+                 f"{p['min_agreeing']} people label the same frames.")  # fmt: skip
+    return text
 
 
 def report_html(report: dict) -> str:
@@ -267,15 +285,17 @@ def _fbi_html(fbi: dict | None) -> str:
     )  # fmt: skip
     errors = "".join(
         f"<tr><td>{esc(e['frame_label'])}</td><td>{esc(e['camera'])}</td><td>{esc(e['bone'])}</td>"
-        f"<td>{e['tilt_deg']:.1f}</td><td>{esc(e['human'])}</td><td>{esc(e['dataset'])}</td>"
-        f"<td>{esc(e['ground_truth'] or '–')}</td></tr>"
+        f"<td>{e['tilt_deg']:.1f}</td><td>{e['n_against']} / {e['n_with']} ({esc(e['human'])})</td>"
+        f"<td>{esc(e['dataset'])}</td><td>{esc(e['ground_truth'] or '–')}</td></tr>"
         for e in fbi["probable_depth_errors"]
     )  # fmt: skip
     return (
         f"<h2>Forward/backward bone labels ({fbi['n_answers']} answers)</h2><table><thead><tr><th>against</th>"
         f"<th>tilt (deg)</th><th>answers</th><th>error rate</th><th>skip rate</th></tr></thead><tbody>{rows}</tbody>"
-        f"</table><h3>{fbi['n_probable_depth_errors']} probable depth errors</h3><table><thead><tr><th>frame</th>"
-        f"<th>camera</th><th>bone</th><th>tilt</th><th>person</th><th>dataset</th><th>ground truth</th></tr></thead>"
+        f"</table><h3>{fbi['n_probable_depth_errors']} probable depth errors</h3><p>{esc(flag_policy_text(fbi))}</p>"
+        f"<table><thead><tr><th>frame</th>"
+        f"<th>camera</th><th>bone</th><th>tilt</th><th>people against / with</th><th>dataset</th>"
+        f"<th>ground truth</th></tr></thead>"
         f"<tbody>{errors}</tbody></table>"
     )
 
