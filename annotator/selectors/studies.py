@@ -280,6 +280,15 @@ def study_frames(
     return {"count": len(rows), "rows": rows[offset : offset + limit]}
 
 
+#: What the study form says of each mode: frame mode is the unbiased design (``instrument.design_bias``).
+MODE_NOTES = {
+    Study.Mode.FRAME: "unbiased: every view of an instant is corrected, so no direction is hidden from the "
+    "re-triangulation",
+    Study.Mode.IMAGE: "H3WB's design: one view per task, blind to error along that camera's ray (measures depth "
+    "errors short)",
+}
+
+
 def study_form_options() -> dict:
     """What the study form offers: datasets with their subjects and frame/view counts, and the annotators."""
     from django.contrib.auth import get_user_model
@@ -300,5 +309,5 @@ def study_form_options() -> dict:
     return {
         "datasets": datasets,
         "annotators": sorted(set(users.values_list("username", flat=True))),
-        "modes": [{"value": v, "label": label} for v, label in Study.Mode.choices],
+        "modes": [{"value": v, "label": label, "note": MODE_NOTES[v]} for v, label in Study.Mode.choices],
     }
