@@ -76,6 +76,8 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.editor_load
 	$(BIN)/python -m tests.benchmarks.crosscheck
 	$(BIN)/python -m tests.benchmarks.fbi
+	$(BIN)/python -m tests.benchmarks.fbi_flags
+	$(BIN)/python -m tests.benchmarks.simulated_study
 	$(BIN)/python -m tests.benchmarks.scoring
 	$(BIN)/python -m tests.benchmarks.pretrained
 	$(BIN)/python -m tests.benchmarks.export --samples 100000

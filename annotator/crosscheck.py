@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from annotator import geometry, keypoints, metrics
+from annotator import geometry, instrument, keypoints, metrics
 
 #: H3WB's published cross-check (600 images, about 80K keypoints): part -> (mean 2D px, mean 3D mm).
 H3WB_CROSS_CHECK: dict[str, tuple[float, float]] = {
@@ -48,7 +48,8 @@ class StudyData:
         annotator: (T,) annotator index into ``annotator_names``.
         honeypot: (T,) bool.
         row_task, row_camera: (R,) task index and camera index of every task view.
-        row_scale: (R,) object scale s of the view, px (sqrt of the person's box area); NaN if unknown.
+        row_scale: (R,) object scale s of the view, px (``simulation.object_scale``: sqrt of the person's
+            segment area, estimated from the box); NaN if unknown.
         cameras: C ``geometry.Camera`` (one per calibrated camera: Human3.6M calibrates per subject);
             ``camera_names`` their labels, shared by the same camera of different subjects.
         task_ids, frame_labels, statuses: (T,) plain values for the frames table.
@@ -70,6 +71,22 @@ class StudyData:
     frame_ids: list[int] = field(default_factory=list)
     frame_labels: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
+    #: (R, J) ground-truth visibility of each task view: 1 seen, 0 hidden, NaN unknown (None: all unknown).
+    row_visible: np.ndarray | None = None
+    #: Per task, the indices into ``cameras`` of every view of its frame (None: the task's own views only).
+    frame_cameras: list[tuple[int, ...]] | None = None
+    #: (T,) each task's key for its simulated random stream (``simulation.simulation_key``).
+    sim_keys: np.ndarray | None = None
+    #: (T, J, 3) what honeypots are scored against: ground truth, else a gold skeleton; ``reference_kind`` (T,)
+    #: says which ("ground_truth", "gold" or "" where there is none). None: the ground truth.
+    reference: np.ndarray | None = None
+    reference_kind: list[str] | None = None
+    #: (T, J) in how many of the task's views the keypoint has a standing drop (None: unknown).
+    dropped_views: np.ndarray | None = None
+    #: The standing manual drops: (K,) row index and keypoint, (K, 2) px.
+    drop_row: np.ndarray | None = None
+    drop_keypoint: np.ndarray | None = None
+    drop_xy: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         J = keypoints.NUM_KEYPOINTS
@@ -87,6 +104,19 @@ class StudyData:
                 raise ValueError(f"{name} must have shape ({R},), got {getattr(self, name).shape}")
         if len(self.cameras) != len(self.camera_names):
             raise ValueError("cameras and camera_names differ in length")
+        optional = {"row_visible": (R, J), "sim_keys": (T,), "reference": (T, J, 3), "dropped_views": (T, J)}
+        for name, shape in optional.items():
+            arr = getattr(self, name)
+            if arr is not None and arr.shape != shape:
+                raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        if self.reference is None:
+            self.reference = self.truth
+            known = np.isfinite(self.truth).all(axis=(1, 2))
+            self.reference_kind = ["ground_truth" if k else "" for k in known.tolist()]
+        if self.drop_row is None:
+            self.drop_row = np.zeros(0, dtype=np.intp)
+            self.drop_keypoint = np.zeros(0, dtype=np.intp)
+            self.drop_xy = np.zeros((0, 2))
 
     @property
     def n_tasks(self) -> int:
@@ -312,7 +342,7 @@ def agreement(data: StudyData) -> dict | None:
     return {
         "n_items": int(shared.sum()),
         "n_view_groups": n_groups,
-        "scale": "sqrt of the person's box area in the view (COCO uses the segment area)",
+        "scale": "COCO's s: sqrt of the person's segment area, estimated as 0.53 x the box area in the view",
         "parts": parts,
         "spread_2d_px": _list(spread2),
         "spread_3d_mm": _list(spread3),
@@ -352,17 +382,29 @@ def ground_truth_table(err: Errors, data: StudyData) -> dict | None:
     return out
 
 
-def study_report(data: StudyData, *, mode: str = "frame") -> dict:
+def study_report(
+    data: StudyData,
+    *,
+    mode: str = "frame",
+    simulations: list[dict] | None = None,
+    sensitivity: bool = True,
+    sensitivity_seed: int = 0,
+    sensitivity_at: dict | None = None,
+) -> dict:
     """The whole cross-check report of a study's finished tasks, JSON-ready.
 
     Keys: ``n_tasks``, ``n_items``, ``n_views``, ``mode``; ``parts`` (the H3WB table, see ``part_table``);
     ``published`` (H3WB's numbers); ``histograms``; ``keypoints`` (per-keypoint means); ``cameras``;
-    ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None).
-    ``mode`` is only recorded: in ``image`` mode the error along the corrected view's rays is
-    decided by the other views' dataset projections, so it is partly unseen.
+    ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None); and
+    ``instrument`` (``annotator.instrument``: what the study shows and cannot, the assumptions it ran under
+    (``simulations``: the recorded simulated-annotator runs), the sensitivity table (replayed with
+    ``sensitivity_seed``, and at ``sensitivity_at``; None with ``sensitivity=False``, as it replays the study 25
+    times), the design's bias per part and the annotators' calibration).
     """
     err = compute_errors(data)
     parts = part_table(err.e3, err.e2, err.corrected)
+    ground_truth = ground_truth_table(err, data)
+    agreement_ = agreement(data)
     return {
         "mode": mode,
         "n_tasks": data.n_tasks,
@@ -381,8 +423,19 @@ def study_report(data: StudyData, *, mode: str = "frame") -> dict:
         "cameras": per_camera(data, err),
         "annotators": per_annotator(data, err),
         "fraction_corrected": _f(err.corrected.mean()) if data.n_tasks else None,
-        "agreement": agreement(data),
-        "ground_truth": ground_truth_table(err, data),
+        "agreement": agreement_,
+        "ground_truth": ground_truth,
+        "instrument": instrument.instrument_report(
+            data,
+            err,
+            mode=mode,
+            ground_truth=ground_truth,
+            agreement=agreement_,
+            simulations=simulations or [],
+            sensitivity=sensitivity,
+            sensitivity_seed=sensitivity_seed,
+            sensitivity_at=sensitivity_at,
+        ),
     }
 
 

@@ -89,7 +89,20 @@ class StudyReportApi(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, study_id: int):
         study = selectors.study_get(study_id=study_id)
-        return Response(selectors.study_report(study=study))
+        # The sensitivity table replays the study 25 times: the page fetches it apart (StudySensitivityApi).
+        return Response(selectors.study_report(study=study, sensitivity=False))
+
+
+class StudySensitivityApi(APIView):
+    """Measured/true per part over a grid of annotator thresholds and placement spreads, replayed in memory from
+    the study's own tasks with ground truth (``instrument.sensitivity_table``; null without ground truth)."""
+
+    permission_classes = [IsReviewer]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, study_id: int):
+        study = selectors.study_get(study_id=study_id)
+        return Response({"sensitivity": selectors.study_sensitivity(study=study)})
 
 
 class StudyFramesApi(APIView):

@@ -45,6 +45,7 @@ urlpatterns = [
     path("studies/", study_apis.StudyListApi.as_view(), name="study-list"),
     path("studies/<id:study_id>/report/", study_apis.StudyReportApi.as_view(), name="study-report"),
     path("studies/<id:study_id>/frames/", study_apis.StudyFramesApi.as_view(), name="study-frames"),
+    path("studies/<id:study_id>/sensitivity/", study_apis.StudySensitivityApi.as_view(), name="study-sensitivity"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Last: any other path under /api/ is the JSON 404 of the error format, with DEBUG on or off.

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from annotator import keypoints
+
 FORWARD = 1
 BACKWARD = -1
 UNKNOWN = 0
@@ -29,8 +31,6 @@ LABEL_NAMES = {FORWARD: "forward", BACKWARD: "backward", UNKNOWN: "unknown", SKI
 DEFAULT_UNKNOWN_TILT_DEG = 10.0
 #: Tilt bins of the agreement analysis (HEMlets reports people's accuracy by tilt).
 TILT_BINS_DEG: tuple[float, ...] = (0.0, 10.0, 20.0, 30.0, 90.0)
-#: Bones steeper than this, labelled confidently by a person against the skeleton, are probable depth errors.
-DEPTH_ERROR_MIN_TILT_DEG = 30.0
 
 
 def bone_geometry(X_cam: np.ndarray, bones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -194,10 +194,120 @@ def agreement_by_tilt(human: np.ndarray, reference: np.ndarray, tilt: np.ndarray
     return rows
 
 
-def probable_depth_errors(
-    human: np.ndarray, skeleton: np.ndarray, tilt: np.ndarray, min_tilt_deg: float = DEPTH_ERROR_MIN_TILT_DEG
+# --- flags a reviewer can act on ------------------------------------------------------------------------------
+
+#: Bone groups of the flag policy: the metric part of a bone's child (feet count with the body).
+BONE_GROUPS: tuple[str, ...] = ("body", "face", "hand")
+
+
+def bone_groups(bones: np.ndarray) -> np.ndarray:
+    """(B, 2) bones -> (B,) group name of each (``BONE_GROUPS``: the metric part its child keypoint is in)."""
+    bones = np.asarray(bones)
+    if bones.ndim != 2 or bones.shape[1] != 2:
+        raise ValueError(f"bones must have shape (B, 2), got {bones.shape}")
+    out = np.empty(len(bones), dtype=object)
+    for group in BONE_GROUPS:
+        out[np.isin(bones[:, 1], keypoints.METRIC_PARTS[group])] = group
+    return out.astype(str)
+
+
+def bone_lengths(X: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    """(..., J, 3) skeletons -> (..., B) bone lengths, mm."""
+    X = np.asarray(X, dtype=np.float64)
+    bones = np.asarray(bones)
+    return np.linalg.norm(X[..., bones[:, 1], :] - X[..., bones[:, 0], :], axis=-1)
+
+
+@dataclass(frozen=True)
+class FlagPolicy:
+    """Which contradictions of a skeleton's FBI labels become probable depth errors for a reviewer.
+
+    A (skeleton, view, bone) is flagged when its bone is in ``groups``, its length (in the skeleton) lies in
+    ``length_mm`` and its tilt in ``tilt_deg`` (degrees, [low, high)), at least ``min_agreeing`` people answered
+    it confidently against the skeleton's label, and nobody answered it confidently with it.
+
+    Why these defaults (measured by ``python -m tests.benchmarks.fbi_flags`` on rigs with ground truth and the
+    default ``LabellerModel``; ``FLAG_CALIBRATION`` records the figures): an H3WB-sized error (about 17 mm a
+    joint) cannot flip the depth of a bone of a few hundred mm tilted more than 10 degrees, so on the 14 HEMlets
+    body bones a contradiction is nearly always the labeller's mistake (precision about 0.01); the flips are on
+    short face and finger bones. One labeller errs on 7-40% of answers, so two who agree are needed. Bones under
+    10 mm are left out although the rig flips them most: a person cannot see such a bone's direction in a
+    Human3.6M image (an assumption the labeller model, which knows only the tilt, does not make).
+    """
+
+    groups: tuple[str, ...] = ("face", "hand")
+    length_mm: tuple[float, float] = (10.0, 40.0)
+    tilt_deg: tuple[float, float] = (10.0, 90.0)
+    min_agreeing: int = 2
+
+    def __post_init__(self) -> None:
+        unknown = [g for g in self.groups if g not in BONE_GROUPS]
+        if unknown or not self.groups:
+            raise ValueError(f"groups must be some of {', '.join(BONE_GROUPS)}, got {self.groups!r}")
+        for name, (low, high), top in (("length_mm", self.length_mm, np.inf), ("tilt_deg", self.tilt_deg, 90.0)):
+            if not (0 <= low < high <= top):
+                raise ValueError(f"{name} must be (low, high) with 0 <= low < high <= {top:g}, got {(low, high)}")
+        if isinstance(self.min_agreeing, bool) or not isinstance(self.min_agreeing, int) or self.min_agreeing < 1:
+            raise ValueError(f"min_agreeing must be a positive integer, got {self.min_agreeing!r}")
+
+    def as_dict(self) -> dict:
+        return {"groups": list(self.groups), "length_mm": list(self.length_mm), "tilt_deg": list(self.tilt_deg),
+                "min_agreeing": self.min_agreeing}  # fmt: skip
+
+
+DEFAULT_FLAG_POLICY = FlagPolicy()
+#: What ``DEFAULT_FLAG_POLICY`` was measured to do on unseen rigs (mean and standard deviation over rig seeds;
+#: ``python -m tests.benchmarks.fbi_flags``, which prints these figures and checks them): the share of its flags
+#: that are real depth errors, and the share of the real errors (on the policy's bones, with two labellers per
+#: frame) that it flags. The dashboard shows 1 - precision as the expected false-alarm rate.
+FLAG_CALIBRATION: dict = {
+    "precision": (0.822, 0.029),
+    "recall": (0.139, 0.013),
+    "seeds": 5,
+    "rig": "unseen subjects S9 and S11, 150 instants each per seed, every bone answered in four views",
+    "labellers_per_frame": 2,
+    "command": "python -m tests.benchmarks.fbi_flags",
+}
+
+
+def contradiction_counts(answers: np.ndarray, skeleton: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """People's confident answers against and with a skeleton's labels.
+
+    Args:
+        answers: (P, ...) P people's answers (FORWARD / BACKWARD / UNKNOWN / SKIPPED; SKIPPED where one did not
+            answer).
+        skeleton: (...) the skeleton's labels.
+    Returns:
+        (...) how many contradict the skeleton's (confident) label, and how many confirm it.
+    """
+    answers, skeleton = np.asarray(answers), np.asarray(skeleton)
+    if answers.shape[1:] != skeleton.shape:
+        raise ValueError(f"answers {answers.shape} must be (P, *{skeleton.shape})")
+    confident = np.isin(answers, (FORWARD, BACKWARD)) & np.isin(skeleton, (FORWARD, BACKWARD))[None]
+    return (confident & (answers != skeleton[None])).sum(axis=0), (confident & (answers == skeleton[None])).sum(axis=0)
+
+
+def depth_error_flags(
+    contradicting: np.ndarray,
+    confirming: np.ndarray,
+    tilt: np.ndarray,
+    length: np.ndarray,
+    group: np.ndarray,
+    policy: FlagPolicy = DEFAULT_FLAG_POLICY,
 ) -> np.ndarray:
-    """(...) bool: a person confidently contradicts a steeply tilted bone of the skeleton."""
-    human, skeleton = np.asarray(human), np.asarray(skeleton)
-    confident = np.isin(human, (FORWARD, BACKWARD)) & np.isin(skeleton, (FORWARD, BACKWARD))
-    return confident & (human != skeleton) & (np.nan_to_num(tilt) >= min_tilt_deg)
+    """(...) bool: the (skeleton, view, bone)s ``policy`` flags as probable depth errors.
+
+    All arguments have one shape: counts from ``contradiction_counts``, the skeleton's bone tilt (degrees) and
+    length (mm), and the bone's group (``bone_groups``).
+    """
+    contradicting, confirming = np.asarray(contradicting), np.asarray(confirming)
+    tilt, length, group = np.nan_to_num(np.asarray(tilt, float), nan=-1.0), np.asarray(length, float), np.asarray(group)
+    if not contradicting.shape == confirming.shape == tilt.shape == length.shape == group.shape:
+        raise ValueError("contradicting, confirming, tilt, length and group must have the same shape")
+    (lo_l, hi_l), (lo_t, hi_t) = policy.length_mm, policy.tilt_deg
+    return (
+        np.isin(group, policy.groups)
+        & (length >= lo_l) & (length < hi_l)
+        & (tilt >= lo_t) & ((tilt < hi_t) | (hi_t >= 90.0) & (tilt <= 90.0))
+        & (contradicting >= policy.min_agreeing) & (confirming == 0)
+    )  # fmt: skip

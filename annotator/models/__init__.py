@@ -8,7 +8,7 @@ from annotator.models.exports import Export
 from annotator.models.fbi import FBIAnswer, FBIAutoLabels
 from annotator.models.jobs import Job, JobChunk
 from annotator.models.quality import QualityScore
-from annotator.models.studies import Study, StudyItem
+from annotator.models.studies import Study, StudyItem, StudySimulation
 
 __all__ = [
     "LOCK_TTL_S",
@@ -28,6 +28,7 @@ __all__ = [
     "Skeleton3D",
     "Study",
     "StudyItem",
+    "StudySimulation",
     "Subject",
     "Task",
     "TaskLock",

@@ -164,6 +164,10 @@ class View(models.Model):
     sample_id = models.BigIntegerField(null=True, blank=True)
     bbox = models.JSONField(null=True, blank=True, help_text="[x_min, y_min, x_max, y_max] pixels")
     keypoints_2d = KeypointArrayField(dims=2, null=True, help_text="dataset 2D, pixels")
+    #: Which keypoints of the ground truth the camera sees (1) or not (0: hidden behind a surface or off the
+    #: image), as the ground-truth side file says (the synthetic rig: its depth buffer); null when unknown.
+    #: Simulated annotators decide from it what a person could see in this view.
+    truth_visible = KeypointArrayField(null=True, help_text="ground truth: 1 seen by the camera, 0 hidden")
 
     class Meta:
         ordering = ["frame", "camera__name"]

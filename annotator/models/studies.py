@@ -74,3 +74,31 @@ class StudyItem(models.Model):
     def __str__(self) -> str:
         what = f"view {self.view_id}" if self.view_id else "all views"
         return f"{self.study_id}: frame {self.frame_id}, {what}{' (honeypot)' if self.is_honeypot else ''}"
+
+
+class StudySimulation(models.Model):
+    """One run of simulated annotators over a study's open tasks: which annotator model, with which parameters.
+
+    Append-only: a study completed in several runs keeps each. The report shows them as the assumptions its
+    figures rest on (a study done by people has none).
+    """
+
+    class Annotator(models.TextChoices):
+        PERCEIVING = "perceiving", "perceiving (sees the image like a person; COCO-WholeBody spread)"
+        PRETRAINED = "pretrained", "pretrained model (its own prediction on the image)"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="simulations")
+    annotator = models.CharField(max_length=20, choices=Annotator.choices)
+    params = models.JSONField(default=dict, help_text="the annotator model's parameters, as run")
+    seed = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text="tasks, moves, keypoints left unseen or occluded, ...")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="study_simulations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+
+    def __str__(self) -> str:
+        return f"simulation {self.pk} of study {self.study_id} ({self.annotator})"

@@ -142,16 +142,20 @@ def fbi_agreement(
     dataset: Dataset,
     frame_ids: list[int] | None = None,
     unknown_tilt_deg: float = fbi.DEFAULT_UNKNOWN_TILT_DEG,
-    min_tilt_deg: float = fbi.DEPTH_ERROR_MIN_TILT_DEG,
+    policy: fbi.FlagPolicy = fbi.DEFAULT_FLAG_POLICY,
 ) -> dict | None:
     """People's FBI answers (finished FBI tasks of ``dataset``, optionally on ``frame_ids``) against the labels
     of the dataset skeleton each person saw, the frame's latest corrected skeleton and its ground truth.
 
     Keys: counts (``n_answers``, ``n_tasks``, ``n_images``, ``n_frames``), ``answers_by_label``, ``seconds``
     (per answer and per image), ``references`` (source -> ``{"n", "bins"}`` from ``fbi.agreement_by_tilt``,
-    or None where no such skeleton exists), ``probable_depth_errors`` (``fbi.probable_depth_errors`` against
-    the dataset skeleton, steepest first, with the true label where known), ``depth_error_frames`` and
-    ``depth_error_check`` (with ground truth: how many listed bones the dataset really has backwards).
+    or None where no such skeleton exists); the flags: ``probable_depth_errors`` (one per dataset skeleton, view
+    and bone that ``policy`` flags from everybody's answers on it, ``fbi.depth_error_flags``; steepest first,
+    with the true direction where known), ``depth_error_frames``, ``policy``, ``calibration`` (what the policy
+    was measured to do on unseen rigs, ``fbi.FLAG_CALIBRATION``, and the ``expected_false_alarm_rate``),
+    ``contradicted`` (bones people contradicted, flagged or not, per bone group), ``max_labellers`` (most people
+    on one bone) and ``depth_error_check`` (with ground truth: how many flags the dataset really has backwards).
+    Nothing here sends a flag anywhere: a reviewer chooses (``services.fbi.fbi_depth_error_tasks_create``).
     None when there is no finished answer.
     """
     tasks = Task.objects.filter(kind=Task.Kind.FBI, status__in=FINISHED, frame__sequence__subject__dataset=dataset)
@@ -206,24 +210,7 @@ def fbi_agreement(
             if known.any() else None
         )  # fmt: skip
 
-    ds_labels, ds_tilt = refs[Skeleton3D.Source.DATASET]
-    gt_labels, gt_tilt = refs[Skeleton3D.Source.GROUND_TRUTH]
-    flagged = np.flatnonzero(fbi.probable_depth_errors(human, ds_labels, ds_tilt, min_tilt_deg))
-    flagged = flagged[np.argsort(-ds_tilt[flagged], kind="stable")]
-    errors = []
-    for a in flagged.tolist():
-        r = rows[a]
-        truth = fbi.LABEL_NAMES[int(gt_labels[a])] if np.isfinite(gt_tilt[a]) else None
-        errors.append(
-            {"task": r["task"], "frame": r["frame"], "frame_label": r["frame_label"], "view": r["view"],
-             "camera": r["camera_name"], "parent": r["parent"], "child": r["child"],
-             "bone": keypoints.bone_name(r["parent"], r["child"]), "annotator": r["annotator"],
-             "human": r["label"], "dataset": fbi.LABEL_NAMES[int(ds_labels[a])],
-             "tilt_deg": round(float(ds_tilt[a]), 2), "ground_truth": truth,
-             "dataset_wrong": None if truth is None else truth != fbi.LABEL_NAMES[int(ds_labels[a])],
-             "url": f"/fbi/{r['task']}/?view={r['view']}&parent={r['parent']}&child={r['child']}"}
-        )  # fmt: skip
-    checked = [e for e in errors if e["dataset_wrong"] is not None]
+    flags = _flags(rows, human, refs, skeleton_of, policy)
     per_image = list(image_seconds.values())
     return {
         "n_answers": len(rows),
@@ -233,7 +220,6 @@ def fbi_agreement(
         "annotators": sorted({r["annotator"] for r in rows}),
         "answers_by_label": {name: int(n) for name, n in Counter(r["label"] for r in rows).most_common()},
         "unknown_tilt_deg": unknown_tilt_deg,
-        "min_tilt_deg": min_tilt_deg,
         "tilt_bins_deg": list(fbi.TILT_BINS_DEG),
         "seconds": {
             "per_answer_mean": round(statistics.fmean(answer_seconds), 3),
@@ -241,6 +227,67 @@ def fbi_agreement(
             "per_image_median": round(statistics.median(per_image), 3),
         },
         "references": references,
+        **flags,
+    }
+
+
+def _flags(rows: list[dict], human: np.ndarray, refs: dict, skeleton_of: dict, policy: fbi.FlagPolicy) -> dict:
+    """The flag part of ``fbi_agreement``: answers grouped per (dataset skeleton, view, bone), counted against the
+    skeleton's label, and flagged by ``policy``."""
+    ds_labels, ds_tilt = refs[Skeleton3D.Source.DATASET]
+    truth_sign = _true_signs(rows, skeleton_of[Skeleton3D.Source.GROUND_TRUTH])
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for a, r in enumerate(rows):
+        groups[(r["base"], r["view"], r["parent"], r["child"])].append(a)
+    keys = list(groups)
+    first = np.asarray([groups[k][0] for k in keys], dtype=np.intp)
+    width = max(len(v) for v in groups.values())
+    answers = np.full((width, len(keys)), fbi.SKIPPED, dtype=np.int8)  # (P, G): SKIPPED pads the missing people
+    for g, key in enumerate(keys):
+        answers[: len(groups[key]), g] = human[groups[key]]
+    against, with_ = fbi.contradiction_counts(answers, ds_labels[first])
+    bone_pairs = np.asarray([[r["parent"], r["child"]] for r in (rows[a] for a in first)], dtype=np.intp)
+    group_of = fbi.bone_groups(bone_pairs)
+    lengths = _dataset_bone_lengths(rows, first)
+    flagged = fbi.depth_error_flags(against, with_, ds_tilt[first], lengths, group_of, policy)
+    order = np.flatnonzero(flagged)
+    order = order[np.argsort(-ds_tilt[first][order], kind="stable")]
+    errors = []
+    for g in order.tolist():
+        a = int(first[g])
+        r = rows[a]
+        members = groups[keys[g]]
+        contra = [m for m in members if human[m] in (fbi.FORWARD, fbi.BACKWARD) and human[m] != ds_labels[a]]
+        truth = fbi.LABEL_NAMES[int(truth_sign[a])] if truth_sign[a] != fbi.UNKNOWN else None
+        dataset_label = fbi.LABEL_NAMES[int(ds_labels[a])]
+        errors.append(
+            {"task": r["task"], "tasks": [rows[m]["task"] for m in members], "frame": r["frame"],
+             "frame_label": r["frame_label"], "view": r["view"], "camera": r["camera_name"], "parent": r["parent"],
+             "child": r["child"], "bone": keypoints.bone_name(r["parent"], r["child"]), "group": str(group_of[g]),
+             "annotators": sorted({rows[m]["annotator"] for m in contra}), "human": rows[contra[0]]["label"],
+             "n_against": int(against[g]), "n_with": int(with_[g]), "dataset": dataset_label,
+             "tilt_deg": round(float(ds_tilt[a]), 2), "length_mm": round(float(lengths[g]), 1),
+             "ground_truth": truth, "dataset_wrong": None if truth is None else truth != dataset_label,
+             "url": f"/fbi/{r['task']}/?view={r['view']}&parent={r['parent']}&child={r['child']}"}
+        )  # fmt: skip
+    checked = [e for e in errors if e["dataset_wrong"] is not None]
+    contradicted = against >= 1
+    precision = fbi.FLAG_CALIBRATION["precision"]
+    return {
+        "policy": policy.as_dict(),
+        "calibration": {
+            **fbi.FLAG_CALIBRATION,
+            "expected_false_alarm_rate": round(1.0 - precision[0], 3),
+            "applies": policy == fbi.DEFAULT_FLAG_POLICY,
+        },  # fmt: skip
+        "max_labellers": int(width),
+        "contradicted": {
+            group: {
+                "bones": int((contradicted & (group_of == group)).sum()),
+                "flagged": int((flagged & (group_of == group)).sum()),
+            }
+            for group in fbi.BONE_GROUPS
+        },  # fmt: skip
         "probable_depth_errors": errors,
         "n_probable_depth_errors": len(errors),
         "depth_error_frames": sorted({e["frame"] for e in errors}),
@@ -254,6 +301,22 @@ def fbi_agreement(
             else None
         ),  # fmt: skip
     }
+
+
+def _true_signs(rows: list[dict], truth_ids: list[int | None]) -> np.ndarray:
+    """(A,) the ground truth's direction of each answered bone, however slightly tilted (UNKNOWN without one)."""
+    labels, _ = _references(rows, {"truth": truth_ids}, 0.0)["truth"]
+    return labels
+
+
+def _dataset_bone_lengths(rows: list[dict], first: np.ndarray) -> np.ndarray:
+    """(G,) length (mm) of each group's bone in the dataset skeleton people were shown."""
+    ids = sorted({rows[a]["base"] for a in first.tolist()})
+    X = dict(Skeleton3D.objects.filter(pk__in=ids).values_list("id", "keypoints"))
+    return np.asarray(
+        [float(np.linalg.norm(X[rows[a]["base"]][rows[a]["child"]] - X[rows[a]["base"]][rows[a]["parent"]]))
+         for a in first.tolist()]
+    )  # fmt: skip
 
 
 def fbi_agreement_for_study(*, study: Study) -> dict | None:

@@ -10,7 +10,7 @@ Re-triangulation rule, for keypoint k after any write that touches it:
   that view and it is not a reset, else the projection of the task's BASE skeleton there;
 * a plain DLT would let the three untouched views cancel a single drag, and a robust fit would
   discard the dragged view as the outlier, so views are weighted (``geometry.triangulate``'s
-  ``weights``): corrected observations 1, uncorrected ones ``UNCORRECTED_VIEW_WEIGHT``. With one
+  ``weights``): corrected observations 1, uncorrected ones ``refit.UNCORRECTED_VIEW_WEIGHT``. With one
   corrected view the point moves onto (nearly) its ray, at the depth the other views suggest (the
   dragged view says nothing about depth, so the small weights alone decide it); with two or more
   corrected views they decide the point and the uncorrected ones barely pull;
@@ -34,6 +34,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from annotator import geometry, keypoints, selectors
 from annotator.exceptions import ApplicationError
 from annotator.models import Correction, PartValidity, Task, View
+from annotator.refit import refit
 from annotator.services.events import task_event_broadcast
 from annotator.services.tasks import (
     task_bump,
@@ -43,11 +44,6 @@ from annotator.services.tasks import (
     task_status_broadcast,
 )
 
-#: Weight of a view's uncorrected (projected) observation relative to a corrected one. The dragged
-#: view's residual after a single-view correction of d px is about d * 3w / (1 + 3w) with three
-#: uncorrected views: 0.1 px for a 30 px drag at 1e-3, while depth along the dragged ray is still
-#: decided by the uncorrected views (and the normal equations stay far from singular).
-UNCORRECTED_VIEW_WEIGHT = 1e-3
 NOTHING_TO_UNDO = "nothing to undo"
 NOTHING_TO_REDO = "nothing to redo"
 
@@ -155,22 +151,13 @@ def _retriangulate(task: Task, keypoint: int, frame: _Frame, latest: dict[int, C
     """
     cams = [v.camera.as_geometry() for v in frame.views]
     base_point = np.asarray(task.base_skeleton.keypoints[keypoint], dtype=np.float64)  # (3,)
-    observed = np.stack([geometry.project(cam, base_point) for cam in cams])  # (V, 2)
-    weights = np.full(len(cams), UNCORRECTED_VIEW_WEIGHT)
-    corrected = False
+    drops = np.full((len(cams), 2), np.nan)  # (V, 2)
     for i, view in enumerate(frame.views):
         c = latest.get(view.pk)
         if c is not None and not c.is_reset:
-            observed[i] = (c.x, c.y)
-            weights[i] = 1.0
-            corrected = True
-    if not corrected:
-        point = base_point.copy()
-    elif len(cams) < 2:
-        point = np.full(3, np.nan)
-    else:
-        visible = np.isfinite(observed).all(axis=1)
-        point = geometry.triangulate(cams, observed[:, None], visible[:, None], weights[:, None])[0]
+            drops[i] = (c.x, c.y)
+    point = refit(cams, base_point[None], drops[:, None])[0]
+    observed = np.where(np.isfinite(drops), drops, np.stack([geometry.project(cam, base_point) for cam in cams]))
     current = np.array(task.current_keypoints, copy=True)
     current[keypoint] = point
     task.current_keypoints = current

@@ -246,7 +246,8 @@ def dataset_import_h3wb(
 
     with transaction.atomic():
         _write(report, dataset_name, description, source_format, image_root, samples, groups, skeletons,
-               gt_skeletons, det, progress, identity=identity, images=read.images)  # fmt: skip
+               gt_skeletons, det, progress, identity=identity, images=read.images,
+               truth_visible=gt.visible if gt is not None else None)  # fmt: skip
     return report
 
 
@@ -305,7 +306,9 @@ def _write(
     *,
     identity: DatasetIdentity,
     images: bool,
+    truth_visible: np.ndarray | None = None,
 ) -> None:
+    """Write the import; ``truth_visible`` (S, J) bool: the ground-truth file's per-view visibility, if it has one."""
     dataset, created = Dataset.objects.get_or_create(
         name=dataset_name,
         defaults={"description": description, "source_format": source_format, "image_root": image_root,
@@ -421,6 +424,7 @@ def _write(
                     sample_id=int(samples.ids[n]),
                     bbox=None if box is None else [int(v) for v in box],
                     keypoints_2d=None if samples.keypoints_2d is None else samples.keypoints_2d[n],
+                    truth_visible=None if truth_visible is None else truth_visible[n].astype(np.float64),
                 )
             )
             view_samples.append(n)

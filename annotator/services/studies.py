@@ -4,7 +4,8 @@
 the study, its items and their tasks in one transaction, so bad input leaves nothing behind.
 Sampling: the candidates (frames with a dataset skeleton, or their views in image mode) are ordered
 by id and drawn without replacement by ``numpy.random.default_rng(seed)``; honeypots are drawn
-afterwards from the remaining candidates that have a ground-truth skeleton. Each item goes to
+afterwards from the remaining candidates with a known answer: a ground-truth skeleton, or on real data a
+gold one (a correction a reviewer accepted in an earlier study, ``selectors.studies.gold_skeletons``). Each item goes to
 ``per_item`` different annotators, rotating through the list so that the load is even, skipping
 anyone who already has an open task on the item's frame (a frame has at most one open task per
 annotator, so image-mode items of one frame need different annotators).
@@ -12,18 +13,15 @@ annotator, so image-mode items of one frame need different annotators).
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass
-
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from annotator import geometry, keypoints, names
+from annotator import names
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Frame, Skeleton3D, Study, StudyItem, Task, View
-from annotator.services.annotations import correction_create
-from annotator.services.tasks import task_create, task_submit
+from annotator.selectors.studies import gold_skeletons
+from annotator.services.tasks import task_create
 
 #: The most items one study may hold (its report is built in memory).
 MAX_STUDY_ITEMS = 20_000
@@ -52,7 +50,8 @@ def _resolve_annotators(usernames: list[str]) -> list:
 
 
 def _candidates(dataset: Dataset, subjects: list[str], mode: str) -> tuple[list[tuple[int, int | None]], set[int]]:
-    """Sampleable (frame id, view id or None) pairs in id order, and the frame ids that have ground truth."""
+    """Sampleable (frame id, view id or None) pairs in id order, and the frame ids with a known answer: ground
+    truth, or gold (a reviewer accepted a correction of it, ``selectors.studies.gold_skeletons``)."""
     frames = Frame.objects.filter(
         sequence__subject__dataset=dataset,
         sequence__subject__name__in=subjects,
@@ -64,6 +63,7 @@ def _candidates(dataset: Dataset, subjects: list[str], mode: str) -> tuple[list[
             "frame_id", flat=True
         )
     )
+    with_truth |= set(gold_skeletons(frame_ids=frames.values("id")))
     if mode == Study.Mode.FRAME:
         return [(f, None) for f in frame_ids], with_truth
     views = View.objects.filter(frame__in=frames).order_by("frame_id", "id").values_list("frame_id", "id")
@@ -158,7 +158,8 @@ def study_create(
     honeypot_pool = [i for i, (f, _) in enumerate(candidates) if i not in chosen and f in with_truth]
     if n_honeypots > len(honeypot_pool):
         raise _fail(
-            f"{n_honeypots} honeypots need {unit} with known ground truth beside the sample; "
+            f"{n_honeypots} honeypots need {unit} with a known answer (ground truth, or gold: a correction a "
+            f"reviewer accepted) beside the sample; "
             f"only {len(honeypot_pool)} are left",
             "n_honeypots",
         )
@@ -184,126 +185,3 @@ def study_create(
             task_ids.append(task.pk)
     Task.objects.filter(pk__in=task_ids).update(study=study)
     return study
-
-
-# --- simulated annotators ---------------------------------------------------------------------------
-
-#: Screen pixels per image pixel at which an annotator checks each metric part in the editor: the body in
-#: a view enlarged to the workspace (a 1000 px Human3.6M image on about 1700 screen px once framed on the
-#: person), face and hands in the part focus (geometry.js ``zoomToBox`` frames at least 120 image px in an
-#: 850 px high viewport: about 7x).
-UI_ZOOM: dict[str, float] = {"body": 1.7, "face": 7.0, "hand": 7.0}
-#: A displayed keypoint is visibly off when it is this far (screen px) from where it belongs: about
-#: one marker radius (render.js draws keypoints 3.2 screen px wide).
-DEFAULT_THRESHOLD_SCREEN_PX = 3.0
-#: Standard deviation (screen px, per axis) of where a careful click lands around the intended point.
-DEFAULT_CLICK_NOISE_SCREEN_PX = 1.5
-
-
-def simulation_pixel_scales(*, threshold_px: float, click_noise_px: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-keypoint threshold and click noise in image px: screen px divided by the part's ``UI_ZOOM``; (J,) each."""
-    zoom = np.empty(keypoints.NUM_KEYPOINTS)
-    for part, factor in UI_ZOOM.items():
-        zoom[keypoints.METRIC_PARTS[part]] = factor
-    return threshold_px / zoom, click_noise_px / zoom
-
-
-def simulated_clicks(
-    displayed: np.ndarray, truth: np.ndarray, threshold: np.ndarray, noise: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which keypoints a simulated annotator drags in one view, and where to.
-
-    Args:
-        displayed: (J, 2) where the editor draws the keypoints, image px.
-        truth: (J, 2) the ground truth's projection, image px (NaN: nothing to aim at).
-        threshold, noise: (J,) image px, from ``simulation_pixel_scales``.
-    Returns:
-        (K,) keypoint indices whose displayed position is off by more than the threshold, and (K, 2)
-        the drop points: the true projection plus Gaussian click noise.
-    """
-    off = np.linalg.norm(displayed - truth, axis=-1)  # (J,)
-    chosen = np.flatnonzero(np.isfinite(off) & (off > threshold))
-    drops = truth[chosen] + noise[chosen, None] * rng.standard_normal((chosen.size, 2))
-    return chosen, drops
-
-
-@dataclass
-class SimulationReport:
-    """What ``study_simulate_annotators`` did."""
-
-    tasks_done: int = 0
-    corrections: int = 0
-    skipped_no_truth: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.tasks_done} tasks submitted with {self.corrections} corrections" + (
-            f"; {self.skipped_no_truth} tasks skipped (no ground truth)" if self.skipped_no_truth else ""
-        )
-
-
-def study_simulate_annotators(
-    *,
-    study: Study,
-    threshold_px: float = DEFAULT_THRESHOLD_SCREEN_PX,
-    click_noise_px: float = DEFAULT_CLICK_NOISE_SCREEN_PX,
-    seed: int = 0,
-    progress=None,
-) -> SimulationReport:
-    """Complete the study's open tasks as careful annotators would, through ``correction_create`` and ``task_submit``.
-
-    In each view a task covers (in id order), the keypoints drawn visibly off (``simulated_clicks``)
-    are dragged to the ground truth's projection plus click noise; the editor redraws every view from
-    the re-triangulated skeleton after each drag, so later views are checked against the updated
-    skeleton. Each task is one transaction. Needs ground truth: tasks on frames without it are skipped.
-    ``progress(done, total)`` is called after each task.
-    """
-    if threshold_px < 0 or click_noise_px < 0:
-        raise ApplicationError("threshold and click noise must be zero or more screen pixels")
-    threshold, noise = simulation_pixel_scales(threshold_px=threshold_px, click_noise_px=click_noise_px)
-    tasks = list(
-        Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES, kind=Task.Kind.CORRECTION)
-        .select_related("assignee", "frame__sequence__subject")
-        .prefetch_related("views__camera")
-        .order_by("id")
-    )
-    truth_of = dict(
-        Skeleton3D.objects.filter(
-            source=Skeleton3D.Source.GROUND_TRUTH, frame_id__in=[t.frame_id for t in tasks]
-        ).order_by("frame_id", "version").values_list("frame_id", "keypoints")
-    )  # fmt: skip
-    report = SimulationReport()
-    for n, task in enumerate(tasks):
-        truth = truth_of.get(task.frame_id)
-        if truth is None:
-            report.skipped_no_truth += 1
-            continue
-        rng = np.random.default_rng([seed, _simulation_key(task)])
-        with transaction.atomic():
-            revision = task.revision
-            current = task.current_keypoints
-            for view in sorted(task.views.all(), key=lambda v: v.camera.name):
-                cam = view.camera.as_geometry()
-                chosen, drops = simulated_clicks(
-                    geometry.project(cam, current), geometry.project(cam, truth), threshold, noise, rng
-                )
-                for k, (x, y) in zip(chosen.tolist(), drops.tolist()):
-                    result = correction_create(
-                        task=task, user=task.assignee, view=view.pk, keypoint=k, x=x, y=y, base_revision=revision
-                    )
-                    revision = result.revision
-                    report.corrections += 1
-                current = Task.objects.values_list("current_keypoints", flat=True).get(pk=task.pk)
-            task_submit(task=task, user=task.assignee, base_revision=revision)
-        report.tasks_done += 1
-        if progress is not None:
-            progress(n + 1, len(tasks))
-    return report
-
-
-def _simulation_key(task: Task) -> int:
-    """A key of the task from what it is (frame, annotator), not its database id, so that the simulated
-    clicks are the same on every database the study is run on."""
-    frame = task.frame
-    return zlib.crc32(
-        f"{frame.sequence.subject.name}/{frame.sequence.action}/{frame.index}/{task.assignee.username}".encode()
-    )

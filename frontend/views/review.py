@@ -104,6 +104,7 @@ def review_study(request, study_id: int):
         "study_id": study.pk,
         "report_url": api_url("study-report", study_id=study.pk),
         "frames_url": api_url("study-frames", study_id=study.pk),
+        "sensitivity_url": api_url("study-sensitivity", study_id=study.pk),
         "dashboard_url": reverse("frontend:review"),
     }
     return render(request, "frontend/review_study.html", {"config": config, "study_id": study.pk, "study": study})

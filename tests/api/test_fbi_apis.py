@@ -12,6 +12,7 @@ from annotator.models import FBIAnswer, Frame, Job, Task, View
 from annotator.selectors.fbi import fbi_task_bones
 from annotator.services.fbi import fbi_simulate_labellers
 from annotator.services.tasks import task_create
+from ml_services import fbi
 from tests.annotator.services.study_data import DATASET, import_rig
 from tests.annotator.services.task_data import make_task
 
@@ -189,4 +190,8 @@ class FBIAgreementByHandTests:
         assert sum(b["answered"] for b in bins) == len(labels)
         # Below 10 degrees the ground truth's own label is "unknown", so those answers are not scored.
         assert [b["error_rate"] for b in bins] == [None, 0.0, 0.0, 0.0]
-        assert not [e for e in report["probable_depth_errors"] if e.get("reference") == "ground_truth"]
+        # One person is never enough for a flag (the default policy needs two who agree), right or not.
+        assert report["max_labellers"] == 1 and report["probable_depth_errors"] == []
+        assert report["calibration"]["expected_false_alarm_rate"] == pytest.approx(
+            1 - fbi.FLAG_CALIBRATION["precision"][0], abs=1e-3
+        )

@@ -90,6 +90,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "api:study-list": {"GET": "403 403 403 200 200", "POST": "403 403 403 400 400", "*": REVIEWERS_NOT_ALLOWED},
     "api:study-report":          {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:study-frames":          {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
+    "api:study-sensitivity":     {"GET": "403 403 403 200 200", "*": REVIEWERS_NOT_ALLOWED},
     "api:schema":                {"GET": "403 200 200 200 200", "*": NOT_ALLOWED},
     "api:docs":                  {"GET": "403 200 200 200 200", "*": NOT_ALLOWED},
     # Any other path under /api/: the JSON 404, for everyone (a route, so that it holds with DEBUG on too).

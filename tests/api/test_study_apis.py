@@ -6,9 +6,10 @@ import pytest
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from annotator import keypoints
+from annotator import keypoints, simulation
 from annotator.models import Study, Task
-from annotator.services.studies import NO_ANNOTATORS, study_create, study_simulate_annotators
+from annotator.services.simulated_annotators import study_simulate_annotators
+from annotator.services.studies import NO_ANNOTATORS, study_create
 from tests.annotator.services.study_data import DATASET, annotators, errors_by_hand, import_rig
 
 STUDY = {"name": "api-study", "dataset": DATASET, "n_items": 3, "mode": "image", "seed": 1,
@@ -36,7 +37,7 @@ def rig(db):
 def done_study(rig):
     """A finished image-mode study of three images (simulated annotators, lenient so that it is quick)."""
     study = study_create(**{**STUDY, "subjects": None})
-    study_simulate_annotators(study=study, threshold_px=LENIENT_THRESHOLD_PX)
+    study_simulate_annotators(study=study, annotator=simulation.PerceivingAnnotator(threshold_px=LENIENT_THRESHOLD_PX))
     return study
 
 
@@ -106,6 +107,18 @@ class StudyReportApiTests:
             assert data["parts"][part]["mean_3d_mm"] == pytest.approx(measured_mm, abs=1e-4), part
         assert len(data["keypoints"]["mean_3d_mm"]) == keypoints.NUM_KEYPOINTS
         assert data["study"]["tasks_by_status"]["submitted"] == 3
+
+    def test_the_sensitivity_table_comes_apart_from_the_report(self, users, done_study):
+        client = client_for(users["reviewer"])
+        report = client.get(f"/api/studies/{done_study.pk}/report/").data
+        assert report["instrument"]["sensitivity"] is None and report["instrument"]["limits"]
+        assert report["instrument"]["assumptions"]["runs"][0]["params"]["threshold_px"] == LENIENT_THRESHOLD_PX
+        table = client.get(f"/api/studies/{done_study.pk}/sensitivity/").data["sensitivity"]
+        assert table["n_tasks"] == 3 and len(table["parts"]["body"]) == len(table["thresholds_px"])
+        assert table["at_study"]["parts"]["all"] == pytest.approx(
+            report["ground_truth"]["all"]["measured_over_true"], abs=1e-5
+        )
+        assert client.get("/api/studies/999/sensitivity/").status_code == status.HTTP_404_NOT_FOUND
 
     def test_annotators_and_unknown_studies(self, users, done_study):
         assert client_for(users["annotator"]).get(f"/api/studies/{done_study.pk}/report/").status_code == 403

@@ -9,6 +9,7 @@ the browser measured. A reviewer then opens a deep link to one bone. Screenshots
 
 from __future__ import annotations
 
+import json
 import subprocess
 from urllib.parse import quote
 
@@ -138,13 +139,35 @@ def test_dashboard_labels_from_3d_and_shows_the_agreement(browser, server, artif
     page.wait_for_selector("#fbi-section[data-agreement='1']", timeout=WAIT_MS)
     n_bins = page.evaluate("() => window.Chart.getChart(document.getElementById('fbi-chart')).data.labels.length")
     assert n_bins == 4
+    # One person's HEMlets answers: nothing is listed, and the page says why.
+    assert page.locator("#fbi-errors tbody tr").count() == 0
+    assert "nothing can be listed until 2 people label the same frames" in page.inner_text(".fbi-policy")
+
+    # Two people answer the hand bones of three more frames (simulated, from the ground truth).
+    workdir = server_workdir(tmp_path_factory)
+    manage(workdir, "create_fbi_tasks", "--dataset", "rig", "--frames", "3", "--seed", "1", "--bones", "right_hand",
+           "--annotators", "ann,ann2", "--per-frame", "2")  # fmt: skip
+    manage(workdir, "simulate_fbi", "--dataset", "rig", "--seed", "0", "--no-progress")
+    page.click("#fbi-section [data-action=agreement]")
+    page.wait_for_function("() => document.querySelectorAll('#fbi-errors tbody tr').length > 0", timeout=WAIT_MS)
     rows = page.locator("#fbi-errors tbody tr")
+    assert rows.first.locator("a").get_attribute("href").startswith("/fbi/")
+    policy = page.inner_text(".fbi-policy")
+    assert "Expected false alarms:" in policy and "at least 2 people contradict" in policy
     page.screenshot(path=str(artifacts / "fbi-dashboard.png"), full_page=True)
-    if rows.count():
-        assert rows.first.locator("a").get_attribute("href").startswith("/fbi/")
-        page.select_option("#fbi-send select[name=annotator]", "ann")
-        page.click("#fbi-send button[type=submit]")
-        page.wait_for_selector(".fbi-send-message.ok", timeout=WAIT_MS)
-        assert "correction tasks at the front of ann's queue" in page.inner_text(".fbi-send-message")
+    # No flag goes to the queue unless the reviewer ticks it: nothing is ticked, and sending is off.
+    assert page.locator("#fbi-errors input[name=choose]:checked").count() == 0
+    assert page.locator("#fbi-send button[type=submit]").is_disabled()
+    rows.first.locator("input[name=choose]").check()
+    frame = int(rows.first.get_attribute("data-frame"))
+    # ann has a correction task on every frame of this server (live.prepare); ann2 has none.
+    page.select_option("#fbi-send select[name=annotator]", "ann2")
+    page.click("#fbi-send button[type=submit]")
+    page.wait_for_selector(".fbi-send-message.ok", timeout=WAIT_MS)
+    assert page.inner_text(".fbi-send-message") == "1 correction tasks at the front of ann2's queue"
+    query = ("import json; from annotator.models import Task; print(json.dumps(list(Task.objects.filter("
+             "kind='correction', assignee__username='ann2').values_list('frame_id', flat=True))))")  # fmt: skip
+    created = json.loads(manage(workdir, "shell", "-c", query).strip().splitlines()[-1])  # after any start-up lines
+    assert created == [frame]
     assert page.errors == []
     ctx.close()

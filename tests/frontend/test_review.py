@@ -60,11 +60,26 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     assert rows.count() == 4
     assert [rows.nth(i).get_attribute("data-part") for i in range(4)] == ["all", "body", "face", "hand"]
     mean_3d = float(page.inner_text("#parts-table tbody tr[data-part=all] td:nth-child(3)"))
-    assert 5.0 < mean_3d < 40.0
-    # The histograms are drawn by Chart.js, one chart per part: every keypoint of the part is in a bar, but for
-    # those past the last bin (the report's overflow count).
     study_id = int(page.url.rstrip("/").split("/")[-1])
     report = page.evaluate(f"() => fetch('/api/studies/{study_id}/report/').then(r => r.json())")
+    assert mean_3d == round(report["parts"]["all"]["mean_3d_mm"], 2) and mean_3d > 0
+    # The instrument: what the study can say, the annotator model it ran under, the sensitivity table with this
+    # study's own annotator outlined (the default: 3 px, x1 COCO-WholeBody spread), the design's bias.
+    assert "cannot say how real people would correct" in page.inner_text("#instrument-limits")
+    runs = page.locator("#instrument-assumptions tbody tr")
+    assert runs.count() == 1 and "perceiving" in runs.first.inner_text()
+    page.wait_for_selector("#instrument-sensitivity[data-ready='1']", timeout=WAIT_MS)
+    cells = page.locator("#instrument-sensitivity tbody td")
+    assert page.locator("#instrument-sensitivity tbody tr").count() == 5 and cells.count() == 25
+    own = page.locator("#instrument-sensitivity td.own")
+    assert own.count() == 1 and (own.get_attribute("data-threshold"), own.get_attribute("data-spread")) == ("3", "1")
+    before = own.inner_text()
+    page.select_option("#instrument-sensitivity select[name=part]", "hand")
+    assert page.locator("#instrument-sensitivity td.own").inner_text() != before  # another part, other figures
+    assert page.locator("#instrument-bias tbody tr").count() == 4
+    assert "Frame mode" in page.inner_text("#instrument-bias .bias-note")
+    # The histograms are drawn by Chart.js, one chart per part: every keypoint of the part is in a bar, but for
+    # those past the last bin (the report's overflow count).
     for part in ("all", "body", "face", "hand"):
         total = page.evaluate(
             "id => window.Chart.getChart(document.getElementById(id)).data.datasets[0].data.reduce((a, b) => a + b, 0)",
@@ -76,7 +91,7 @@ def test_review_a_study_and_reject_its_worst_frame(browser, server, artifacts):
     page.screenshot(path=str(artifacts / "review-report.png"), full_page=True)
 
     # A click on a histogram filters the frames table, far below the charts, and brings it into view.
-    page.evaluate("window.scrollTo(0, 0)")
+    page.locator("#hist-face").scroll_into_view_if_needed()
     x, y = page.evaluate(
         "() => { const c = window.Chart.getChart(document.getElementById('hist-face'));"
         " const bars = c.getDatasetMeta(0).data; const data = c.data.datasets[0].data;"

@@ -77,8 +77,72 @@ def report_markdown(report: dict) -> str:
             f"{_num(v['derived_sigma'], 4)} | {_num(v['published_sigma'], 4)} |"
             for p, v in ag["parts"].items()
         ]
+    lines += instrument_markdown(report.get("instrument"))
     lines += fbi_markdown(report.get("fbi"))
     return "\n".join(lines) + "\n"
+
+
+def _grid_label(value: float) -> str:
+    return f"{value:g}"
+
+
+def instrument_markdown(ins: dict | None) -> list[str]:
+    """What the study shows and cannot, its assumptions, the sensitivity table, the design's bias, calibration."""
+    if not ins:
+        return []
+    lines = ["", "## What this study shows and what it cannot", "", ins["limits"], "", "## Assumptions", ""]
+    a = ins["assumptions"]
+    if not a["simulated"]:
+        lines.append("Corrected by people (no simulated annotator ran on this study).")
+    for run in a["runs"]:
+        params = ", ".join(f"{k} {v}" for k, v in run["params"].items())
+        lines.append(f"- {run['label']}: {params}; seed {run['seed']}; {run['counts'].get('tasks_done', 0)} tasks, "
+                     f"{run['counts'].get('moved', 0)} drags, {run['counts'].get('unseen_hidden', 0)} hidden and "
+                     f"{run['counts'].get('unseen_other', 0)} otherwise unseen keypoints left alone")  # fmt: skip
+    if a["simulated"]:
+        model = a["models"]["perceiving"]
+        lines += ["", f"Perceiving annotator: sees {model['sees']}; places at the {model['placement']} "
+                      f"({model['sigma_reference']}); drags {model['drags']}. Ground-truth visibility known for "
+                      f"{a['views_with_visibility']} of {a['views']} views."]  # fmt: skip
+    sens = ins.get("sensitivity")
+    if sens:
+        lines += [
+            "",
+            f"## Sensitivity to the assumed annotator ({sens['n_tasks']} tasks with ground truth, replayed)",
+            "",
+            "Measured / true 3D error per part, by threshold (screen px, rows) and placement spread (x "
+            "COCO-WholeBody's sigmas, columns); 1 = the study measures the dataset's true error.",
+            "",
+        ]
+        for part in ("all", "body", "face", "hand"):
+            head = ["threshold px \\ spread"] + [f"x{_grid_label(n)}" for n in sens["noise_scales"]]
+            lines += [f"**{PART_LABELS[part]}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for t, row in zip(sens["thresholds_px"], sens["parts"][part], strict=True):
+                lines.append(f"| {_grid_label(t)} | " + " | ".join(_num(v, 3) for v in row) + " |")
+            lines.append("")
+        if sens.get("at_study"):
+            at = sens["at_study"]
+            lines.append(f"At this study's own annotator (threshold {at['threshold_px']:g} px, spread "
+                         f"x{at['noise_scale']:g}): " + ", ".join(f"{PART_LABELS[p]} {_num(v, 3)}"
+                                                                   for p, v in at["parts"].items()) + ".")  # fmt: skip
+    bias = ins["bias"]
+    lines += ["", f"## Design bias ({bias['mode']} mode)", "", bias["note"], "",
+              "| part | corrected in one view only | measured / true |", "|---|---|---|"]  # fmt: skip
+    for part, row in bias["parts"].items():
+        lines.append(f"| {PART_LABELS[part]} | {_num(row['single_view_share'], 3)} | "
+                     f"{_num(row.get('measured_over_true'), 3)} |")  # fmt: skip
+    cal = ins.get("calibration")
+    if cal:
+        lines += ["", f"## Calibration ({cal['basis']}, {cal['n_tasks']} tasks)", "",
+                  "| annotator | reference | part | 3D error mm | drops | sigma | COCO-WholeBody sigma | ratio |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for row in cal["annotators"]:
+            for part, v in row["parts"].items():
+                lines.append(f"| {row['annotator']} | {', '.join(row['references'])} | {PART_LABELS[part]} | "
+                             f"{_num(v['error_3d_mm'])} | {v['n_drops']} | {_num(v['sigma'], 4)} | "
+                             f"{_num(v['published_sigma'], 4)} | {_num(v['sigma_ratio'], 2)} |")  # fmt: skip
+        lines += [""] + [f"- **Warning**: {w['message']}" for w in cal["warnings"]]
+    return lines
 
 
 REFERENCE_LABELS = {"dataset": "dataset skeleton", "corrected": "corrected skeleton", "ground_truth": "ground truth"}
@@ -110,13 +174,31 @@ def fbi_markdown(fbi: dict | None) -> list[str]:
     check = fbi["depth_error_check"]
     confirmed = f" ({check['dataset_wrong']} of {check['n']} confirmed by ground truth)." if check else "."
     n_frames = len(fbi["depth_error_frames"])
-    lines += ["", f"{fbi['n_probable_depth_errors']} probable depth errors on {n_frames} frames{confirmed}", ""]
+    lines += ["", f"{fbi['n_probable_depth_errors']} probable depth errors on {n_frames} frames{confirmed}", "",
+              flag_policy_text(fbi), ""]  # fmt: skip
     if fbi["probable_depth_errors"]:
-        lines += ["| frame | camera | bone | tilt (deg) | person | dataset | ground truth |",
-                  "|---|---|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {e['frame_label']} | {e['camera']} | {e['bone']} | {e['tilt_deg']:.1f} | {e['human']} | "
-                  f"{e['dataset']} | {e['ground_truth'] or '–'} |" for e in fbi["probable_depth_errors"]]  # fmt: skip
+        lines += ["| frame | camera | bone | tilt (deg) | length mm | people against / with | dataset | ground truth |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"| {e['frame_label']} | {e['camera']} | {e['bone']} | {e['tilt_deg']:.1f} | {e['length_mm']:.0f} | "
+                  f"{e['n_against']} / {e['n_with']} ({e['human']}) | {e['dataset']} | {e['ground_truth'] or '–'} |"
+                  for e in fbi["probable_depth_errors"]]  # fmt: skip
     return lines
+
+
+def flag_policy_text(fbi: dict) -> str:
+    """What the list of probable depth errors holds and how often it is wrong, in one sentence or two."""
+    p, cal = fbi["policy"], fbi["calibration"]
+    text = (f"A bone is listed when at least {p['min_agreeing']} people contradict the dataset skeleton and nobody "
+            f"confirms it, among {' and '.join(p['groups'])} bones of {p['length_mm'][0]:g}-{p['length_mm'][1]:g} mm "
+            f"tilted {p['tilt_deg'][0]:g}-{p['tilt_deg'][1]:g} degrees.")  # fmt: skip
+    if cal["applies"]:
+        text += (f" Expected false alarms: {100 * cal['expected_false_alarm_rate']:.0f}% of the list (precision "
+                 f"{cal['precision'][0]:.2f} ± {cal['precision'][1]:.2f} over {cal['seeds']} unseen rigs, "
+                 f"{cal['labellers_per_frame']} labellers per frame; `{cal['command']}`).")  # fmt: skip
+    if fbi["max_labellers"] < p["min_agreeing"]:
+        text += (f" These answers have at most {fbi['max_labellers']} person per bone: nothing can be listed until "
+                 f"{p['min_agreeing']} people label the same frames.")  # fmt: skip
+    return text
 
 
 def report_html(report: dict) -> str:
@@ -153,9 +235,43 @@ th {{ color: #6b7385; font-weight: 600; }} td:first-child, th:first-child {{ tex
 <p>Dataset {esc(s["dataset"])}, mode {esc(s["mode"])}, {s["n_items"]} items, {report["n_tasks"]} finished tasks.</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {"".join(charts)}
+{_instrument_html(report.get("instrument"))}
 {_fbi_html(report.get("fbi"))}
 </body></html>
 """
+
+
+def _instrument_html(ins: dict | None) -> str:
+    """The instrument section as HTML: the Markdown's paragraphs and tables, converted line by line."""
+    if not ins:
+        return ""
+    esc = html.escape
+    out, table = [], []
+
+    def flush() -> None:
+        if table:
+            rows = [r for r in table if not set(r) <= set("|-")]
+            cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+            head = "".join(f"<th>{esc(c)}</th>" for c in cells[0])
+            body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in cells[1:])
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            table.clear()
+
+    for line in instrument_markdown(ins):
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{esc(line[3:])}</h2>")
+        elif line.startswith("**") and line.endswith("**"):
+            out.append(f"<h3>{esc(line[2:-2])}</h3>")
+        elif line.startswith("- "):
+            out.append(f"<p class='item'>{esc(line[2:].replace('**', ''))}</p>")
+        elif line:
+            out.append(f"<p>{esc(line)}</p>")
+    flush()
+    return "".join(out)
 
 
 def _fbi_html(fbi: dict | None) -> str:
@@ -169,15 +285,17 @@ def _fbi_html(fbi: dict | None) -> str:
     )  # fmt: skip
     errors = "".join(
         f"<tr><td>{esc(e['frame_label'])}</td><td>{esc(e['camera'])}</td><td>{esc(e['bone'])}</td>"
-        f"<td>{e['tilt_deg']:.1f}</td><td>{esc(e['human'])}</td><td>{esc(e['dataset'])}</td>"
-        f"<td>{esc(e['ground_truth'] or '–')}</td></tr>"
+        f"<td>{e['tilt_deg']:.1f}</td><td>{e['n_against']} / {e['n_with']} ({esc(e['human'])})</td>"
+        f"<td>{esc(e['dataset'])}</td><td>{esc(e['ground_truth'] or '–')}</td></tr>"
         for e in fbi["probable_depth_errors"]
     )  # fmt: skip
     return (
         f"<h2>Forward/backward bone labels ({fbi['n_answers']} answers)</h2><table><thead><tr><th>against</th>"
         f"<th>tilt (deg)</th><th>answers</th><th>error rate</th><th>skip rate</th></tr></thead><tbody>{rows}</tbody>"
-        f"</table><h3>{fbi['n_probable_depth_errors']} probable depth errors</h3><table><thead><tr><th>frame</th>"
-        f"<th>camera</th><th>bone</th><th>tilt</th><th>person</th><th>dataset</th><th>ground truth</th></tr></thead>"
+        f"</table><h3>{fbi['n_probable_depth_errors']} probable depth errors</h3><p>{esc(flag_policy_text(fbi))}</p>"
+        f"<table><thead><tr><th>frame</th>"
+        f"<th>camera</th><th>bone</th><th>tilt</th><th>people against / with</th><th>dataset</th>"
+        f"<th>ground truth</th></tr></thead>"
         f"<tbody>{errors}</tbody></table>"
     )
 

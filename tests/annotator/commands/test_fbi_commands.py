@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from annotator import keypoints
 from annotator.models import FBIAnswer, FBIAutoLabels, Skeleton3D, Study, Task
+from ml_services import fbi as fbi_math
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
 from tests.ml_services.fbi_by_hand import label_by_hand
 
@@ -74,8 +75,12 @@ class FBITaskCommandTests:
         assert fbi["references"]["ground_truth"] is not None and fbi["references"]["corrected"] is None
         md = run("crosscheck_report", "--study", str(study.pk), "--format", "md")
         assert "## Forward/backward bone labels (448 answers" in md and "| ground truth | > 30 |" in md
+        # HEMlets bones only: none is in the default policy's groups, so nothing is listed, and the report says
+        # what would be and how often the list is wrong.
+        assert "0 probable depth errors on 0 frames" in md and "among face and hand bones of 10-40 mm" in md
+        assert f"Expected false alarms: {100 * (1 - fbi_math.FLAG_CALIBRATION['precision'][0]):.0f}%" in md
         html = run("crosscheck_report", "--study", str(study.pk), "--format", "html")
-        assert "probable depth errors</h3>" in html
+        assert "probable depth errors</h3><p>A bone is listed when at least 2 people" in html
 
     def test_sampled_frames_and_refusals(self, rig):
         out = run("create_fbi_tasks", "--dataset", DATASET, "--frames", "3", "--seed", "1", "--annotators", rig[0],

@@ -48,13 +48,26 @@ class StudyCommandTests:
             true_mm, measured_mm = expected[part]
             assert report["ground_truth"][part]["mean_3d_mm"] == pytest.approx(true_mm, abs=1e-4), part
             assert report["parts"][part]["mean_3d_mm"] == pytest.approx(measured_mm, abs=1e-4), part
+        assert report["instrument"]["sensitivity"]["n_tasks"] == 3  # the command's report has the table
         md = run("crosscheck_report", "--study", str(study.pk), "--format", "md")
         assert md.startswith("# Cross-check study cli") and "| Face |" in md and "true 3D mm" in md
+        for heading in ("## What this study shows and what it cannot", "## Assumptions", "## Sensitivity",
+                        "## Design bias (image mode)", "## Calibration"):  # fmt: skip
+            assert heading in md
+        assert f"threshold_px {LENIENT_THRESHOLD_PX}" in md and "noise_scale 1.0" in md
         target = tmp_path / "report.html"
         assert "wrote the html report" in run("crosscheck_report", "--study", str(study.pk), "--format", "html",
                                                "--out", str(target))  # fmt: skip
         html = target.read_text()
         assert html.startswith("<!doctype html>") and "<table>" in html and "class='hist'" in html
+        assert "<h2>Sensitivity to the assumed annotator" in html and "<h2>Design bias (image mode)</h2>" in html
+
+    def test_simulator_parameters_are_checked(self, rig):
+        run("create_study", "--dataset", DATASET, "--items", "1", "--annotators", rig[0], "--name", "cli")
+        study = Study.objects.get(name="cli")
+        with pytest.raises(CommandError, match="nothing was simulated: noise_scale"):
+            run("simulate_annotators", "--study", str(study.pk), "--noise-scale", "-1", "--no-progress")
+        assert not study.simulations.exists() and set(study.tasks.values_list("status", flat=True)) == {"todo"}
 
     @pytest.mark.parametrize(
         ("args", "message"),

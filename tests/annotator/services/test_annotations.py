@@ -9,10 +9,10 @@ from django.utils import timezone
 from annotator import geometry, keypoints, selectors
 from annotator.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from annotator.models import Correction, PartValidity, Task, TaskLock
+from annotator.refit import UNCORRECTED_VIEW_WEIGHT
 from annotator.services.annotations import (
     NOTHING_TO_REDO,
     NOTHING_TO_UNDO,
-    UNCORRECTED_VIEW_WEIGHT,
     correction_create,
     correction_redo,
     correction_undo,

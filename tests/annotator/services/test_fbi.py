@@ -1,9 +1,10 @@
 """FBI services: answers (and the refusals that store nothing), submitting, task creation, labelling jobs from
 3D, simulated labellers, and the agreement analysis catching an injected forearm depth flip.
 
-The depth-flip test is the issue's acceptance check: on the synthetic rig (ground truth known), a new
-dataset skeleton version mirrors one wrist through its elbow's depth plane in one camera; simulated
-labellers answer from the ground truth, and the disagreement list must name that bone in that view.
+The depth-flip tests: on the synthetic rig (ground truth known), a new dataset skeleton version mirrors a bone's
+child through its parent's depth plane in one camera; simulated labellers answer from the ground truth, and the
+list of probable depth errors must name that bone in that view: a forearm under the old rule (one person, body
+bones), a finger under the default policy (two people who agree, face and hand bones of 10-40 mm).
 """
 
 from __future__ import annotations
@@ -239,24 +240,30 @@ class FBILabelJobTests:
         assert not Job.objects.exists()
 
 
-def inject_forearm_flip(frame) -> tuple[int, int]:
-    """A new dataset skeleton of ``frame`` whose left wrist mirrors through the elbow's depth plane in the camera
-    where the true forearm is steepest; returns (that view's id, its tilt in degrees)."""
+def inject_flip(frame, bone: tuple[int, int] = FLIPPED_BONE) -> tuple[int, float]:
+    """A new dataset skeleton of ``frame`` whose ``bone`` child mirrors through the parent's depth plane in the
+    camera where the true bone is steepest; returns (that view's id, its tilt in degrees)."""
     truth = frame.skeletons.filter(source=Skeleton3D.Source.GROUND_TRUTH).latest("version").keypoints
     dataset = frame.skeletons.filter(source=Skeleton3D.Source.DATASET).latest("version")
     views = list(frame.views.select_related("camera").order_by("camera__name"))
     R = np.stack([np.asarray(v.camera.R) for v in views])
     t = np.stack([np.asarray(v.camera.t) for v in views])
-    _, tilt = fbi.skeleton_labels(truth[None], R, t, np.asarray([FLIPPED_BONE]))
+    _, tilt = fbi.skeleton_labels(truth[None], R, t, np.asarray([bone]))
     v = int(np.argmax(tilt[0, :, 0]))
     axis = R[v, 2]  # the camera's optical axis in world coordinates
-    elbow, wrist = FLIPPED_BONE
+    parent, child = bone
     X = np.array(dataset.keypoints, copy=True)
-    X[wrist] -= 2 * np.dot(X[wrist] - X[elbow], axis) * axis
+    X[child] -= 2 * np.dot(X[child] - X[parent], axis) * axis
     version = frame.skeletons.aggregate(v=Max("version"))["v"] + 1
     Skeleton3D.objects.create(frame=frame, version=version, source=Skeleton3D.Source.DATASET, keypoints=X,
-                              note="test: left forearm flipped in depth")  # fmt: skip
+                              note=f"test: {keypoints.bone_name(*bone)} flipped in depth")  # fmt: skip
     return views[v].pk, float(tilt[0, v, 0])
+
+
+#: The policy the forearm test uses: the old rule (any confident person, body bones over 30 degrees).
+FOREARM_POLICY = fbi.FlagPolicy(groups=("body",), length_mm=(0.0, 1000.0), tilt_deg=(30.0, 90.0), min_agreeing=1)
+#: A finger bone for the default policy: the right index finger's middle phalanx (about 25 mm).
+FINGER_BONE = (int(keypoints.PARTS["right_hand"][6]), int(keypoints.PARTS["right_hand"][7]))
 
 
 @pytest.mark.django_db
@@ -268,7 +275,7 @@ class DepthFlipTests:
         frames = list(Frame.objects.filter(sequence__subject__dataset=ds).order_by("id"))
         flips = {}
         for frame in frames:
-            view, tilt = inject_forearm_flip(frame)
+            view, tilt = inject_flip(frame)
             if tilt >= FLIP_MIN_TILT_DEG:
                 flips[frame.pk] = view
                 break
@@ -278,7 +285,7 @@ class DepthFlipTests:
         tasks = services.fbi_tasks_create(annotators=rig[:1], dataset=ds, n_frames=RIG_FRAMES)
         report = services.fbi_simulate_labellers(tasks=tasks, seed=0, model=PERFECT)
         assert report.tasks_done == RIG_FRAMES
-        analysis = fbi_agreement(dataset=ds)
+        analysis = fbi_agreement(dataset=ds, policy=FOREARM_POLICY)
         hits = [e for e in analysis["probable_depth_errors"] if (e["frame"], e["view"]) == (frame_id, view_id)]
         assert [(h["parent"], h["child"]) for h in hits] == [FLIPPED_BONE]
         # Worked by hand in that view: the perfect labellers' answer is the ground truth's direction, and the
@@ -291,7 +298,8 @@ class DepthFlipTests:
         assert label_by_hand(flipped, cam.R, cam.t, *FLIPPED_BONE, unknown_tilt_deg=0.0) != true_label
         answered = FBIAnswer.objects.filter(view_id=view_id, parent=FLIPPED_BONE[0], child=FLIPPED_BONE[1])
         assert set(answered.values_list("label", flat=True)) == {true_label}
-        assert hits[0]["dataset_wrong"] is True and hits[0]["tilt_deg"] >= fbi.DEPTH_ERROR_MIN_TILT_DEG
+        assert hits[0]["dataset_wrong"] is True and hits[0]["tilt_deg"] >= FOREARM_POLICY.tilt_deg[0]
+        assert not fbi_agreement(dataset=ds)["probable_depth_errors"]  # the default needs two people
         assert hits[0]["url"].startswith(f"/fbi/{hits[0]['task']}/?view={view_id}")
         assert frame_id in analysis["depth_error_frames"]
         # Perfect labellers agree with the ground truth everywhere.
@@ -307,6 +315,33 @@ class DepthFlipTests:
         assert started.kind == Task.Kind.CORRECTION and started.frame_id in analysis["depth_error_frames"]
         again = services.fbi_depth_error_tasks_create(frame_ids=[frame_id], assignee=rig[1])
         assert not again.created and frame_id in again.skipped
+
+
+@pytest.mark.django_db
+class DefaultPolicyTests:
+    def test_two_people_who_agree_flag_a_finger_flip_and_nothing_is_sent_without_a_reviewer(self, rig):
+        from annotator.models import Dataset, Frame
+
+        ds = Dataset.objects.get(name=DATASET)
+        frame = Frame.objects.filter(sequence__subject__dataset=ds).order_by("id")[3]
+        view_id, tilt = inject_flip(frame, FINGER_BONE)
+        assert tilt >= 10.0
+        tasks = services.fbi_tasks_create(annotators=rig[:2], dataset=ds, n_frames=RIG_FRAMES, per_frame=2,
+                                          bones="right_hand")  # fmt: skip
+        services.fbi_simulate_labellers(tasks=tasks, seed=0, model=PERFECT)
+        analysis = fbi_agreement(dataset=ds)
+        assert analysis["max_labellers"] == 2 and analysis["policy"] == fbi.DEFAULT_FLAG_POLICY.as_dict()
+        hits = [e for e in analysis["probable_depth_errors"] if (e["frame"], e["view"]) == (frame.pk, view_id)
+                and (e["parent"], e["child"]) == FINGER_BONE]  # fmt: skip
+        assert len(hits) == 1 and hits[0]["n_against"] == 2 and hits[0]["n_with"] == 0
+        assert hits[0]["group"] == "hand" and 10.0 <= hits[0]["length_mm"] < 40.0
+        assert sorted(hits[0]["annotators"]) == sorted(rig[:2]) and len(hits[0]["tasks"]) == 2
+        # Perfect people flag only real errors (the rig's own finger flips besides the injected one).
+        assert all(e["dataset_wrong"] for e in analysis["probable_depth_errors"])
+        assert analysis["depth_error_check"]["precision"] == 1.0
+        assert analysis["calibration"]["applies"] and 0 < analysis["calibration"]["expected_false_alarm_rate"] < 0.5
+        # Listing is all the analysis does: no task was created for any flag.
+        assert not Task.objects.filter(kind=Task.Kind.CORRECTION).exists()
 
 
 @pytest.mark.django_db

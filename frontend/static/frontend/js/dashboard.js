@@ -5,6 +5,7 @@
 // sets the frames table's filters, and every frame opens in the review mode (/review/tasks/<id>/).
 
 import * as api from "./api.js";
+import { renderInstrument } from "./study-instrument.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const root = document.getElementById("dashboard");
@@ -47,6 +48,12 @@ function setupForm() {
   const datasetSelect = form.elements.dataset;
   datasetSelect.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
   form.elements.mode.innerHTML = modes.map((m) => `<option value="${m.value}">${escape(m.label)}</option>`).join("");
+  const modeNote = form.querySelector(".mode-note");
+  const showModeNote = () => {
+    modeNote.textContent = modes.find((m) => m.value === form.elements.mode.value)?.note ?? "";
+  };
+  form.elements.mode.addEventListener("change", showModeNote);
+  showModeNote();
   form.querySelector(".annotators .choices").innerHTML = annotators.length
     ? annotators.map((u) => `<label class="choice"><input type="checkbox" name="annotators" value="${escape(u)}"> ${escape(u)}</label>`).join("")
     : `<span class="muted">no annotator accounts yet</span>`;
@@ -364,8 +371,10 @@ async function loadReport() {
   renderGroupChart("chart-annotators", report.annotators, "annotator", "annotator");
   renderAgreement();
   setupFilters();
+  const sensitivity = renderInstrument(root, report, config.sensitivity_url);
   await loadFrames();
   root.dataset.ready = "1";
+  await sensitivity;
 }
 
 if (root.dataset.page === "studies") {

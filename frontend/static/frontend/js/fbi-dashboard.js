@@ -1,7 +1,7 @@
 // The FBI section of the reviewer dashboard: start labelling a dataset's bones from 3D in the worker (progress
 // over the jobs websocket, with polling as a fallback), and the agreement of people's answers with the
-// skeletons: error and skip rates per tilt bin (Chart.js) and the probable depth errors, which can be sent
-// to an annotator's queue as correction tasks.
+// skeletons: error and skip rates per tilt bin (Chart.js) and the probable depth errors with their expected
+// false-alarm rate; the frames a reviewer ticks (none is ticked for them) can be sent to an annotator's queue.
 
 import { ApiError, get, post } from "./api.js";
 import { socketUrl } from "./socket.js";
@@ -32,6 +32,7 @@ function setup() {
   form.querySelector("[data-action=label]").addEventListener("click", startJob);
   form.querySelector("[data-action=agreement]").addEventListener("click", loadAgreement);
   document.getElementById("fbi-send").addEventListener("submit", sendToQueue);
+  document.getElementById("fbi-errors").addEventListener("change", updateChosen);
 }
 
 // --- the labelling job ------------------------------------------------------------------------------
@@ -109,6 +110,37 @@ function drawChart(report) {
   });
 }
 
+/** What the list holds and how often it is wrong: the policy, and its calibration on rigs with ground truth. */
+function policyText(report) {
+  const p = report.policy;
+  const c = report.calibration;
+  let text =
+    `Listed: ${p.groups.join(" and ")} bones of ${p.length_mm[0]}–${p.length_mm[1]} mm tilted ${p.tilt_deg[0]}–${p.tilt_deg[1]}° ` +
+    `that at least ${p.min_agreeing} people contradict and nobody confirms.`;
+  if (c.applies) {
+    text +=
+      ` Expected false alarms: ${Math.round(100 * c.expected_false_alarm_rate)}% of the list (precision ` +
+      `${c.precision[0].toFixed(2)} ± ${c.precision[1].toFixed(2)} over ${c.seeds} unseen rigs with ${c.labellers_per_frame} ` +
+      `labellers per frame). Nothing is sent anywhere until you tick frames below.`;
+  }
+  if (report.max_labellers < p.min_agreeing) {
+    text += ` These answers have at most ${report.max_labellers} person per bone: nothing can be listed until ${p.min_agreeing} people label the same frames.`;
+  }
+  return text;
+}
+
+/** The frames the reviewer ticked, in order, each once. */
+function chosenFrames() {
+  const ticked = [...document.querySelectorAll("#fbi-errors input[name=choose]:checked")].map((i) => Number(i.value));
+  return [...new Set(ticked)];
+}
+
+function updateChosen() {
+  const frames = chosenFrames();
+  document.querySelector(".fbi-chosen").textContent = frames.length ? `${frames.length} frame(s) ticked` : "tick the frames to send";
+  document.querySelector("#fbi-send button[type=submit]").disabled = frames.length === 0;
+}
+
 function drawErrors(report) {
   const rows = report.probable_depth_errors;
   errorFrames = report.depth_error_frames;
@@ -116,17 +148,22 @@ function drawErrors(report) {
   body.innerHTML = rows
     .map(
       (e) =>
-        `<tr data-frame="${e.frame}"><td><a href="${escape(e.url)}">${escape(e.frame_label)}</a></td><td>${escape(e.camera)}</td>` +
-        `<td>${escape(e.bone.replace(/_/g, " "))}</td><td class="num">${e.tilt_deg.toFixed(1)}</td><td>${escape(e.human)}</td>` +
+        `<tr data-frame="${e.frame}"><td><input type="checkbox" name="choose" value="${e.frame}" aria-label="send frame ${escape(e.frame_label)}"></td>` +
+        `<td><a href="${escape(e.url)}">${escape(e.frame_label)}</a></td><td>${escape(e.camera)}</td>` +
+        `<td>${escape(e.bone.replace(/_/g, " "))}</td><td class="num">${e.tilt_deg.toFixed(1)}</td><td class="num">${e.length_mm.toFixed(0)}</td>` +
+        `<td class="num">${e.n_against} / ${e.n_with}</td><td>${escape(e.human)}</td>` +
         `<td class="${e.dataset_wrong ? "wrong" : ""}">${escape(e.dataset)}</td><td>${escape(e.ground_truth ?? "–")}</td>` +
-        `<td>${escape(e.annotator)}</td></tr>`,
+        `<td>${e.annotators.map(escape).join(", ")}</td></tr>`,
     )
     .join("");
   const check = report.depth_error_check;
   document.querySelector(".fbi-errors-note").textContent =
     `${rows.length} bones on ${errorFrames.length} frames` +
     (check ? ` · ${check.dataset_wrong} of ${check.n} really backwards in the dataset (ground truth)` : "");
+  document.querySelector(".fbi-policy").textContent = policyText(report);
   document.getElementById("fbi-send").hidden = errorFrames.length === 0;
+  document.querySelector(".fbi-send-message").textContent = "";
+  updateChosen();
 }
 
 async function loadAgreement() {
@@ -150,8 +187,7 @@ async function loadAgreement() {
   document.querySelector(".fbi-summary").textContent =
     `${report.n_answers} answers on ${report.n_images} images of ${report.n_frames} frames by ${report.annotators.join(", ")}; ` +
     `${s.per_image_median.toFixed(1)} s per image (median), ${s.per_answer_mean.toFixed(1)} s per answer. ` +
-    `Skeleton labels are unknown below ${report.unknown_tilt_deg}°; a confident answer against a bone tilted more than ` +
-    `${report.min_tilt_deg}° is a probable depth error.`;
+    `Skeleton labels are unknown below ${report.unknown_tilt_deg}°.`;
   drawChart(report);
   drawErrors(report);
   section.dataset.agreement = "1";
@@ -161,8 +197,14 @@ async function sendToQueue(event) {
   event.preventDefault();
   const message = document.querySelector(".fbi-send-message");
   const annotator = event.target.elements.annotator.value;
+  const frames = chosenFrames();
+  if (!frames.length) {
+    message.className = "fbi-send-message error";
+    message.textContent = "tick the frames to send first: no flag goes to the queue unless you choose it";
+    return;
+  }
   try {
-    const out = await post(fbi.depth_error_tasks_url, { frames: errorFrames, annotator });
+    const out = await post(fbi.depth_error_tasks_url, { frames, annotator });
     message.className = "fbi-send-message ok";
     message.textContent = `${out.created.length} correction tasks at the front of ${annotator}'s queue` +
       (out.skipped.length ? `; ${out.skipped.length} frames skipped (${out.skipped[0].reason})` : "");
