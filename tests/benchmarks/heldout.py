@@ -14,6 +14,7 @@ as mean ± sample std (min..max) over the seeds:
    image), and how much keeping the best two-thirds by score lowers the mean true error (best-K reduction).
 3. **Time per crop** of each scorer on this machine (CPU unless CUDA is present).
 
+``--instants N`` measures only N evenly spaced instants of each subject per seed (same rigs, shorter run).
 ``--rigs DIR`` keeps the rendered rigs there (reused by the next run); ``--json PATH`` writes every figure.
 """
 
@@ -136,8 +137,23 @@ def ranking(scores: np.ndarray, err: np.ndarray) -> dict:
             "scored": int(keep.sum())}  # fmt: skip
 
 
-def measure_seed(rig: Path, scorers: tuple[str, ...], refiners: dict) -> dict:
-    instants = read_instants(rig)
+def spaced(instants: list[dict], per_subject: int | None) -> list[dict]:
+    """At most ``per_subject`` instants of each subject, evenly spaced over its frames (all when None).
+
+    Spacing them keeps a shorter run spread over each subject's whole sequence instead of its first second.
+    """
+    if per_subject is None:
+        return instants
+    out = []
+    for subject in dict.fromkeys(it["subject"] for it in instants):
+        mine = [it for it in instants if it["subject"] == subject]
+        picks = np.unique(np.linspace(0, len(mine) - 1, min(per_subject, len(mine))).round().astype(int))
+        out.extend(mine[k] for k in picks)
+    return out
+
+
+def measure_seed(rig: Path, scorers: tuple[str, ...], refiners: dict, per_subject: int | None = None) -> dict:
+    instants = spaced(read_instants(rig), per_subject)
     out: dict = {"skeletons": len(instants)}
     truth = np.array([true_errors(it["dataset"], it["world"], it["cameras"], SCORED_KEYPOINTS) for it in instants])
     subjects = np.array([it["subject"] for it in instants])
@@ -224,7 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3,4,5", help="rig seeds (at least 5 for a spread worth quoting)")
     parser.add_argument("--subjects", default="S9,S11", help="unseen rig subjects")
-    parser.add_argument("--frames", type=int, default=60, help="instants per subject and seed (4 views each)")
+    parser.add_argument("--frames", type=int, default=60, help="instants rendered per subject and seed (4 views each)")
+    parser.add_argument("--instants", type=int, help="measure only this many of them per subject, evenly spaced "
+                        "(a shorter run on the same rigs; default: all --frames)")  # fmt: skip
     parser.add_argument("--scorers", default=",".join(SCORERS), help=f"comma list of {', '.join(SCORERS)}")
     parser.add_argument("--face-checkpoint", type=Path, default=default_checkpoint("face"))
     parser.add_argument("--hand-checkpoint", type=Path, default=default_checkpoint("hand"))
@@ -237,6 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     scorers = tuple(s.strip() for s in args.scorers.split(",") if s.strip())
     if not seeds or not subjects or args.frames < 1 or set(scorers) - set(SCORERS) or not scorers:
         parser.error(f"--seeds and --subjects must name some, --frames be >= 1, --scorers be among {SCORERS}")
+    if args.instants is not None and not 2 <= args.instants <= args.frames:
+        parser.error(f"--instants must be between 2 and --frames ({args.frames}): a Spearman needs two skeletons")
     checkpoints = {"face": args.face_checkpoint, "hand": args.hand_checkpoint}
     try:
         require_unseen(subjects, checkpoints)
@@ -251,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         for seed in seeds:
             t0 = time.perf_counter()
             rig = rig_folder(root, subjects, args.frames, seed)
-            figures[seed] = measure_seed(rig, scorers, refiners)
+            figures[seed] = measure_seed(rig, scorers, refiners, args.instants)
             line = ", ".join(f"{s} Spearman 2D {figures[seed]['scorers'][s]['2d']['spearman']:.3f}" for s in scorers)
             print(f"seed {seed}: {figures[seed]['skeletons']} skeletons, {line} ({time.perf_counter() - t0:.0f} s)",
                   flush=True)  # fmt: skip
@@ -260,7 +280,8 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(root, ignore_errors=True)
     report(figures, scorers, list(subjects), device)
     if args.json:
-        args.json.write_text(json.dumps({"subjects": subjects, "frames": args.frames, "device": str(device),
+        args.json.write_text(json.dumps({"subjects": subjects, "frames": args.frames, "instants": args.instants,
+                                         "device": str(device),
                                          "checkpoints": {k: str(v) for k, v in checkpoints.items()},
                                          "seeds": figures}, indent=1, default=float))  # fmt: skip
         print(f"wrote {args.json}")
