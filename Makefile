@@ -80,6 +80,7 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.simulated_study
 	$(BIN)/python -m tests.benchmarks.scoring
 	$(BIN)/python -m tests.benchmarks.pretrained
+	$(BIN)/python -m tests.benchmarks.heldout --instants 12 --rigs var/ml/bench-rigs
 	$(BIN)/python -m tests.benchmarks.export --samples 100000
 	$(BIN)/python -m tests.benchmarks.demo_start
 

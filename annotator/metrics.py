@@ -229,6 +229,21 @@ def benchmark_table(pred: np.ndarray, gt: np.ndarray) -> dict[str, float | None]
     return table
 
 
+def best_by_score(scores: np.ndarray, keep_fraction: float) -> np.ndarray:
+    """Indices of the best (lowest) ``keep_fraction`` of the finite (N,) ``scores``, best first (ties stable).
+
+    What selection by a quality score keeps (H3WB kept about two-thirds); at least one when any is finite.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1 or not 0.0 < keep_fraction <= 1.0:
+        raise ValueError(f"scores must be (N,) and keep_fraction in (0, 1], got {scores.shape} and {keep_fraction}")
+    finite = np.flatnonzero(np.isfinite(scores))
+    if finite.size == 0:
+        return finite
+    order = finite[np.argsort(scores[finite], kind="stable")]
+    return order[: max(1, int(round(keep_fraction * finite.size)))]
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman rank correlation of two (N,) arrays over the pairs where both are finite (average ranks for ties)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)

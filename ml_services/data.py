@@ -8,7 +8,9 @@ Conventions (shared by training, refinement and scoring):
 * a part's keypoints are taken in the network's *canonical order*: ``part_members(part)`` lists,
   for each member (the face; the right hand, then the left hand), the layout indices read in that
   order and whether the crop is mirrored. Left hands use ``keypoints.FLIP_INDEX`` so canonical
-  keypoint i of a mirrored left hand is the left twin of right-hand keypoint i.
+  keypoint i of a mirrored left hand is the left twin of right-hand keypoint i;
+* held-out samples are those of other people (``held_out_mask`` by subject), never other frames of
+  the people trained on.
 
 All crops of a batch come from one ``grid_sample`` call: images are padded to a common size and
 the M crops of each image are stacked along the output height.
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 
 from annotator import keypoints
 from ml_services.config import RefinerConfig
+from ml_services.heldout import subject_order
 
 
 def part_members(part: str) -> tuple[tuple[np.ndarray, bool], ...]:
@@ -199,7 +202,8 @@ class PartSamples:
 
     ``context`` (N, 3, P, P) uint8 around ``context_box`` (N, 3) image pixels; ``truth`` and ``start``
     (N, K, 2) image pixels in canonical order (``start`` NaN where no starting guess is known);
-    ``mirror`` (N,) bool; ``group`` (N,) the frame id each sample comes from.
+    ``mirror`` (N,) bool; ``group`` (N,) the frame id each sample comes from; ``subject`` (N,) str, the
+    person in it (what the held-out split goes by).
     """
 
     context: torch.Tensor
@@ -208,6 +212,7 @@ class PartSamples:
     start: torch.Tensor
     mirror: torch.Tensor
     group: np.ndarray
+    subject: np.ndarray
 
     def __len__(self) -> int:
         return int(self.truth.shape[0])
@@ -215,23 +220,28 @@ class PartSamples:
     def subset(self, mask: np.ndarray) -> PartSamples:
         idx = torch.from_numpy(np.flatnonzero(mask))
         return PartSamples(self.context[idx], self.context_box[idx], self.truth[idx], self.start[idx],
-                           self.mirror[idx], self.group[mask])  # fmt: skip
+                           self.mirror[idx], self.group[mask], self.subject[mask])  # fmt: skip
+
+    def subjects(self) -> list[str]:
+        """The people in the samples, in natural order (S2 before S10)."""
+        return sorted(set(self.subject.tolist()), key=subject_order)
 
 
 def extract_samples(
-    views: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None, int]],
+    views: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray | None, int, str]],
     config: RefinerConfig,
     batch_views: int = 16,
 ) -> PartSamples:
     """Context crops of ``config.part`` from every view.
 
     Args:
-        views: (image (H, W, 3) uint8, truth (J, 2) pixels, start (J, 2) pixels or None, frame id).
+        views: (image (H, W, 3) uint8, truth (J, 2) pixels, start (J, 2) pixels or None, frame id, subject).
             Part instances with a non-finite truth point or a centre outside the image are skipped.
         batch_views: images stacked per ``grid_sample`` call.
     """
     members = part_members(config.part)
-    out: dict[str, list] = {"context": [], "box": [], "truth": [], "start": [], "mirror": [], "group": []}
+    out: dict[str, list] = {"context": [], "box": [], "truth": [], "start": [], "mirror": [], "group": [],
+                            "subject": []}  # fmt: skip
 
     def flush(batch: list) -> None:
         truth = torch.from_numpy(np.stack([b[1] for b in batch])).float()  # (V, J, 2)
@@ -247,6 +257,7 @@ def extract_samples(
         ok = torch.isfinite(parts).all(-1).all(-1) & ((box[..., :2] >= 0) & (box[..., :2] < sizes)).all(-1)
         mirror = torch.tensor([m for _, m in members])[None].expand(len(batch), -1)
         groups = np.repeat(np.array([b[3] for b in batch])[:, None], len(members), 1)
+        subjects = np.repeat(np.array([b[4] for b in batch], dtype=object)[:, None], len(members), 1)
         keep = ok.reshape(-1)
         out["context"].append((crops.reshape(-1, *crops.shape[2:])[keep] * 255).round().to(torch.uint8))
         out["box"].append(ctx_box.reshape(-1, 3)[keep])
@@ -254,12 +265,13 @@ def extract_samples(
         out["start"].append(starts.reshape(-1, *starts.shape[2:])[keep])
         out["mirror"].append(mirror.reshape(-1)[keep])
         out["group"].append(groups.reshape(-1)[keep.numpy()])
+        out["subject"].append(subjects.reshape(-1)[keep.numpy()])
 
     batch: list = []
-    for image, truth, start, group in views:
+    for image, truth, start, group, subject in views:
         if start is None:
             start = np.full_like(truth, np.nan)
-        batch.append((image, np.asarray(truth, np.float32), np.asarray(start, np.float32), group))
+        batch.append((image, np.asarray(truth, np.float32), np.asarray(start, np.float32), group, str(subject)))
         if len(batch) == batch_views:
             flush(batch)
             batch = []
@@ -274,16 +286,25 @@ def extract_samples(
         start=torch.cat(out["start"]),
         mirror=torch.cat(out["mirror"]),
         group=np.concatenate(out["group"]),
+        subject=np.concatenate(out["subject"]).astype(str),
     )
 
 
-def held_out_mask(groups: np.ndarray, fraction: float) -> np.ndarray:
-    """(N,) frame ids -> (N,) bool, True for held-out frames; a fixed hash of the id, so deterministic."""
-    ids = np.asarray(groups, dtype=np.uint64)
-    # SplitMix64 finaliser: a well-mixed hash that does not depend on Python's salted hash().
-    with np.errstate(over="ignore"):
-        z = ids + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z % np.uint64(10_000)).astype(np.float64) < fraction * 10_000
+def held_out_mask(subjects: np.ndarray, held_out: Sequence[str]) -> np.ndarray:
+    """(N,) subject names -> (N,) bool, True for the samples of the ``held_out`` people.
+
+    Held-out means other people: a frame of a training subject, however far in time from the training
+    frames, shows the same face, hands and clothes. Both sides must be non-empty (a ``ValueError`` names the
+    subjects there are, so the caller can choose).
+    """
+    subjects = np.asarray(subjects).astype(str)
+    present = sorted(set(subjects.tolist()), key=subject_order)
+    held = [s for s in held_out if s in present]
+    if not held:
+        raise ValueError(f"none of the held-out subjects {', '.join(held_out)} is in the data (it has "
+                         f"{', '.join(present) or 'no subjects'}); held-out means other people, so name at least "
+                         "one of its subjects to hold out")  # fmt: skip
+    if len(held) == len(present):
+        raise ValueError(f"every subject in the data ({', '.join(present)}) is held out: no one is left to train "
+                         "on; hold out fewer")  # fmt: skip
+    return np.isin(subjects, held)

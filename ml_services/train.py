@@ -1,11 +1,12 @@
 """Training and evaluating a part refiner on ``PartSamples`` (deterministic by seed on CPU).
 
-Each step draws a noise level t+1 of the schedule per sample, crops around the noisy keypoints
-(the part anywhere in a crop of ``crop_scale`` part sides, as multi-crop scoring places it) from
-the stored context crops, and learns to move the keypoints to step t. Evaluation starts from
-either the schedule's largest step or the samples' own starting guesses (e.g. the dataset
-skeleton's projection), refines ``config.iterations`` times in a centred crop and reports the mean
-keypoint error in pixels.
+The samples of ``config.held_out_subjects`` are never trained on: the report's errors are measured
+on those people, overall and per subject. Each step draws a noise level t+1 of the schedule per
+sample, crops around the noisy keypoints (the part anywhere in a crop of ``crop_scale`` part sides,
+as multi-crop scoring places it) from the stored context crops, and learns to move the keypoints to
+step t. Evaluation starts from either the schedule's largest step or the samples' own starting
+guesses (e.g. the dataset skeleton's projection), refines ``config.iterations`` times in a centred
+crop and reports the mean keypoint error in pixels.
 """
 
 from __future__ import annotations
@@ -43,23 +44,33 @@ START_SCHEDULE, START_DATASET = "schedule_max", "dataset"
 
 @dataclass
 class TrainReport:
-    """What a training run measured; errors are mean keypoint distances in image pixels."""
+    """What a training run measured; errors are mean keypoint distances in image pixels on held-out people."""
 
     part: str
     train_samples: int
     held_out_samples: int
     epochs: int
+    train_subjects: list[str] = field(default_factory=list)
+    held_out_subjects: list[str] = field(default_factory=list)
     seconds: float = 0.0
     losses: list[float] = field(default_factory=list)
-    #: start name -> {"input": px, "refined": px}
+    #: start name -> {"input": px, "refined": px}, over all held-out people
     held_out_error_px: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: subject -> start name -> {"input": px, "refined": px, "samples": n}
+    per_subject_error_px: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"{self.part}: {self.train_samples} training / {self.held_out_samples} held-out part crops, "
+        out = [f"{self.part}: {self.train_samples} training part crops of {', '.join(self.train_subjects)}; "
+               f"{self.held_out_samples} held-out of {', '.join(self.held_out_subjects)} (other people); "
                f"{self.epochs} epochs in {self.seconds:.0f} s, final loss {self.losses[-1]:.4f}"]  # fmt: skip
         for start, err in self.held_out_error_px.items():
             out.append(f"  held-out mean error ({start} start): input {err['input']:.2f} px -> refined "
                        f"{err['refined']:.2f} px")  # fmt: skip
+            for subject, by_start in self.per_subject_error_px.items():
+                if start in by_start:
+                    e = by_start[start]
+                    out.append(f"    {subject} ({int(e['samples'])} crops): input {e['input']:.2f} px -> refined "
+                               f"{e['refined']:.2f} px")  # fmt: skip
         return out
 
 
@@ -90,12 +101,9 @@ def train(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Refiner, TrainReport]:
-    """Train a refiner on the samples of frames outside the held-out hash split; evaluate on the rest."""
-    held = held_out_mask(samples.group, config.held_out_fraction)
+    """Train a refiner on the samples of every subject but ``config.held_out_subjects``; evaluate on those."""
+    held = held_out_mask(samples.subject, config.held_out_subjects)
     train_set, test_set = samples.subset(~held), samples.subset(held)
-    if len(train_set) == 0 or len(test_set) == 0:
-        raise ValueError(f"need frames on both sides of the held-out split; got {len(train_set)} training and "
-                         f"{len(test_set)} held-out {config.part} samples")  # fmt: skip
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = build_refiner(config).to(device)
@@ -103,7 +111,8 @@ def train(
     per_epoch = max(1, len(train_set) // config.batch_size)
     total = per_epoch * config.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total, pct_start=0.15)
-    report = TrainReport(config.part, len(train_set), len(test_set), config.epochs)
+    report = TrainReport(config.part, len(train_set), len(test_set), config.epochs, train_set.subjects(),
+                         test_set.subjects())  # fmt: skip
     t0 = time.perf_counter()
     bar = tqdm(total=total, desc=f"train {config.part}", unit="step", disable=not progress)
     model.train()
@@ -126,7 +135,11 @@ def train(
     bar.close()
     report.seconds = time.perf_counter() - t0
     model.eval()
-    report.held_out_error_px = evaluate(model, test_set, config)
+    errors = sample_errors(model, test_set, config)
+    report.held_out_error_px = summarise(errors)
+    for subject in test_set.subjects():
+        mask = test_set.subject == subject
+        report.per_subject_error_px[subject] = summarise(errors, mask)
     if log:
         for line in report.lines():
             log(line)
@@ -134,8 +147,12 @@ def train(
 
 
 @torch.no_grad()
-def evaluate(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dict[str, dict[str, float]]:
-    """Mean keypoint error (px) before and after ``config.iterations`` steps, per kind of start."""
+def sample_errors(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dict[str, dict[str, np.ndarray]]:
+    """Per sample, the mean keypoint error (px) before and after ``config.iterations`` steps, per kind of start.
+
+    Returns:
+        start name -> {"input": (N,), "refined": (N,)}; NaN where that start is unknown (no dataset guess).
+    """
     gen = torch.Generator().manual_seed(config.seed + _EVAL_SEED)
     starts = {START_SCHEDULE: largest_step_noise(samples.truth, config, gen)}
     known = torch.isfinite(samples.start).all(-1).all(-1)  # (N,)
@@ -144,7 +161,8 @@ def evaluate(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dic
     out = {}
     for name, start in starts.items():
         keep = known if name == START_DATASET else torch.ones_like(known)
-        errors_in, errors_out = [], []
+        err_in = np.full(len(samples), np.nan)
+        err_out = np.full(len(samples), np.nan)
         for lo in range(0, len(samples), _EVAL_BATCH):
             sl = slice(lo, lo + _EVAL_BATCH)
             k = keep[sl]
@@ -157,8 +175,24 @@ def evaluate(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dic
             crops = crop_images(context, boxes[:, None], mirror[:, None], config.crop_size,
                                 source_boxes=samples.context_box[sl][k])[:, 0]  # fmt: skip
             refined = refine_pixels(model, crops, boxes, mirror, s)
-            errors_in.append((s - truth).norm(dim=-1).flatten())
-            errors_out.append((refined - truth).norm(dim=-1).flatten())
-        if errors_in:
-            out[name] = {"input": float(torch.cat(errors_in).mean()), "refined": float(torch.cat(errors_out).mean())}
+            rows = lo + np.flatnonzero(k.numpy())
+            err_in[rows] = (s - truth).norm(dim=-1).mean(-1).double().numpy()
+            err_out[rows] = (refined - truth).norm(dim=-1).mean(-1).double().numpy()
+        out[name] = {"input": err_in, "refined": err_out}
     return out
+
+
+def summarise(errors: dict[str, dict[str, np.ndarray]], mask: np.ndarray | None = None) -> dict[str, dict]:
+    """Mean input and refined error (px) per kind of start over the samples in ``mask`` (all when None)."""
+    out = {}
+    for name, err in errors.items():
+        keep = np.isfinite(err["input"]) & (True if mask is None else mask)
+        if keep.any():
+            out[name] = {"input": float(err["input"][keep].mean()), "refined": float(err["refined"][keep].mean()),
+                         "samples": int(keep.sum())}  # fmt: skip
+    return out
+
+
+def evaluate(model: Refiner, samples: PartSamples, config: RefinerConfig) -> dict[str, dict[str, float]]:
+    """Mean keypoint error (px) before and after ``config.iterations`` steps, per kind of start."""
+    return summarise(sample_errors(model, samples, config))

@@ -8,7 +8,6 @@ hands on real data.
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,21 +18,22 @@ from django.db.models import Max, QuerySet
 
 from annotator import geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
-from annotator.metrics import spearman
+from annotator.metrics import best_by_score, spearman
 from annotator.models import Dataset, Frame, Job, QualityScore, Skeleton3D, Task, View
 from annotator.selectors.tasks import task_state
+from ml_services.heldout import KEEP_FRACTION, SCORED_KEYPOINTS, subject_order, true_errors
 
 
 @dataclass(frozen=True)
 class TrustedView:
     """One view with trusted 2D keypoints: (J, 2) ``points`` and an optional (J, 2) ``start`` guess, pixels.
 
-    ``split_key`` identifies the frame by subject, action and index (not by database id), so a
-    held-out split by its hash is the same in every database the dataset is imported into.
+    ``subject`` names the person in it: refiners are evaluated on people they were not trained on, so the
+    held-out split goes by subject (the same in every database the dataset is imported into).
     """
 
     frame_id: int
-    split_key: int
+    subject: str
     view_id: int
     image_path: Path
     points: np.ndarray
@@ -50,11 +50,6 @@ class ScoringItem:
     cameras: tuple[geometry.Camera, ...]
     camera_names: tuple[str, ...]
     image_paths: tuple[Path, ...]
-
-
-def frame_split_key(frame: Frame) -> int:
-    """A stable integer key of ``frame`` from its subject, action and index (CRC-32)."""
-    return zlib.crc32(f"{frame.sequence.subject.name}/{frame.sequence.action}/{frame.index}".encode())
 
 
 def _image_root(dataset: Dataset) -> Path:
@@ -95,7 +90,7 @@ def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
     if not truth:
         raise ApplicationError(f"dataset {dataset.name} has no ground-truth skeletons to train on")
     start = {s.frame_id: s.keypoints for s in latest_skeletons(dataset=dataset, source=Skeleton3D.Source.DATASET)}
-    keys = {f.pk: frame_split_key(f) for f in Frame.objects.filter(pk__in=truth).select_related("sequence__subject")}
+    subjects = dict(Frame.objects.filter(pk__in=truth).values_list("pk", "sequence__subject__name"))
     out = []
     for frame_id, views in _views_by_frame(truth).items():
         for view in views:
@@ -103,7 +98,7 @@ def trusted_views_ground_truth(dataset: Dataset) -> list[TrustedView]:
                 continue
             cam = view.camera.as_geometry()
             guess = geometry.project(cam, start[frame_id]) if frame_id in start else None
-            out.append(TrustedView(frame_id, keys[frame_id], view.pk, root / view.image_path,
+            out.append(TrustedView(frame_id, subjects[frame_id], view.pk, root / view.image_path,
                                    geometry.project(cam, truth[frame_id]), guess))  # fmt: skip
     return out
 
@@ -142,7 +137,7 @@ def trusted_views_accepted_corrections(dataset: Dataset) -> list[TrustedView]:
             points = geometry.project(cam, task.result_skeleton.keypoints)
             for key, (x, y) in state.annotated(view.pk).items():
                 points[int(key)] = (x, y)
-            out.append(TrustedView(task.frame_id, frame_split_key(task.frame), view.pk, root / view.image_path,
+            out.append(TrustedView(task.frame_id, task.frame.sequence.subject.name, view.pk, root / view.image_path,
                                    points, geometry.project(cam, task.base_skeleton.keypoints)))  # fmt: skip
     if not out:
         raise ApplicationError(f"dataset {dataset.name} has no accepted correction tasks to train on")
@@ -196,7 +191,7 @@ def trusted_views_pretrained(dataset: Dataset) -> list[TrustedView]:
             if found:
                 trusted[idx] = found[0]
         if np.isfinite(trusted).any():
-            out.append(TrustedView(view.frame_id, frame_split_key(view.frame), view.pk, root / view.image_path,
+            out.append(TrustedView(view.frame_id, view.frame.sequence.subject.name, view.pk, root / view.image_path,
                                    trusted, guess))  # fmt: skip
     if not out:
         raise ApplicationError(f"the pretrained model is confident of no face or hand in dataset {dataset.name}")
@@ -261,14 +256,9 @@ def ground_truth_errors(*, skeleton_ids: list[int], parts: np.ndarray) -> dict[i
     views = _views_by_frame(frame_ids)
     out = {}
     for pk, s in skeletons.items():
-        if s.frame_id not in truth:
-            continue
-        gt = truth[s.frame_id][parts]
-        est = s.keypoints[parts]
-        err3d = float(np.nanmean(np.linalg.norm(est - gt, axis=-1)))
-        err2d = [np.nanmean(np.linalg.norm(geometry.project(cam, est) - geometry.project(cam, gt), axis=-1))
-                 for cam in (v.camera.as_geometry() for v in views[s.frame_id])]  # fmt: skip
-        out[pk] = (float(np.mean(err2d)) if err2d else float("nan"), err3d)
+        if s.frame_id in truth:
+            cameras = [v.camera.as_geometry() for v in views[s.frame_id]]
+            out[pk] = true_errors(s.keypoints, truth[s.frame_id], cameras, parts)
     return out
 
 
@@ -310,10 +300,6 @@ def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame
 #: Kind of the chunked scoring jobs (``ml_services.tasks`` creates them).
 QUALITY_JOB_KIND = "quality_score"
 QUANTILES: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
-#: Share of skeletons kept when reporting how selection by score lowers the true error (H3WB kept ~2/3).
-KEEP_FRACTION = 2 / 3
-#: Keypoints the true error is measured on: the parts the score looks at.
-SCORED_KEYPOINTS = np.concatenate([keypoints.METRIC_PARTS["face"], keypoints.METRIC_PARTS["hand"]])
 DEFAULT_BINS = 20
 #: Orders of the report's frames table: worst (highest score) or best first.
 QUALITY_SORTS: tuple[str, ...] = ("worst", "best")
@@ -332,22 +318,31 @@ def quality_job_latest(*, dataset: Dataset, source: str) -> Job:
     return next((j for j in jobs if j.status == Job.Status.DONE), jobs[0])
 
 
-def _truth_summary(ids: list[int], scores: np.ndarray, truth: dict[int, tuple[float, float]]) -> dict | None:
+def _truth_summary(
+    ids: list[int], scores: np.ndarray, truth: dict[int, tuple[float, float]], subjects: list[str]
+) -> dict | None:
+    """How well ``scores`` (in ``ids`` order) rank the true error, overall and per subject (``subjects``, same
+    order): a score trained on some people ranks them better than the next ones, so each is reported alone."""
     if not truth:
         return None
     err2d = np.array([truth.get(pk, (np.nan, np.nan))[0] for pk in ids])
     err3d = np.array([truth.get(pk, (np.nan, np.nan))[1] for pk in ids])
     out: dict = {"n": int(np.isfinite(err2d).sum()), "scored_is_truth": False, "spearman_2d": None,
                  "spearman_3d": None, "keep_fraction": KEEP_FRACTION, "n_kept": 0,
-                 "mean_true_2d_px": None, "mean_true_3d_mm": None}  # fmt: skip
+                 "mean_true_2d_px": None, "mean_true_3d_mm": None, "per_subject": {}}  # fmt: skip
     if np.isfinite(err2d).any() and not np.nan_to_num(err2d).any():
         out["scored_is_truth"] = True
         return out
     out["spearman_2d"] = _num(spearman(scores, err2d))
     out["spearman_3d"] = _num(spearman(scores, err3d))
+    names = np.array(subjects)
+    for name in sorted(set(subjects), key=subject_order):
+        mask = names == name
+        out["per_subject"][name] = {"n": int((mask & np.isfinite(err2d) & np.isfinite(scores)).sum()),
+                                    "spearman_2d": _num(spearman(scores[mask], err2d[mask]))}  # fmt: skip
     keep = np.isfinite(scores) & np.isfinite(err2d)
     if keep.sum() >= 3:
-        order = np.argsort(scores[keep], kind="stable")[: max(1, int(round(KEEP_FRACTION * keep.sum())))]
+        order = best_by_score(scores[keep], KEEP_FRACTION)
         out["n_kept"] = int(order.size)
         for key, err in (("mean_true_2d_px", err2d[keep]), ("mean_true_3d_mm", err3d[keep])):
             out[key] = {"all": float(err.mean()), "kept": float(err[order].mean())}
@@ -378,6 +373,7 @@ def quality_report(
     finite = scores[np.isfinite(scores)]
     counts, edges = np.histogram(finite, bins=bins) if finite.size else (np.zeros(0, int), np.zeros(0))
     truth_rows = ground_truth_errors(skeleton_ids=ids, parts=SCORED_KEYPOINTS)
+    subject_of = dict(Skeleton3D.objects.filter(pk__in=ids).values_list("pk", "frame__sequence__subject__name"))
 
     def row(q: QualityScore) -> dict:
         frame = q.skeleton.frame
@@ -399,7 +395,7 @@ def quality_report(
         if finite.size
         else [],
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
-        "truth": _truth_summary(ids, scores, truth_rows),
+        "truth": _truth_summary(ids, scores, truth_rows, [subject_of.get(pk, "") for pk in ids]),
         "frames": {"count": len(ordered), "sort": sort, "rows": [row(q) for q in ordered[offset : offset + limit]]},
     }
     if best is not None:

@@ -226,3 +226,13 @@ def test_pafuse_parts_equal_pafuse_code(tmp_path) -> None:
     # The defect: the mean over 23 body joints without the pelvis is 24/23 of PAFUSE's number.
     errors = np.linalg.norm((pred - gt) - (pred - gt)[:, list(keypoints.PELVIS_JOINTS)].mean(1, keepdims=True), axis=-1)
     assert errors[:, keypoints.METRIC_PARTS["body"]].mean() == pytest.approx(theirs["body"] * 24 / 23, rel=1e-9)
+
+
+class BestByScoreTests:
+    def test_keeps_the_lowest_two_thirds_of_the_finite_scores_best_first(self):
+        scores = np.array([5.0, np.nan, 1.0, 3.0, 2.0, 4.0, 0.5])
+        assert metrics.best_by_score(scores, 2 / 3).tolist() == [6, 2, 4, 3]  # 6 finite -> 4 kept
+        assert metrics.best_by_score(np.array([np.nan, 7.0]), 0.1).tolist() == [1]  # at least one
+        assert metrics.best_by_score(np.array([np.nan]), 0.5).size == 0
+        with pytest.raises(ValueError, match="keep_fraction"):
+            metrics.best_by_score(scores, 0.0)

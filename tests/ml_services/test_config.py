@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from annotator import keypoints
-from ml_services.config import RefinerConfig, part_size
+from ml_services.config import RETIRED_FIELDS, RefinerConfig, part_size
 
 
 class RefinerConfigTests:
@@ -41,3 +41,16 @@ class RefinerConfigTests:
     def test_unknown_fields_in_a_stored_config(self):
         with pytest.raises(ValueError, match="unknown RefinerConfig fields"):
             RefinerConfig.from_dict({"part": "face", "depth": 3})
+
+    def test_a_checkpoint_of_the_frame_split_still_loads(self):
+        """Checkpoints made before the subject split store ``held_out_fraction``; it shapes nothing and is dropped."""
+        config = RefinerConfig.from_dict({"part": "face", "held_out_fraction": 0.2})
+        assert config == RefinerConfig(part="face") and "held_out_fraction" in RETIRED_FIELDS
+
+    def test_held_out_subjects(self):
+        assert RefinerConfig().held_out_subjects == ("S9", "S11")
+        config = RefinerConfig(held_out_subjects=["S7"])
+        assert RefinerConfig.from_dict(config.to_dict()).held_out_subjects == ("S7",)
+        for bad in ((), ("S9", "S9"), "S9"):
+            with pytest.raises(ValueError, match="held_out_subjects"):
+                RefinerConfig(held_out_subjects=bad)

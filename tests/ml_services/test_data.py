@@ -116,12 +116,30 @@ class NoiseTests:
 
 
 class SplitTests:
-    def test_held_out_split_is_deterministic_and_near_its_fraction(self):
-        groups = np.arange(10_000)
-        mask = held_out_mask(groups, 0.2)
-        assert np.array_equal(mask, held_out_mask(groups.copy(), 0.2))
-        assert 0.18 < mask.mean() < 0.22
-        assert np.array_equal(held_out_mask(np.array([7, 7, 7]), 0.5), np.repeat(held_out_mask(np.array([7]), 0.5), 3))
+    """Held-out means other people: the split goes by subject, never by frame."""
+
+    def test_every_sample_of_a_held_out_subject_and_none_other(self):
+        subjects = np.array(["S1", "S9", "S5", "S11", "S9", "S1"])
+        assert held_out_mask(subjects, ("S9", "S11")).tolist() == [False, True, False, True, True, False]
+        # A named subject the data lacks is no error while another named one is there.
+        assert held_out_mask(subjects, ("S7", "S5")).tolist() == [False, False, True, False, False, False]
+
+    def test_frames_of_one_person_never_straddle_the_split(self):
+        """What the old frame-hash split did: frames 0.1 s apart landed on both sides."""
+        frames = np.arange(200)
+        subjects = np.where(frames % 2 == 0, "S1", "S9")
+        mask = held_out_mask(subjects, ("S9",))
+        for subject in ("S1", "S9"):
+            assert len(set(mask[subjects == subject].tolist())) == 1
+
+    @pytest.mark.parametrize(
+        ("held_out", "message"),
+        [(("S9",), "none of the held-out subjects S9 is in the data \\(it has S1, S5\\)"),
+         (("S1", "S5"), "every subject in the data \\(S1, S5\\) is held out")],
+    )  # fmt: skip
+    def test_a_split_with_an_empty_side_is_refused(self, held_out, message):
+        with pytest.raises(ValueError, match=message):
+            held_out_mask(np.array(["S5", "S1", "S5"]), held_out)
 
 
 class ExtractSamplesTests:
@@ -132,10 +150,11 @@ class ExtractSamplesTests:
         broken = truth.copy()
         broken[keypoints.PARTS["left_hand"][3]] = np.nan
         image = np.zeros((300, 320, 3), dtype=np.uint8)
-        samples = extract_samples([(image, truth, None, 1), (image, broken, truth, 2)], config)
+        samples = extract_samples([(image, truth, None, 1, "S1"), (image, broken, truth, 2, "S9")], config)
         assert len(samples) == 3  # two hands of view 1, the right hand of view 2
         assert samples.context.shape == (3, 3, 32, 32) and samples.context.dtype == torch.uint8
         assert samples.truth.shape == (3, config.num_keypoints, 2)
         assert samples.mirror.tolist() == [False, True, False] and samples.group.tolist() == [1, 1, 2]
+        assert samples.subject.tolist() == ["S1", "S1", "S9"] and samples.subjects() == ["S1", "S9"]
         assert torch.isnan(samples.start[0]).all() and torch.isfinite(samples.start[2]).all()
         assert np.allclose(samples.truth[1].numpy(), truth[part_members("hand")[1][0]])

@@ -21,7 +21,7 @@ from annotator.selectors.detections import detection_job_report
 from annotator.services.jobs import chunk_claim
 from ml_services import detection_tasks
 from ml_services.pretrained import MODEL_NAME
-from tests.ml_services.rig import FRAMES, import_rig
+from tests.ml_services.rig import FRAMES, import_rig, unseen_rig_dir
 
 VIEWS = 4 * FRAMES
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -154,7 +154,17 @@ class PretrainedTrainingSourceTests:
                             if np.array_equal(v.points[idx], points[keypoints.PARTS[p]])]  # fmt: skip
                     assert same and (scores[keypoints.PARTS[same[0]]] >= PRETRAINED_TRUSTED_SCORE).all()
         out = tmp_path / "hand.pt"
-        call_command("train_refiner", part="hand", dataset=rig.name, source="pretrained", epochs=1, out=out,
-                     no_progress=True)  # fmt: skip
-        assert "held-out mean error" in capsys.readouterr().out
-        assert read_checkpoint(out, "hand")["metrics"]["source"] == "pretrained"
+        # Held-out means other people: the one-person rig has nobody to hold out, so it is refused ...
+        with pytest.raises(CommandError, match="none of the held-out subjects S9, S11 is in the data"):
+            call_command("train_refiner", part="hand", dataset=rig.name, source="pretrained", epochs=1, out=out,
+                         no_progress=True)  # fmt: skip
+        assert not out.exists()
+        # ... and two people train on one and report on the other.
+        unseen = import_rig("unseen", folder=unseen_rig_dir())  # S9 and S11
+        job, _ = detection_tasks.detection_job_start(dataset=unseen, chunk_size=VIEWS)
+        detection_tasks.job_run_local(job=job, progress=False)
+        call_command("train_refiner", part="hand", dataset=unseen.name, source="pretrained", epochs=1, out=out,
+                     held_out_subjects="S11", no_progress=True)  # fmt: skip
+        assert "held-out of S11 (other people)" in capsys.readouterr().out
+        metrics = read_checkpoint(out, "hand")["metrics"]
+        assert metrics["source"] == "pretrained" and metrics["train_subjects"] == ["S9"]

@@ -1,5 +1,5 @@
-"""Multi-crop scoring: corner placement, rank correlation, shapes, and that the shipped refiners find a
-gross hand error on the synthetic rig."""
+"""Multi-crop scoring: corner placement, rank correlation, shapes, that the shipped refiners find a gross hand
+error on the synthetic rig, and that on people they never saw the score ranks the true error through the image."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import torch
 from annotator import geometry, keypoints
 from ml_services.checkpoints import default_checkpoint, load_checkpoint
 from ml_services.config import RefinerConfig
+from ml_services.heldout import SCORED_KEYPOINTS, require_unseen, true_errors
 from ml_services.images import load_rgb
 from ml_services.models import build_refiner
 from ml_services.scoring import CORNERS, PART_NAMES, ScoringConfig, corner_boxes, score_views, spearman
-from tests.ml_services.rig import rig_instants
+from tests.ml_services.rig import UNSEEN_SUBJECTS, error_draws, rig_instants, unseen_instants
 
 TINY = {"channels": (8, 16), "token_dim": 8, "hidden": 16, "embed_dim": 4, "crop_size": 16, "context_size": 32}
 
@@ -105,3 +106,49 @@ class MirroredHandScoringTests:
         assert result.per_part[0, right] > 0.2  # the network moves the points: the comparison means something
         assert result.per_part[1, left] == pytest.approx(result.per_part[0, right], abs=0.02)
         assert result.per_part[1, right] == pytest.approx(result.per_part[0, left], abs=0.02)
+
+
+#: Dataset skeletons drawn per unseen instant: 4 instants x 12 = 48 skeletons to rank.
+DRAWS = 12
+#: "Clearly above chance": with 48 skeletons, chance gives |Spearman| above 0.37 about one time in 100.
+ABOVE_CHANCE = 0.37
+#: "At chance": the same bound; grey images leave the score nothing but the keypoints' own shape.
+AT_CHANCE = 0.37
+
+
+@pytest.fixture(scope="module")
+def unseen_skeletons():
+    return unseen_people_skeletons()
+
+
+def unseen_people_skeletons():
+    """48 dataset skeletons of S9 and S11 (never trained on): projections, images, true face+hand 2D error."""
+    rng = np.random.default_rng(5)
+    points, images, error = [], [], []
+    for inst in unseen_instants():
+        views = [load_rgb(p) for p in inst["images"]]
+        for skeleton in error_draws(inst, DRAWS, rng):
+            points.append(np.stack([geometry.project(cam, skeleton) for cam in inst["cameras"]]))
+            images += views
+            error.append(true_errors(skeleton, inst["world"], inst["cameras"], SCORED_KEYPOINTS)[0])
+    return np.stack(points), images, np.array(error)
+
+
+class UnseenPeopleScoringTests:
+    """The default scorer on people the shipped refiners never saw: it ranks the true error, through the image."""
+
+    def test_the_test_people_are_unseen(self):
+        require_unseen(UNSEEN_SUBJECTS, {p: default_checkpoint(p) for p in ("face", "hand")})
+
+    def test_the_score_ranks_the_true_error_above_chance(self, unseen_skeletons):
+        points, images, error = unseen_skeletons
+        refiners = {p: load_checkpoint(default_checkpoint(p), p) for p in ("face", "hand")}
+        rho = spearman(score_views(refiners, points, images).score, error)
+        assert rho > ABOVE_CHANCE
+
+    def test_with_uniform_grey_images_it_falls_to_chance(self, unseen_skeletons):
+        points, images, error = unseen_skeletons
+        refiners = {p: load_checkpoint(default_checkpoint(p), p) for p in ("face", "hand")}
+        grey = [np.full_like(img, 128) for img in images]
+        rho = spearman(score_views(refiners, points, grey).score, error)
+        assert abs(rho) < AT_CHANCE

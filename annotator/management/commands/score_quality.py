@@ -8,7 +8,8 @@ By default the chunks run here with a progress bar; a rerun continues an unfinis
 chunks are skipped, chunks of dead workers are taken over). With ``--enqueue`` the job's chunks
 become django-tasks tasks for the workers (``manage.py db_worker``, or ``rqworker`` with Redis).
 At the end the command prints the score distribution and, where the frames have a ground truth,
-how well the score ranks the skeletons' true face and hand error (Spearman) and how much keeping
+how well the score ranks the skeletons' true face and hand error (Spearman, overall and per subject,
+marking the people the refiners were trained on: no held-out figure there) and how much keeping
 the best two-thirds lowers the mean true error (``selectors.quality.quality_report``, which the review
 dashboard draws too).
 """
@@ -24,6 +25,7 @@ from annotator.models import Job, JobChunk, Skeleton3D
 from annotator.selectors.datasets import dataset_get
 from annotator.selectors.quality import quality_report
 from ml_services.device import DEVICE_CHOICES
+from ml_services.heldout import trained_subjects
 from ml_services.tasks import DEFAULT_CHUNK_SIZE, SCORERS, job_enqueue, job_run_local, scoring_job_start
 
 
@@ -81,6 +83,16 @@ class Command(BaseCommand):
             raise CommandError(f"job #{job.pk} is {job.status}: {detail}")
         self._report(job)
 
+    @staticmethod
+    def _trained_on(job: Job) -> tuple[str, ...] | None:
+        """The people the job's refiners were trained on; () for the pretrained model, None where they do not say."""
+        if job.params.get("scorer") == "pretrained":
+            return ()
+        try:
+            return tuple(sorted({s for net in ("face", "hand") for s in trained_subjects(job.params[net])}))
+        except (KeyError, FileNotFoundError, ValueError):
+            return None
+
     def _report(self, job: Job) -> None:
         report = quality_report(job=job, limit=0)
         self.stdout.write(f"scored {report['n_scored']} of {report['n_skeletons']} skeletons "
@@ -100,6 +112,15 @@ class Command(BaseCommand):
             f"Spearman correlation of score with the true face+hand error: 2D {rho['spearman_2d']}, "
             f"3D {rho['spearman_3d']} ({truth['n']} skeletons with ground truth)"
         )
+        seen = self._trained_on(job)
+        for subject, figures in truth["per_subject"].items():
+            value = "nan" if figures["spearman_2d"] is None else f"{figures['spearman_2d']:.3f}"
+            note = ""
+            if seen is None:
+                note = " (the refiners do not say who they were trained on: not a held-out figure)"
+            elif subject in seen:
+                note = " (the refiners were trained on this person: not a held-out figure)"
+            self.stdout.write(f"  {subject}: 2D {value} ({figures['n']} skeletons){note}")
         for label, key, unit in (("2D", "mean_true_2d_px", "px"), ("3D", "mean_true_3d_mm", "mm")):
             if truth[key] is None:
                 continue

@@ -118,3 +118,5 @@ class QualityReportRankingTests:
         assert truth["mean_true_2d_px"]["kept"] == pytest.approx(np.mean(true_2d[:3]))
         assert truth["mean_true_2d_px"]["all"] == pytest.approx(np.mean(true_2d))
         assert truth["mean_true_2d_px"]["kept"] < truth["mean_true_2d_px"]["all"]
+        # Every skeleton of the tiny rig is S1's: the per-subject figure is the overall one.
+        assert truth["per_subject"] == {"S1": {"n": 4, "spearman_2d": pytest.approx(0.8)}}

@@ -18,7 +18,8 @@ from annotator.services.jobs import chunk_claim
 from annotator.services.quality import ScoreRow, quality_scores_write
 from ml_services import tasks
 from ml_services.checkpoints import read_checkpoint
-from tests.ml_services.rig import FRAMES, import_rig
+from ml_services.heldout import trained_subjects
+from tests.ml_services.rig import FRAMES, import_rig, unseen_rig_dir
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -104,6 +105,8 @@ class ScoreQualityCommandTests:
         assert f"scored {FRAMES} of {FRAMES} skeletons" in out and "score quantiles: q0" in out
         assert "Spearman correlation of score with the true face+hand error: 2D" in out
         assert "best two-thirds by score" in out
+        # The shipped refiners were trained on S1, so its figure is no held-out one, and the report says so.
+        assert "  S1: 2D " in out and "(4 skeletons) (the refiners were trained on this person" in out
         # A rerun finds the finished job: nothing is scored again, the report is the same.
         call_command("score_quality", dataset="rig", chunk_size=3, no_progress=True)
         again = capsys.readouterr().out
@@ -135,15 +138,24 @@ class ScoreQualityCommandTests:
 
 
 class TrainRefinerCommandTests:
-    def test_trains_reports_and_writes_a_loadable_checkpoint(self, rig, capsys, tmp_path):
+    def test_trains_on_some_people_reports_on_others_and_writes_a_loadable_checkpoint(self, db, capsys, tmp_path):
+        import_rig("unseen", folder=unseen_rig_dir())  # S9 and S11
         out = tmp_path / "hand.pt"
-        call_command("train_refiner", part="hand", dataset="rig", epochs=1, out=out, no_progress=True)
+        call_command("train_refiner", part="hand", dataset="unseen", epochs=1, out=out, held_out_subjects="S11",
+                     no_progress=True)  # fmt: skip
         text = capsys.readouterr().out
+        assert "part crops of S9; " in text and "held-out of S11 (other people)" in text
         assert "held-out mean error (schedule_max start): input" in text and "(dataset start)" in text
+        assert "    S11 (" in text
         data = read_checkpoint(out, "hand")
-        assert data["metrics"]["dataset"] == "rig" and data["part"] == "hand"
+        metrics = data["metrics"]
+        assert metrics["dataset"] == "unseen" and data["part"] == "hand"
+        assert metrics["train_subjects"] == ["S9"] and metrics["held_out_subjects"] == ["S11"]
+        assert data["model_args"]["held_out_subjects"] == ["S11"]
+        assert set(metrics["per_subject_error_px"]) == {"S11"}
+        assert trained_subjects(out) == ("S9",)
 
-    @pytest.mark.parametrize("case", ["unknown", "no_images", "epochs"])
+    @pytest.mark.parametrize("case", ["unknown", "no_images", "epochs", "one_person", "no_held_out"])
     def test_refusals_write_nothing(self, db, case, tmp_path):
         out = tmp_path / "face.pt"
         options = {"part": "face", "dataset": "x", "out": out, "no_progress": True}
@@ -153,6 +165,12 @@ class TrainRefinerCommandTests:
         elif case == "epochs":
             options["epochs"] = 0
             message = "--epochs must be at least 1"
+        elif case == "one_person":
+            import_rig("x")  # S1 only: no one to hold out
+            message = r"none of the held-out subjects S9, S11 is in the data \(it has S1\); held-out means other"
+        elif case == "no_held_out":
+            options["held_out_subjects"] = " , "
+            message = "--held-out-subjects must name at least one subject"
         else:
             message = "no dataset named 'x'"
         with pytest.raises(CommandError, match=message):
