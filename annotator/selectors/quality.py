@@ -308,7 +308,7 @@ def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame
 # --- the scoring report: what ``score_quality`` prints and the review dashboard draws -------------------
 
 #: Kind of the chunked scoring jobs (``ml_services.tasks`` creates them).
-QUALITY_JOB_KIND = "quality_score"
+QUALITY_JOB_KIND = Job.Kind.QUALITY_SCORE
 QUANTILES: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 #: Share of skeletons kept when reporting how selection by score lowers the true error (H3WB kept ~2/3).
 KEEP_FRACTION = 2 / 3
