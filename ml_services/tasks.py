@@ -49,7 +49,7 @@ SKELETONS_PER_BATCH = 16
 
 @cache
 def _refiners(face: str, hand: str, device: str) -> dict[str, Refiner]:
-    """The two networks, loaded once per worker process (``_run_chunk`` checks the files' hash first)."""
+    """The two networks, loaded once per worker process (``score_chunk_run`` checks the files' hash first)."""
     dev = torch.device(device)
     return {"face": load_checkpoint(face, "face", dev), "hand": load_checkpoint(hand, "hand", dev)}
 

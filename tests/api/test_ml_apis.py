@@ -237,6 +237,8 @@ class ScoringJobApiTests:
         assert body["result"]["mean"] == pytest.approx(np.mean(stored_scores))
         assert client.get("/api/jobs/").json()[0]["id"] == job.pk
         assert client.get("/api/jobs/?kind=fbi_labels").json() == []
+        unknown = client.get("/api/jobs/?kind=scoring")
+        assert unknown.status_code == status.HTTP_400_BAD_REQUEST and "kind" in unknown.json()["message"]
         assert client.get(f"/api/jobs/{job.pk}/").json()["status"] == "done"
         again = client.post("/api/jobs/score/", {"dataset": "rig"}, format="json").json()
         assert (again["job"], again["resumed"], again["enqueued"]) == (job.pk, True, 0)
