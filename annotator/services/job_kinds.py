@@ -7,14 +7,15 @@ for a kind it never runs):
   before any write) and creates the job with its chunks through ``services.jobs.job_create``, or finds the
   same unfinished work to resume (``job_find_same`` + ``job_resume``);
 - ``run_chunk(*, job, chunk, **options) -> (result, write)``: does one claimed chunk's work and returns the
-  chunk's result (JSON) and a callable that stores its output; ``services.jobs.job_chunk_run`` runs ``write``
+  chunk's result (JSON) and a callable that stores its output (or None); ``services.jobs.job_chunk_run`` runs ``write``
   in the transaction that marks the chunk done, and records a failure on the chunk (``ChunkInputError``: the
   same input fails the same way, so no retry);
 - ``result(chunk_results) -> dict``: the job's result so far from its finished chunks' results (the jobs API).
 
 ``annotator.tasks.job_chunk_task`` is the one worker task for every kind, ``annotator.tasks.job_enqueue`` the
 one way to hand a job's unfinished chunks to the workers, and ``resume_jobs`` re-enqueues every registered
-kind. Adding a kind: a ``Job.Kind`` member, its three functions, and one entry in ``JOB_KINDS``.
+kind. Adding a kind: a ``Job.Kind`` member (and its migration: the field's choices), its three functions, and
+one entry in ``JOB_KINDS``; ``tests/annotator/services/test_job_kinds.py`` checks the spec and resume support.
 """
 
 from __future__ import annotations
