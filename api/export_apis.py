@@ -15,6 +15,7 @@ from annotator import camera_formats, evaluation, tasks
 from annotator.evaluation import TASKS, evaluate_upload
 from annotator.exporters import FORMATS
 from annotator.selectors.exports import EXPORT_FILES, export_file, export_get, export_list
+from annotator.services.exports import EXPORT_JOB_KIND
 from api.fields import DatasetNameField, TextField, TextListField
 from api.parsers import limited_multipart
 from api.permissions import IsReviewer
@@ -83,9 +84,11 @@ class ExportListCreateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        export = tasks.export_start(dataset_name=v["dataset"], fmt=v["format"], version=v["version"],
-                                    subjects=v["subjects"], user=request.user, renumber=v["renumber"])  # fmt: skip
-        return Response(ExportOutputSerializer(export_get(export_id=export.pk)).data, status=status.HTTP_201_CREATED)
+        job, _, _ = tasks.job_submit(kind=EXPORT_JOB_KIND, dataset_name=v["dataset"], fmt=v["format"],
+                                     version=v["version"], subjects=v["subjects"], created_by=request.user,
+                                     renumber=v["renumber"])  # fmt: skip
+        return Response(ExportOutputSerializer(export_get(export_id=job.export.pk)).data,
+                        status=status.HTTP_201_CREATED)  # fmt: skip
 
 
 class ExportDownloadApi(APIView):

@@ -20,8 +20,8 @@ from annotator.selectors import fbi as fbi_selectors
 from annotator.selectors.jobs import job_dict
 from annotator.selectors.studies import study_get
 from annotator.services import fbi as fbi_services
-from annotator.services.fbi_labels import ALL_SOURCES, SOURCE_CHOICES, fbi_label_job_start
-from annotator.tasks import fbi_label_job_enqueue
+from annotator.services.fbi_labels import ALL_SOURCES, FBI_JOB_KIND, SOURCE_CHOICES
+from annotator.tasks import job_submit
 from api.fields import DatasetNameField, IdField, StrictFloatField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
 from ml_services import fbi
@@ -103,8 +103,7 @@ class JobFBICreateApi(APIView):
         data.is_valid(raise_exception=True)
         params = dict(data.validated_data)
         dataset = selectors.dataset_get(name=params.pop("dataset"))
-        job, resumed = fbi_label_job_start(dataset=dataset, created_by=request.user, **params)
-        fbi_label_job_enqueue(job=job)
+        job, resumed, _ = job_submit(kind=FBI_JOB_KIND, dataset=dataset, created_by=request.user, **params)
         return Response({**job_dict(job=job), "resumed": resumed}, status=status.HTTP_201_CREATED)
 
 

@@ -14,11 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotator import selectors
-from annotator.models import Skeleton3D
+from annotator.models import Job, Skeleton3D
 from annotator.selectors import jobs as job_selectors
 from annotator.selectors import quality as quality_selectors
 from annotator.selectors.refine import REFINE_PARTS
-from api.fields import MAX_INT32, DatasetNameField, IdField, StrictIntegerField, TextField
+from api.fields import MAX_INT32, DatasetNameField, IdField, StrictIntegerField
 from api.permissions import IsReviewer
 from ml_services.suggestions import SUGGESTION_MODELS, part_suggestions
 from ml_services.tasks import scoring_job_submit
@@ -96,7 +96,7 @@ class JobListApi(APIView):
         class Meta:
             ref_name = "JobListFilter"
 
-        kind = TextField(column="annotator.Job.kind", required=False)
+        kind = serializers.ChoiceField(choices=Job.Kind.choices, required=False)
         dataset = DatasetNameField(required=False)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: JobOutputSerializer(many=True)})

@@ -1,8 +1,9 @@
 """Worker entry points of 2D detection with the pretrained whole-body model (H3WB step 1 on real images).
 
-``detection_job_start`` creates (or finds, to resume) a chunked ``Job`` over a dataset's views;
-``job_run_local`` runs its remaining chunks here with a progress bar; ``detect_chunk`` is the
-django-tasks task a worker runs for one chunk. A chunk reads each view's image and runs
+The ``detect_2d`` job kind's spec (``annotator.services.job_kinds``): ``detection_job_start`` creates (or
+finds, to resume) a chunked ``Job`` over a dataset's views and ``detect_chunk_run`` runs one claimed chunk;
+the generic job runner claims the chunks (``services.jobs.job_run_local`` here,
+``annotator.tasks.job_chunk_task`` in a worker). A chunk reads each view's image and runs
 ``ml_services.pretrained.detect_wholebody`` on it; a view whose image is missing or unreadable, or
 whose person box lies off the image, is skipped with its reason in the chunk's result and the chunk
 goes on with the others. The detections are written with the chunk (one transaction) through
@@ -13,26 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import traceback
-
-from django_tasks import task
+from collections.abc import Callable
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Detection2D, Job, JobChunk
 from annotator.selectors.detections import BOX_SOURCES, DETECTION_JOB_KIND, detection_items, detection_view_ids
-from annotator.selectors.jobs import job_get
 from annotator.services.detections import detections_write
-from annotator.services.jobs import (
-    DEFAULT_STALE_AFTER_S,
-    chunk_claim_index,
-    chunk_done,
-    chunk_failed,
-    job_create,
-    job_find_same,
-    job_resume,
-)
-from annotator.services.jobs import job_run_local as run_remaining_chunks
+from annotator.services.jobs import job_create, job_find_same, job_resume
 from ml_services.images import load_rgb
 from ml_services.pretrained import MODEL_NAME, detect_wholebody
 from ml_services.pretrained.assets import MEDIAPIPE, installed
@@ -98,41 +87,8 @@ def detect_views(view_ids: list[int], box_from: str | None = None) -> tuple[list
     return rows, result
 
 
-def _run_chunk(job: Job, chunk: JobChunk) -> JobChunk:
-    """Detect in one claimed chunk's views and store the detections with the chunk's result; a failure (not a bad
-    image, which is skipped and reported) is recorded on the chunk."""
-    try:
-        rows, result = detect_views(chunk.payload["view_ids"], job.params.get("box_from"))
-    except Exception as exc:
-        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
-        raise
-    return chunk_done(chunk=chunk, result=result,
-                      write=lambda: detections_write(detector=job.params["detector"], rows=rows))  # fmt: skip
-
-
-@task()
-def detect_chunk(job_id: int, chunk_index: int) -> dict:
-    """Task: detect in chunk ``chunk_index`` of job ``job_id`` unless it is finished or held by a live worker."""
-    job = job_get(job_id=job_id)
-    chunk = chunk_claim_index(job=job, index=chunk_index)
-    if chunk is None:
-        return {"skipped": True}
-    result = dict(_run_chunk(job, chunk).result or {})
-    result.pop("skipped_views", None)
-    return result
-
-
-def job_enqueue(*, job: Job) -> int:
-    """One ``detect_chunk`` task per unfinished chunk of ``job``; returns how many were enqueued."""
-    indices = list(job.chunks.exclude(status=JobChunk.Status.DONE).values_list("index", flat=True))
-    for index in indices:
-        detect_chunk.enqueue(job.pk, index)
-    return len(indices)
-
-
-def job_run_local(
-    *, job: Job, progress: bool = True, stale_after_s: float = DEFAULT_STALE_AFTER_S, max_chunks: int | None = None
-) -> Job:
-    """Run the detection ``job``'s remaining chunks here (queued, or stale ones of dead workers)."""
-    return run_remaining_chunks(job=job, run_chunk=lambda chunk: _run_chunk(job, chunk), progress=progress,
-                                stale_after_s=stale_after_s, max_chunks=max_chunks)  # fmt: skip
+def detect_chunk_run(*, job: Job, chunk: JobChunk) -> tuple[dict, Callable[[], None]]:
+    """Detect in one claimed chunk's views: (its result, the write of its detections). A bad image is skipped
+    and reported in the result; any other failure fails the chunk."""
+    rows, result = detect_views(chunk.payload["view_ids"], job.params.get("box_from"))
+    return result, lambda: detections_write(detector=job.params["detector"], rows=rows)

@@ -1,41 +1,31 @@
 """Worker entry points of multi-crop quality scoring; the only module of ``ml_services`` that touches the ORM.
 
-``scoring_job_start`` creates (or finds, to resume) a chunked ``Job`` over a dataset's skeletons;
-``job_run_local`` runs its remaining chunks in this process with a progress bar; ``score_chunk`` is
-the django-tasks task that a ``db_worker`` / ``rqworker`` runs for one chunk, and ``scoring_job_submit``
-(the review dashboard's button) starts a job and enqueues its chunks. Each path goes
-selectors -> ``ml_services.scoring`` (or ``ml_services.pretrained.scoring`` for a job with
-``scorer="pretrained"``) -> services, so the same code runs under any queue backend.
+The ``quality_score`` job kind's spec (``annotator.services.job_kinds``): ``scoring_job_start`` creates (or
+finds, to resume) a chunked ``Job`` over a dataset's skeletons, and ``score_chunk_run`` scores one claimed
+chunk; the generic job runner (``services.jobs.job_run_local`` here, ``annotator.tasks.job_chunk_task`` in a
+worker) claims the chunks and stores each chunk's rows with its completion. Each path goes selectors ->
+``ml_services.scoring`` (or ``ml_services.pretrained.scoring`` for a job with ``scorer="pretrained"``) ->
+services, so the same code runs under any queue backend.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import traceback
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
-from django_tasks import task
 
 from annotator import geometry
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
-from annotator.selectors.jobs import job_get
 from annotator.selectors.quality import QUALITY_JOB_KIND, scoring_items, scoring_skeleton_ids
-from annotator.services.jobs import (
-    DEFAULT_STALE_AFTER_S,
-    chunk_claim_index,
-    chunk_done,
-    chunk_failed,
-    job_create,
-    job_find_same,
-    job_resume,
-)
-from annotator.services.jobs import job_run_local as run_remaining_chunks
+from annotator.services.jobs import job_create, job_find_same, job_resume
 from annotator.services.quality import ScoreRow, quality_scores_write
+from annotator.tasks import job_submit
 from ml_services.checkpoints import checkpoint_hash, default_checkpoint, load_checkpoint
 from ml_services.device import select_device
 from ml_services.images import load_rgb
@@ -59,7 +49,7 @@ SKELETONS_PER_BATCH = 16
 
 @cache
 def _refiners(face: str, hand: str, device: str) -> dict[str, Refiner]:
-    """The two networks, loaded once per worker process (``_run_chunk`` checks the files' hash first)."""
+    """The two networks, loaded once per worker process (``score_chunk_run`` checks the files' hash first)."""
     dev = torch.device(device)
     return {"face": load_checkpoint(face, "face", dev), "hand": load_checkpoint(hand, "hand", dev)}
 
@@ -145,71 +135,30 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner] | N
     return rows
 
 
-def _run_chunk(job: Job, chunk: JobChunk, device: str) -> JobChunk:
-    """Score one claimed chunk and store its rows and result together; a failure is recorded on the chunk."""
+def score_chunk_run(*, job: Job, chunk: JobChunk, device: str = "auto") -> tuple[dict, Callable[[], None]]:
+    """Score one claimed chunk: (its result, the write of its quality scores)."""
     pretrained = job.params.get("scorer") == "pretrained"
-    try:
-        if pretrained:
-            refiners = None
-        else:
-            if checkpoint_hash(job.params["face"], job.params["hand"]) != job.params["checkpoint"]:
-                raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a "
-                                       "new job")  # fmt: skip
-            refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
-        rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
-    except Exception as exc:
-        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
-        raise
+    if pretrained:
+        refiners = None
+    else:
+        if checkpoint_hash(job.params["face"], job.params["hand"]) != job.params["checkpoint"]:
+            raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a "
+                                   "new job")  # fmt: skip
+        refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
+    rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
     scores = [r.score for r in rows if np.isfinite(r.score)]
     result = {"scored": len(scores), "unscorable": len(rows) - len(scores),
               "mean": float(np.mean(scores)) if scores else None}  # fmt: skip
-    return chunk_done(
-        chunk=chunk,
-        result=result,
-        write=lambda: quality_scores_write(
-            rows=rows,
-            model_name=PRETRAINED_MODEL_NAME if pretrained else MODEL_NAME,
-            checkpoint=job.params["checkpoint"],
-        ),  # fmt: skip
-    )
 
+    def write() -> None:
+        quality_scores_write(rows=rows, model_name=PRETRAINED_MODEL_NAME if pretrained else MODEL_NAME,
+                             checkpoint=job.params["checkpoint"])  # fmt: skip
 
-@task()
-def score_chunk(job_id: int, chunk_index: int, device: str = "auto") -> dict:
-    """Task: score chunk ``chunk_index`` of job ``job_id`` unless it is finished or held by a live worker."""
-    job = job_get(job_id=job_id)
-    chunk = chunk_claim_index(job=job, index=chunk_index)
-    if chunk is None:
-        return {"skipped": True}
-    return _run_chunk(job, chunk, device).result or {}
-
-
-def job_enqueue(*, job: Job, device: str = "auto") -> int:
-    """One ``score_chunk`` task per unfinished chunk of ``job``; returns how many were enqueued."""
-    indices = list(job.chunks.exclude(status=JobChunk.Status.DONE).values_list("index", flat=True))
-    for index in indices:
-        score_chunk.enqueue(job.pk, index, device)
-    return len(indices)
+    return result, write
 
 
 def scoring_job_submit(*, dataset: Dataset, source: str, created_by=None) -> tuple[Job, bool, int]:
     """The dashboard's "Score quality": start (or resume) the scoring job with the configured checkpoints and hand
     its unfinished chunks to the workers, as ``score_quality --enqueue`` does. Returns (job, resumed, enqueued)."""
-    job, resumed = scoring_job_start(dataset=dataset, source=source, face_checkpoint=checkpoint_path("face"),
-                                     hand_checkpoint=checkpoint_path("hand"), created_by=created_by)  # fmt: skip
-    enqueued = job_enqueue(job=job)
-    job.refresh_from_db()
-    return job, resumed, enqueued
-
-
-def job_run_local(
-    *,
-    job: Job,
-    device: str = "auto",
-    progress: bool = True,
-    stale_after_s: float = DEFAULT_STALE_AFTER_S,
-    max_chunks: int | None = None,
-) -> Job:
-    """Run the scoring ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
-    return run_remaining_chunks(job=job, run_chunk=lambda chunk: _run_chunk(job, chunk, device), progress=progress,
-                                stale_after_s=stale_after_s, max_chunks=max_chunks)  # fmt: skip
+    return job_submit(kind=JOB_KIND, dataset=dataset, source=source, face_checkpoint=checkpoint_path("face"),
+                      hand_checkpoint=checkpoint_path("hand"), created_by=created_by)  # fmt: skip

@@ -12,13 +12,21 @@ from django.db import models
 class Job(models.Model):
     """One long-running job over a dataset (e.g. quality scoring); progress counts finished chunks."""
 
+    class Kind(models.TextChoices):
+        """The job kinds; each has one spec (start, run_chunk, result) in ``services.job_kinds.JOB_KINDS``."""
+
+        QUALITY_SCORE = "quality_score", "quality scoring"
+        FBI_LABELS = "fbi_labels", "FBI labels from 3D"
+        DETECT_2D = "detect_2d", "2D detection with the pretrained model"
+        EXPORT = "export", "export"
+
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
         RUNNING = "running", "running"
         DONE = "done", "done"
         FAILED = "failed", "failed"
 
-    kind = models.CharField(max_length=50)
+    kind = models.CharField(max_length=50, choices=Kind.choices)
     dataset = models.ForeignKey("annotator.Dataset", on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)

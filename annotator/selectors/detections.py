@@ -20,7 +20,7 @@ from annotator.selectors.quality import latest_skeletons
 from annotator.selectors.tasks import view_image_file
 
 #: Kind of the chunked detection jobs (``ml_services.detection_tasks`` creates them).
-DETECTION_JOB_KIND = "detect_2d"
+DETECTION_JOB_KIND = Job.Kind.DETECT_2D
 #: The detector name the pretrained model's detections are stored under (``ml_services.pretrained.MODEL_NAME``;
 #: a test keeps the two equal, as this module may not import the ML package).
 PRETRAINED_DETECTOR = "mediapipe-0.10.14"

@@ -1,8 +1,9 @@
 """Reads of the generic chunked jobs for the dashboard: recent jobs and one job's state as plain data.
 
-A job's ``result`` sums its finished chunks' results (the integer counts every kind reports, and the
-mean score of scoring chunks weighted by the skeletons they scored), so a half-done job already says
-what it has produced. ``label`` is the name progress events carry (``services.jobs.job_label``).
+A job's ``result`` sums its finished chunks' results as its kind's spec says (``services.job_kinds``: the
+integer counts every kind reports, and for scoring the mean score weighted by the skeletons each chunk
+scored), so a half-done job already says what it has produced. ``label`` is the name progress events
+carry (``services.jobs.job_label``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.db.models import QuerySet
 
 from annotator.exceptions import NotFoundError
 from annotator.models import Job, JobChunk
+from annotator.services.job_kinds import job_result
 from annotator.services.jobs import job_label
 
 #: Jobs listed at most.
@@ -37,20 +39,9 @@ def job_get(*, job_id: int) -> Job:
 
 
 def job_result_summary(*, job: Job) -> dict:
-    """Integer counts summed over the finished chunks' results, and a ``mean`` weighted by ``scored``."""
-    totals: dict[str, int] = {}
-    weighted, weight = 0.0, 0
-    for result in job.chunks.filter(status=JobChunk.Status.DONE).values_list("result", flat=True):
-        result = result or {}
-        for key, value in result.items():
-            if isinstance(value, int) and not isinstance(value, bool):
-                totals[key] = totals.get(key, 0) + value
-        if isinstance(result.get("mean"), int | float) and isinstance(result.get("scored"), int):
-            weighted += result["mean"] * result["scored"]
-            weight += result["scored"]
-    if weight:
-        totals["mean"] = weighted / weight
-    return totals
+    """The job's result so far: its finished chunks' results summed up by its kind's ``result``."""
+    results = list(job.chunks.filter(status=JobChunk.Status.DONE).order_by("index").values_list("result", flat=True))
+    return job_result(kind=job.kind, results=results)
 
 
 def job_dict(*, job: Job) -> dict:

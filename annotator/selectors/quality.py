@@ -298,7 +298,7 @@ def quality_review_queue(*, dataset: Dataset, checkpoint: str) -> QuerySet[Frame
 # --- the scoring report: what ``score_quality`` prints and the review dashboard draws -------------------
 
 #: Kind of the chunked scoring jobs (``ml_services.tasks`` creates them).
-QUALITY_JOB_KIND = "quality_score"
+QUALITY_JOB_KIND = Job.Kind.QUALITY_SCORE
 QUANTILES: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 DEFAULT_BINS = 20
 #: Orders of the report's frames table: worst (highest score) or best first.

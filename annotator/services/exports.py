@@ -1,12 +1,16 @@
 """Exports as background jobs: create one (a ``Job`` of kind ``export`` with one chunk, plus its ``Export``
 row), and run it (write the file under MEDIA_ROOT/exports/, report progress, record the outcome).
 
+The ``export`` job kind's spec (``services.job_kinds``): ``export_job_start`` and ``export_chunk_run``; the
+generic runner claims the chunk and records the outcome. A bad input (a frame lacking the version, a file name
+outside MEDIA_ROOT) fails the job at once, without retries.
+
 The command line writes through the same ``annotator.exporters.write_export`` directly.
 """
 
 from __future__ import annotations
 
-import traceback
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -17,12 +21,12 @@ from annotator.exceptions import ApplicationError
 from annotator.exporters import check_format, write_export
 from annotator.exporters.samples import export_plan
 from annotator.exporters.versions import parse_version
-from annotator.models import Export, Job
+from annotator.models import Export, Job, JobChunk
 from annotator.selectors.datasets import dataset_get
 from annotator.services.events import job_progress_broadcast
-from annotator.services.jobs import MAX_ATTEMPTS, chunk_claim_index, chunk_done, chunk_failed, job_create, job_label
+from annotator.services.jobs import ChunkInputError, job_create, job_label
 
-EXPORT_JOB_KIND = "export"
+EXPORT_JOB_KIND = Job.Kind.EXPORT
 #: Directory under MEDIA_ROOT that holds the finished exports.
 EXPORT_DIR = "exports"
 FILE_SUFFIXES = {Export.Format.H3WB: ".h3wb.json", Export.Format.COCO_WHOLEBODY: ".coco-wholebody.json",
@@ -55,16 +59,20 @@ def _report_progress(job: Job, done: int, total: int) -> None:
     job_progress_broadcast(job=job_label(job), done=done, total=total, state=Job.Status.RUNNING)
 
 
-def export_run(*, export: Export) -> Export:
-    """Write the export's file (unless it is finished or another live worker has it) and record the outcome.
+def export_job_start(*, dataset_name: str, fmt: str, version: str, subjects: list[str] | None = None,
+                     created_by=None, renumber: bool = False) -> tuple[Job, bool]:  # fmt: skip
+    """The export kind's start: a new export (never a resumed one) as (its job, False)."""
+    export = export_create(dataset_name=dataset_name, fmt=fmt, version=version, subjects=subjects, user=created_by,
+                           renumber=renumber)  # fmt: skip
+    return export.job, False
 
-    Bad input (a frame lacking the version) fails the job at once; other errors go back to the job queue's
-    retry rule and are raised again.
+
+def export_chunk_run(*, job: Job, chunk: JobChunk) -> tuple[dict, Callable[[], None]]:
+    """Write the export's file: (the summary, the write that records it on the ``Export``).
+
+    An error is recorded on the ``Export`` too; bad input (``ApplicationError``) is a ``ChunkInputError``.
     """
-    job = export.job
-    chunk = chunk_claim_index(job=job, index=0)
-    if chunk is None:
-        return export
+    export = Export.objects.select_related("dataset").get(job=job)
     name = export_file_name(export)
     try:
         out = names.path_under(settings.MEDIA_ROOT, name, what="the export file")
@@ -73,19 +81,13 @@ def export_run(*, export: Export) -> Export:
                                progress=lambda done, total: _report_progress(job, done, total))  # fmt: skip
     except ApplicationError as exc:
         Export.objects.filter(pk=export.pk).update(error=exc.message)
-        chunk.attempts = MAX_ATTEMPTS  # the same input fails the same way: no retry
-        chunk_failed(chunk=chunk, error=exc.message)
-        export.refresh_from_db()
-        return export
+        raise ChunkInputError(exc.message) from exc
     except Exception as exc:
         Export.objects.filter(pk=export.pk).update(error=str(exc))
-        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
         raise
 
     def record() -> None:
         Export.objects.filter(pk=export.pk).update(file=name, samples=summary.samples, size_bytes=summary.size_bytes,
                                                    error="")  # fmt: skip
 
-    chunk_done(chunk=chunk, result=summary.as_dict(), write=record)
-    export.refresh_from_db()
-    return export
+    return summary.as_dict(), record

@@ -1,38 +1,29 @@
 """Automatic FBI labels from 3D: a chunked, resumable job that labels every bone of every skeleton version in
 every view of a dataset, and stores one ``FBIAutoLabels`` row per (skeleton, view, bone subset).
 
-``fbi_label_job_start`` creates (or finds, to resume) a ``Job`` of kind ``fbi_labels`` whose chunks are
-lists of frame ids; ``fbi_label_chunk_run`` labels one claimed chunk: its skeletons are stacked per
-subject (one calibrated rig, one ``fbi.skeleton_labels`` call for all of them in all the rig's cameras)
-and the rows are upserted with the chunk's completion in one transaction, so a rerun skips finished
-chunks and a retried chunk overwrites its own rows. ``fbi_label_job_run_local`` runs the remaining chunks
-here with a progress bar; ``annotator.tasks.fbi_label_chunk_task`` runs one chunk in a worker.
+The ``fbi_labels`` job kind's spec (``services.job_kinds``): ``fbi_label_job_start`` creates (or finds, to
+resume) a ``Job`` whose chunks are lists of frame ids; ``fbi_label_chunk_run`` labels one claimed chunk: its
+skeletons are stacked per subject (one calibrated rig, one ``fbi.skeleton_labels`` call for all of them in all
+the rig's cameras) and the generic runner upserts the rows with the chunk's completion in one transaction, so a
+rerun skips finished chunks and a retried chunk overwrites its own rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import traceback
 from collections import defaultdict
+from collections.abc import Callable
 
 import numpy as np
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Camera, Dataset, FBIAutoLabels, Job, JobChunk, Skeleton3D, View
-from annotator.services.jobs import (
-    DEFAULT_STALE_AFTER_S,
-    chunk_done,
-    chunk_failed,
-    job_create,
-    job_find_same,
-    job_resume,
-    job_run_local,
-)
+from annotator.services.jobs import job_create, job_find_same, job_resume
 from ml_services import fbi
 
-FBI_JOB_KIND = "fbi_labels"
+FBI_JOB_KIND = Job.Kind.FBI_LABELS
 #: Frames per chunk: a chunk's skeletons, views and rows are held in memory at once.
 DEFAULT_CHUNK_FRAMES = 256
 #: ``--source all``: every kind of skeleton version.
@@ -136,25 +127,13 @@ def fbi_labels_write(*, rows: list[FBIAutoLabels]) -> int:
     return len(rows)
 
 
-def fbi_label_chunk_run(*, job: Job, chunk: JobChunk) -> JobChunk:
-    """Label one claimed chunk and store its rows with the chunk's completion; a failure is recorded on the chunk."""
+def fbi_label_chunk_run(*, job: Job, chunk: JobChunk) -> tuple[dict, Callable[[], int]]:
+    """Label one claimed chunk: (its result, the write of its rows)."""
     p = job.params
-    try:
-        rows = fbi_labels_compute(frame_ids=chunk.payload["frame_ids"], sources=_sources(p["source"]),
-                                  bones=p["bones"], unknown_tilt_deg=p["unknown_tilt_deg"])  # fmt: skip
-    except Exception as exc:
-        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
-        raise
+    rows = fbi_labels_compute(frame_ids=chunk.payload["frame_ids"], sources=_sources(p["source"]),
+                              bones=p["bones"], unknown_tilt_deg=p["unknown_tilt_deg"])  # fmt: skip
     labels = np.concatenate([r.labels for r in rows]) if rows else np.zeros(0, dtype=np.int8)
     result = {"skeleton_views": len(rows), **{name: int((labels == value).sum()) for value, name in
                                                ((fbi.FORWARD, "forward"), (fbi.BACKWARD, "backward"),
                                                 (fbi.UNKNOWN, "unknown"))}}  # fmt: skip
-    return chunk_done(chunk=chunk, result=result, write=lambda: fbi_labels_write(rows=rows))
-
-
-def fbi_label_job_run_local(
-    *, job: Job, progress: bool = True, stale_after_s: float = DEFAULT_STALE_AFTER_S, max_chunks: int | None = None
-) -> Job:
-    """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar."""
-    return job_run_local(job=job, run_chunk=lambda chunk: fbi_label_chunk_run(job=job, chunk=chunk),
-                         progress=progress, stale_after_s=stale_after_s, max_chunks=max_chunks)  # fmt: skip
+    return result, lambda: fbi_labels_write(rows=rows)

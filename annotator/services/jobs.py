@@ -8,12 +8,17 @@ at once the chunks of dead processes of its own machine (``chunks_release_dead``
 and writing its results happen in one transaction (the caller's ``write`` callback), so a chunk is
 either done with all its results or not done at all. Every state change updates the job's progress
 and broadcasts it to the ``jobs`` websocket group.
+
+``job_chunk_run`` runs one claimed chunk of any kind through its spec (``services.job_kinds``), and
+``job_run_local`` runs a job's remaining chunks in this process; ``annotator.tasks.job_chunk_task`` is
+the same for a worker.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import traceback
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,12 +33,17 @@ from annotator.conf import option
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
 from annotator.services.events import job_progress_broadcast
+from annotator.services.job_kinds import job_spec
 
 #: A running chunk whose worker has not finished it within this many seconds is presumed dead (the
 #: ``JOB_STALE_AFTER_S`` option's default; callers that pass nothing get the option).
 DEFAULT_STALE_AFTER_S = 30 * 60
 #: Attempts after which a failing chunk stays failed until the job is resumed explicitly.
 MAX_ATTEMPTS = 3
+
+
+class ChunkInputError(ApplicationError):
+    """A chunk's input is bad: the same input fails the same way, so the chunk fails at once, without retries."""
 
 
 def worker_name() -> str:
@@ -169,19 +179,38 @@ def chunks_release_dead(*, job: Job | None = None) -> list[int]:
     return dead
 
 
+def job_chunk_run(*, job: Job, chunk: JobChunk, **options: Any) -> JobChunk:
+    """Run one claimed ``chunk`` of ``job`` with its kind's ``run_chunk`` and store its output with its completion.
+
+    A failure is recorded on the chunk (``chunk_failed``: back to the queue until ``MAX_ATTEMPTS``) and raised
+    again; a ``ChunkInputError`` fails the chunk at once and is not raised (the job reports it).
+    """
+    run_chunk = job_spec(job.kind).function("run_chunk")
+    try:
+        result, write = run_chunk(job=job, chunk=chunk, **options)
+    except ChunkInputError as exc:
+        chunk.attempts = MAX_ATTEMPTS  # the same input fails the same way: no retry
+        return chunk_failed(chunk=chunk, error=exc.message)
+    except Exception as exc:
+        chunk_failed(chunk=chunk, error=f"{exc}\n{traceback.format_exc(limit=5)}")
+        raise
+    return chunk_done(chunk=chunk, result=result, write=write)
+
+
 def job_run_local(
     *,
     job: Job,
-    run_chunk: Callable[[JobChunk], Any],
     progress: bool = True,
     stale_after_s: float = DEFAULT_STALE_AFTER_S,
     max_chunks: int | None = None,
+    **options: Any,
 ) -> Job:
     """Run ``job``'s remaining chunks here (queued, or stale ones of dead workers) with a progress bar.
 
-    ``run_chunk(chunk)`` does one claimed chunk's work and marks it done or failed; the job kind's
-    module provides it. Returns the job as it stands afterwards.
+    ``options`` go to the kind's ``run_chunk`` (e.g. ``device`` for scoring). Returns the job as it stands
+    afterwards.
     """
+    job_spec(job.kind)  # an unknown kind fails before any chunk is claimed
     job.refresh_from_db()
     bar = tqdm(total=job.progress_total, initial=job.progress_done, unit="chunk", desc=job.kind, disable=not progress)
     ran = 0
@@ -190,7 +219,7 @@ def job_run_local(
             chunk = chunk_claim(job=job, stale_after_s=stale_after_s)
             if chunk is None:
                 break
-            run_chunk(chunk)
+            job_chunk_run(job=job, chunk=chunk, **options)
             ran += 1
             bar.update()
     finally:

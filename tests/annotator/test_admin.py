@@ -23,7 +23,7 @@ from annotator.services.exports import export_create
 from annotator.services.fbi import fbi_answer_create, fbi_tasks_create
 from annotator.services.fbi_labels import fbi_labels_compute, fbi_labels_write
 from annotator.services.studies import study_create
-from annotator.tasks import export_run_task
+from annotator.tasks import job_chunk_task
 from tests.annotator.services.task_data import make_task
 
 
@@ -43,7 +43,7 @@ def every_table(frames, users):
                  annotators=["ann2"])  # fmt: skip
     export = export_create(dataset_name="tasks-test", fmt="h3wb", version="dataset")
     if apps.is_installed("django_tasks_db"):  # the database queue's results table (not there under RQ)
-        export_run_task.enqueue(export.pk)
+        job_chunk_task.enqueue(export.job_id, 0)
     Token.objects.create(user=users["admin"])
     fbi = fbi_tasks_create(annotators=["ann2"], dataset=data.frame.sequence.subject.dataset, n_frames=1, seed=0)[0]
     parent, child = keypoints.bones(fbi.bones)[0]

@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from annotator import names
-from annotator.models import Dataset, Export, Study
+from annotator.models import Dataset, Study
 from annotator.names import BadNameError, OutsideRootError, name_check, path_under
 from annotator.services.imports import dataset_import_h3wb
 from tests.h3wb_files import write_release
@@ -128,11 +128,13 @@ class EntryPointTests:
 class ExportPathTests:
     def test_an_export_whose_file_would_leave_media_root_writes_nothing(self, frames, users, monkeypatch, settings):
         from annotator.services import exports
+        from annotator.tasks import job_chunk_task
 
         export = exports.export_create(dataset_name="tasks-test", fmt="h3wb", version="dataset")
         outside = settings.MEDIA_ROOT.parent / f"escaped-{export.pk}.json"
         monkeypatch.setattr(exports, "export_file_name", lambda export: f"../{outside.name}")
-        export = exports.export_run(export=Export.objects.get(pk=export.pk))
+        job_chunk_task.call(export.job_id, 0)
+        export.refresh_from_db()
         assert "would lie outside" in export.error and export.job.status == "failed"
         assert not outside.exists()
 

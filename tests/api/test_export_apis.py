@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from annotator import evaluation
 from annotator.models import Export, Job
-from annotator.tasks import export_run_task
+from annotator.tasks import job_chunk_task
 from tests.annotator.exporters.export_data import accepted_task
 
 
@@ -41,8 +41,8 @@ class ExportApiTests:
         assert callbacks  # the task is enqueued once the transaction commits
         assert client.get(created["download_url"]).status_code == status.HTTP_404_NOT_FOUND
 
-        result = export_run_task.call(created["id"])
-        assert result["status"] == Job.Status.DONE
+        result = job_chunk_task.call(Export.objects.get(pk=created["id"]).job_id, 0)
+        assert result["job"] == Job.Status.DONE
         listed = client.get("/api/exports/").json()
         assert listed[0]["id"] == created["id"] and listed[0]["status"] == "done"
         assert listed[0]["samples"] == 4 * len(frames)
@@ -76,7 +76,7 @@ class ExportApiTests:
         client = _client(users["admin"])
         created = client.post("/api/exports/", {"dataset": "tasks-test", "format": "h3wb", "version": "ground_truth"},
                               format="json").json()  # fmt: skip
-        export_run_task.call(created["id"])
+        job_chunk_task.call(Export.objects.get(pk=created["id"]).job_id, 0)
         row = client.get("/api/exports/").json()[0]
         assert row["status"] == "failed" and "has no ground_truth skeleton" in row["error"]
         response = client.get(created["download_url"])

@@ -219,14 +219,17 @@ def immediate_tasks(settings):
 
 @pytest.mark.usefixtures("immediate_tasks")
 class ScoringJobApiTests:
-    def test_reviewer_scores_a_dataset_and_reads_the_report(self, rig, users):
+    def test_reviewer_scores_a_dataset_and_reads_the_report(self, rig, users, django_capture_on_commit_callbacks):
         client = _as(users["reviewer"])
-        response = client.post("/api/jobs/score/", {"dataset": "rig", "source": "dataset"}, format="json")
+        with django_capture_on_commit_callbacks(execute=True):  # the chunks are sent once the job is committed
+            response = client.post("/api/jobs/score/", {"dataset": "rig", "source": "dataset"}, format="json")
         assert response.status_code == status.HTTP_201_CREATED
         body = response.json()
         job = Job.objects.get()
         assert (body["job"], body["id"], body["resumed"], body["enqueued"]) == (job.pk, job.pk, False, 1)
-        # The immediate backend ran the chunk inside the request.
+        assert (body["status"], body["done"], body["total"]) == ("queued", 0, 1)
+        # The immediate backend ran the chunk once the request's transaction committed.
+        body = {**body, **client.get(f"/api/jobs/{job.pk}/").json()}
         assert (body["status"], body["done"], body["total"]) == ("done", 1, 1)
         assert body["label"] == f"quality_score#{job.pk}" and body["created_by"] == "rev"
         stored_scores = list(QualityScore.objects.values_list("score", flat=True))
@@ -234,6 +237,8 @@ class ScoringJobApiTests:
         assert body["result"]["mean"] == pytest.approx(np.mean(stored_scores))
         assert client.get("/api/jobs/").json()[0]["id"] == job.pk
         assert client.get("/api/jobs/?kind=fbi_labels").json() == []
+        unknown = client.get("/api/jobs/?kind=scoring")
+        assert unknown.status_code == status.HTTP_400_BAD_REQUEST and "kind" in unknown.json()["message"]
         assert client.get(f"/api/jobs/{job.pk}/").json()["status"] == "done"
         again = client.post("/api/jobs/score/", {"dataset": "rig"}, format="json").json()
         assert (again["job"], again["resumed"], again["enqueued"]) == (job.pk, True, 0)

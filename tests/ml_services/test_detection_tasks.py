@@ -18,7 +18,7 @@ from annotator import keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Detection2D, Job, JobChunk, Skeleton3D, View
 from annotator.selectors.detections import detection_job_report
-from annotator.services.jobs import chunk_claim
+from annotator.services.jobs import chunk_claim, job_run_local
 from ml_services import detection_tasks
 from ml_services.pretrained import MODEL_NAME
 from tests.ml_services.rig import FRAMES, import_rig, unseen_rig_dir
@@ -41,12 +41,12 @@ class DetectionJobTests:
     def test_resumed_after_a_dead_worker_and_lifted(self, rig):
         job, resumed = detection_tasks.detection_job_start(dataset=rig, chunk_size=4)
         assert not resumed and job.progress_total == VIEWS // 4 and job.params["detector"] == MODEL_NAME
-        detection_tasks.job_run_local(job=job, progress=False, max_chunks=1)
+        job_run_local(job=job, progress=False, max_chunks=1)
         dead = chunk_claim(job=job, worker="dead-worker")
         JobChunk.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=3))
         again, resumed = detection_tasks.detection_job_start(dataset=rig, chunk_size=4)
         assert resumed and again.pk == job.pk and again.progress_done == 1
-        job = detection_tasks.job_run_local(job=again, progress=False)
+        job = job_run_local(job=again, progress=False)
         assert job.status == Job.Status.DONE
         detections = stored()
         assert len(detections) == VIEWS  # every view once, the re-run chunk included
@@ -76,7 +76,7 @@ class DetectionJobTests:
         Skeleton3D.objects.create(frame=frame, version=dataset_skeleton.version + 10, source="triangulated",
                                   keypoints=dataset_skeleton.keypoints + np.array([1e6, 1e6, 0.0]))  # fmt: skip
         job, _ = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS, box_from="triangulated")
-        job = detection_tasks.job_run_local(job=job, progress=False)
+        job = job_run_local(job=job, progress=False)
         assert job.status == Job.Status.DONE
         report = detection_job_report(job=job)
         reasons = {entry["view"]: entry["reason"] for entry in report["skipped_views"]}
@@ -96,7 +96,7 @@ class DetectionJobTests:
         shutil.copyfile(Path(rig_image_root) / views[1].image_path, root / views[1].image_path)
         again, resumed = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS, missing_only=True)
         assert not resumed and again.params["views"] == len(reasons)
-        detection_tasks.job_run_local(job=again, progress=False)
+        job_run_local(job=again, progress=False)
         assert {views[0].pk, views[1].pk} <= set(stored()) and len(stored()) == VIEWS
         with pytest.raises(ApplicationError, match="every view of dataset rig has a detection"):
             detection_tasks.detection_job_start(dataset=rig, missing_only=True)
@@ -115,9 +115,10 @@ class DetectionJobTests:
 
 class DetectCommandTests:
     @override_settings(TASKS=IMMEDIATE_TASKS)
-    def test_enqueue_then_rerun_reports(self, rig):
+    def test_enqueue_then_rerun_reports(self, rig, django_capture_on_commit_callbacks):
         out = StringIO()
-        call_command("detect_2d", dataset=rig.name, chunk_size=8, enqueue=True, stdout=out)
+        with django_capture_on_commit_callbacks(execute=True):  # the tasks are sent once the job is committed
+            call_command("detect_2d", dataset=rig.name, chunk_size=8, enqueue=True, stdout=out)
         assert "enqueued 2 chunk tasks" in out.getvalue() and len(stored()) == VIEWS  # the immediate backend ran them
         out = StringIO()
         call_command("detect_2d", dataset=rig.name, chunk_size=8, no_progress=True, stdout=out)
@@ -138,7 +139,7 @@ class PretrainedTrainingSourceTests:
         with pytest.raises(ApplicationError, match="run `python manage.py detect_2d --dataset rig` first"):
             refiner_training_views(dataset=rig, source="pretrained")
         job, _ = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS)
-        detection_tasks.job_run_local(job=job, progress=False)
+        job_run_local(job=job, progress=False)
         views = refiner_training_views(dataset=rig, source="pretrained")
         detections = stored()
         assert views and {v.view_id for v in views} <= set(detections)

@@ -15,7 +15,9 @@ from annotator.exceptions import ApplicationError
 from annotator.models import Job, JobChunk
 from annotator.selectors.datasets import dataset_get
 from annotator.selectors.detections import BOX_SOURCES, detection_job_report
-from ml_services.detection_tasks import DEFAULT_CHUNK_SIZE, detection_job_start, job_enqueue, job_run_local
+from annotator.services.jobs import job_run_local
+from annotator.tasks import job_enqueue
+from ml_services.detection_tasks import DEFAULT_CHUNK_SIZE, detection_job_start
 
 #: Skipped views listed one by one at most (the rest are counted).
 SHOWN_SKIPPED = 20

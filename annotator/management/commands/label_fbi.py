@@ -17,14 +17,9 @@ from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Job
 from annotator.selectors import dataset_get
 from annotator.selectors.jobs import job_result_summary
-from annotator.services.fbi_labels import (
-    ALL_SOURCES,
-    DEFAULT_CHUNK_FRAMES,
-    SOURCE_CHOICES,
-    fbi_label_job_run_local,
-    fbi_label_job_start,
-)
-from annotator.tasks import fbi_label_job_enqueue
+from annotator.services.fbi_labels import ALL_SOURCES, DEFAULT_CHUNK_FRAMES, SOURCE_CHOICES, fbi_label_job_start
+from annotator.services.jobs import job_run_local
+from annotator.tasks import job_enqueue
 from ml_services import fbi
 
 
@@ -59,12 +54,12 @@ class Command(BaseCommand):
                           f"{options['bones']} bones, in {job.progress_total} chunks "
                           f"({job.progress_done} done)")  # fmt: skip
         if options["enqueue"]:
-            n = fbi_label_job_enqueue(job=job)
+            n = job_enqueue(job=job)
             self.stdout.write(f"enqueued {n} chunk tasks; `python manage.py db_worker` (or rqworker) runs them")
             return
         t0 = time.perf_counter()
         try:
-            job = fbi_label_job_run_local(job=job, progress=not options["no_progress"])
+            job = job_run_local(job=job, progress=not options["no_progress"])
         except Exception as exc:
             raise CommandError(f"labelling stopped (rerun to continue; finished chunks are kept): {exc}") from None
         seconds = time.perf_counter() - t0

@@ -24,9 +24,11 @@ from annotator.exceptions import ApplicationError
 from annotator.models import Job, JobChunk, Skeleton3D
 from annotator.selectors.datasets import dataset_get
 from annotator.selectors.quality import quality_report
+from annotator.services.jobs import job_run_local
+from annotator.tasks import job_enqueue
 from ml_services.device import DEVICE_CHOICES
 from ml_services.heldout import trained_subjects
-from ml_services.tasks import DEFAULT_CHUNK_SIZE, SCORERS, job_enqueue, job_run_local, scoring_job_start
+from ml_services.tasks import DEFAULT_CHUNK_SIZE, SCORERS, scoring_job_start
 
 
 class Command(BaseCommand):

@@ -13,7 +13,8 @@ from django.core.management import call_command
 
 from annotator.models import Dataset, JobChunk
 from annotator.services.jobs import chunk_claim, job_create
-from ml_services.tasks import JOB_KIND, score_chunk
+from annotator.tasks import job_chunk_task
+from ml_services.tasks import JOB_KIND
 
 
 def _resume() -> str:
@@ -45,7 +46,7 @@ class ResumeJobsTests:
         running.refresh_from_db()
         assert (running.status, running.worker, running.attempts) == (JobChunk.Status.RUNNING, busy_worker, 1)
         # The task resume_jobs enqueued for that chunk does nothing while its worker lives.
-        assert score_chunk.call(scoring_job.pk, running.index) == {"skipped": True}
+        assert job_chunk_task.call(scoring_job.pk, running.index) == {"skipped": True}
         running.refresh_from_db()
         assert running.attempts == 1
 
@@ -60,6 +61,6 @@ class ResumeJobsTests:
     def test_another_machines_fresh_chunk_is_kept(self, scoring_job):
         chunk = chunk_claim(job=scoring_job, worker="elsewhere.example:1")
         assert "released" not in _resume()
-        assert score_chunk.call(scoring_job.pk, chunk.index) == {"skipped": True}
+        assert job_chunk_task.call(scoring_job.pk, chunk.index) == {"skipped": True}
         chunk.refresh_from_db()
         assert (chunk.status, chunk.worker, chunk.attempts) == (JobChunk.Status.RUNNING, "elsewhere.example:1", 1)

@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 from annotator import camera_formats, multiview_format
 from annotator.exceptions import ApplicationError
 from annotator.exporters import write_export
-from annotator.models import Camera, Dataset, Frame, Job, Skeleton3D, View
+from annotator.models import Camera, Dataset, Export, Frame, Job, Skeleton3D, View
 from annotator.services.multiview_imports import dataset_import_multiview
-from annotator.tasks import export_run_task
+from annotator.tasks import job_chunk_task
 from tests.annotator.exporters.export_data import MOVED, accepted_task
 from tests.multiview_files import write_multiview
 
@@ -99,7 +99,7 @@ def test_the_api_offers_the_rig_beside_the_export(tmp_path, users, settings):
     client.force_authenticate(users["reviewer"])
     created = client.post("/api/exports/", {"dataset": "ring", "format": "multiview", "version": "dataset"},
                           format="json").json()  # fmt: skip
-    assert export_run_task.call(created["id"])["status"] == Job.Status.DONE
+    assert job_chunk_task.call(Export.objects.get(pk=created["id"]).job_id, 0)["job"] == Job.Status.DONE
     row = client.get("/api/exports/").json()[0]
     assert row["rig_url"] == f"/api/exports/{created['id']}/download/?file=rig"
     rig = client.get(row["rig_url"])

@@ -19,7 +19,8 @@ from annotator.models import FBIAnswer, FBIAutoLabels, Job, Skeleton3D, Task
 from annotator.selectors.fbi import fbi_agreement, fbi_answers_latest, fbi_open_tasks, fbi_task_bones
 from annotator.services import fbi as services
 from annotator.services.fbi import AnswerInput, fbi_answer_create, fbi_answers_create, fbi_task_submit
-from annotator.services.fbi_labels import fbi_label_job_run_local, fbi_label_job_start
+from annotator.services.fbi_labels import fbi_label_job_start
+from annotator.services.jobs import job_run_local
 from annotator.services.tasks import task_create, task_start_next, task_submit
 from ml_services import fbi
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
@@ -194,11 +195,11 @@ class FBILabelJobTests:
         ds = Dataset.objects.get(name=DATASET)
         job, resumed = fbi_label_job_start(dataset=ds, chunk_frames=3)
         assert not resumed and job.progress_total == 4  # 10 frames in chunks of 3
-        job = fbi_label_job_run_local(job=job, progress=False, max_chunks=1)
+        job = job_run_local(job=job, progress=False, max_chunks=1)
         assert (job.status, job.progress_done) == (Job.Status.RUNNING, 1)
         again, resumed = fbi_label_job_start(dataset=ds, chunk_frames=3)
         assert resumed and again.pk == job.pk
-        job = fbi_label_job_run_local(job=again, progress=False)
+        job = job_run_local(job=again, progress=False)
         assert (job.status, job.progress_done) == (Job.Status.DONE, 4)
         # Every skeleton version (dataset and ground truth) in each of its frame's 4 views.
         assert FBIAutoLabels.objects.count() == Skeleton3D.objects.count() * 4
@@ -221,11 +222,11 @@ class FBILabelJobTests:
         from annotator.models import Dataset
 
         ds = Dataset.objects.get(name=DATASET)
-        fbi_label_job_run_local(job=fbi_label_job_start(dataset=ds, source="ground_truth")[0], progress=False)
+        job_run_local(job=fbi_label_job_start(dataset=ds, source="ground_truth")[0], progress=False)
         unknown_before = sum(int((r.labels == fbi.UNKNOWN).sum()) for r in FBIAutoLabels.objects.all())
         job, resumed = fbi_label_job_start(dataset=ds, source="ground_truth", unknown_tilt_deg=45.0)
         assert not resumed
-        fbi_label_job_run_local(job=job, progress=False)
+        job_run_local(job=job, progress=False)
         rows = list(FBIAutoLabels.objects.all())
         assert len(rows) == RIG_FRAMES * 4 and {r.unknown_tilt_deg for r in rows} == {45.0}
         assert sum(int((r.labels == fbi.UNKNOWN).sum()) for r in rows) > unknown_before

@@ -14,8 +14,9 @@ from django.utils import timezone
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk, QualityScore, Skeleton3D
 from annotator.selectors.quality import quality_best_per_subject, quality_review_queue, scoring_skeleton_ids
-from annotator.services.jobs import chunk_claim
+from annotator.services.jobs import chunk_claim, job_run_local
 from annotator.services.quality import ScoreRow, quality_scores_write
+from annotator.tasks import job_chunk_task
 from ml_services import tasks
 from ml_services.checkpoints import read_checkpoint
 from ml_services.heldout import trained_subjects
@@ -68,13 +69,13 @@ class ScoringJobTests:
     def test_resume_after_a_dead_worker_gives_the_uninterrupted_result(self, rig):
         job, resumed = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=1)
         assert not resumed and job.progress_total == FRAMES
-        tasks.job_run_local(job=job, progress=False, max_chunks=2)
+        job_run_local(job=job, progress=False, max_chunks=2)
         dead = chunk_claim(job=job, worker="dead-worker")
         JobChunk.objects.filter(pk=dead.pk).update(started_at=timezone.now() - timedelta(hours=3))
         # The rerun finds the unfinished job and finishes it, taking over the dead worker's chunk.
         again, resumed = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=1)
         assert resumed and again.pk == job.pk and again.progress_done == 2
-        job = tasks.job_run_local(job=again, progress=False)
+        job = job_run_local(job=again, progress=False)
         assert job.status == Job.Status.DONE and job.progress_done == FRAMES
         assert JobChunk.objects.get(pk=dead.pk).attempts == 2
         ids = scoring_skeleton_ids(dataset=rig, source="dataset")
@@ -88,13 +89,14 @@ class ScoringJobTests:
         assert set(row.per_part) == {"face", "left_hand", "right_hand"}
 
     @override_settings(TASKS=IMMEDIATE_TASKS)
-    def test_enqueue_runs_one_task_per_chunk(self, rig, capsys):
-        call_command("score_quality", dataset="rig", chunk_size=2, enqueue=True, no_progress=True)
+    def test_enqueue_runs_one_task_per_chunk(self, rig, capsys, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):  # the tasks are sent once the job is committed
+            call_command("score_quality", dataset="rig", chunk_size=2, enqueue=True, no_progress=True)
         out = capsys.readouterr().out
         assert "enqueued 2 chunk tasks" in out
         job = Job.objects.get()
         assert job.status == Job.Status.DONE and len(_stored(job.params["checkpoint"])) == FRAMES
-        assert tasks.score_chunk.call(job.pk, 0) == {"skipped": True}
+        assert job_chunk_task.call(job.pk, 0) == {"skipped": True}
 
 
 class ScoreQualityCommandTests:
