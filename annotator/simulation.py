@@ -17,7 +17,7 @@ and arrays out (no Django). Two annotators:
   Hidden keypoints are left alone, or flagged occluded (``occluded="flag"``); never moved.
 * *Where it thinks the keypoint is.* The true projection plus Gaussian noise with COCO's per-keypoint
   spread: COCO defines sigma_k by sigma_k^2 = E[d^2 / s^2], d the distance between an annotation and the
-  truth, s^2 the person's segment area (Lin et al. 2014, the OKS definition; the 133 sigmas are
+  truth, s^2 the person's segment area (Lin et al. 2014, the OKS definition; the per-keypoint sigmas are
   COCO-WholeBody's, Jin et al. 2020, in ``keypoints.SIGMAS``), so each axis gets a standard deviation of
   ``noise_scale * sigma_k * s / sqrt(2)``. s is sqrt(``SEGMENT_AREA_PER_BOX`` x the view's person box
   area), the estimate the COCO-WholeBody export uses. ``noise_scale`` 1 is the published human spread.

@@ -163,7 +163,7 @@ class PretrainedTrainingSourceTests:
         # ... and two people train on one and report on the other.
         unseen = import_rig("unseen", folder=unseen_rig_dir())  # S9 and S11
         job, _ = detection_tasks.detection_job_start(dataset=unseen, chunk_size=VIEWS)
-        detection_tasks.job_run_local(job=job, progress=False)
+        job_run_local(job=job, progress=False)
         call_command("train_refiner", part="hand", dataset=unseen.name, source="pretrained", epochs=1, out=out,
                      held_out_subjects="S11", no_progress=True)  # fmt: skip
         assert "held-out of S11 (other people)" in capsys.readouterr().out
