@@ -27,7 +27,7 @@ def wait_settled(page) -> None:
     page.wait_for_function(
         "() => window.editor.state.pending.length === 0 && "
         "document.querySelector('.status-line').dataset.kind === 'saved'",
-        timeout=WAIT_MS,
+        timeout=3 * WAIT_MS,  # a write waits on the server: on a loaded 2-core machine that can take seconds
     )
 
 
