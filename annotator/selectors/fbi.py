@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from annotator import geometry, keypoints
+from annotator import access, geometry, keypoints
 from annotator.models import Camera, Dataset, FBIAnswer, Skeleton3D, Study, Task
 from annotator.selectors.tasks import _points_json, task_frame_dict, task_lock_state
 from ml_services import fbi
@@ -73,7 +73,7 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         "revision": task.revision,
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
-        "can_edit": task.assignee_id == user.pk and task.is_editable and task.kind == Task.Kind.FBI,
+        "can_edit": access.task_editable_by(user=user, task=task) and task.kind == Task.Kind.FBI,
         "lock": task_lock_state(task=task, user=user),
         "frame": task_frame_dict(task),
         "bones": {

@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from PIL import Image
 
-from annotator import geometry, keypoints, roles
+from annotator import access, geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock, View
 
@@ -79,16 +79,12 @@ class TaskState:
         }
 
 
-def _sees_all(user) -> bool:
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
-
-
 def task_list_for(*, user, status: str | None = None) -> QuerySet[Task]:
     """Tasks ``user`` may see (annotators: their own; reviewers and admins: all), queue order.
 
     Annotated with ``n_corrections``.
     """
-    tasks = Task.objects.all() if _sees_all(user) else Task.objects.filter(assignee=user)
+    tasks = access.tasks_visible_to(user=user)
     if status is not None:
         tasks = tasks.filter(status=status)
     return (
@@ -108,7 +104,7 @@ def task_get_for(*, user, task_id: int) -> Task:
     task = (
         Task.objects.only("id", "frame_id", "assignee_id", "status", "revision").filter(pk=task_id).order_by().first()
     )
-    if task is None or (task.assignee_id != user.pk and not _sees_all(user)):
+    if task is None or not access.task_visible(user=user, task=task):
         raise NotFoundError(f"no task {task_id}")
     return task
 
@@ -120,9 +116,7 @@ def task_is_fbi(*, task_id: int) -> bool:
 
 def view_get_for_image(*, user, view_id: int) -> View:
     """The view ``view_id`` if ``user`` may see its image (a task on its frame, or reviewer/admin)."""
-    views = View.objects.select_related("frame__sequence__subject__dataset")
-    if not _sees_all(user):
-        views = views.filter(frame__tasks__assignee=user).distinct()
+    views = access.views_visible_to(user=user).select_related("frame__sequence__subject__dataset")
     try:
         return views.get(pk=view_id)
     except View.DoesNotExist:
@@ -345,7 +339,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
         "reviewed_by": task.reviewed_by.username if task.reviewed_by_id else None,
-        "can_edit": task.assignee_id == user.pk and task.is_editable,
+        "can_edit": access.task_editable_by(user=user, task=task),
         "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),

@@ -1,4 +1,4 @@
-"""What every page view shares: API URLs by name, who counts as a reviewer, and the reviewers-only decorator."""
+"""What every page view shares: API URLs by name and the reviewers-only decorator (``annotator.access``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import roles
+from annotator import access
 from annotator.exceptions import NotFoundError
 
 #: What an annotator reads on a reviewers' page (the styled 403 page shows it).
@@ -22,16 +22,12 @@ def api_url(name: str, **kwargs) -> str:
     return reverse(f"api:{name}", kwargs=kwargs or None)
 
 
-def is_reviewer(user) -> bool:
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
-
-
 def reviewer_page(view):
     """Reviewers and admins only: anonymous users sign in first, annotators get the 403 page saying why."""
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not is_reviewer(request.user):
+        if not access.reviews(request.user):
             raise PermissionDenied(REVIEWERS_ONLY)
         return view(request, *args, **kwargs)
 

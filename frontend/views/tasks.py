@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import keypoints, selectors
+from annotator import access, keypoints, selectors
 from annotator.models import Task
 from annotator.selectors import queues
 from frontend.forms import TaskFilterForm
@@ -35,7 +35,7 @@ def task_list_context(request, *, default_status: str = "") -> dict:
     query = request.GET.copy()
     query.pop("page", None)
     return {"form": form, "filter_error": form.error_text(), "page": page, "query": query.urlencode(),
-            "sees_all": queues.sees_all_tasks(request.user)}  # fmt: skip
+            "sees_all": access.reviews(request.user)}  # fmt: skip
 
 
 @never_cache  # a list reached with the back button shows today's statuses, not the cached page's
