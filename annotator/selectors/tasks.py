@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -318,7 +319,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
             {
                 "id": view.pk,
                 "camera": view.camera.name,
-                "image_url": f"/api/views/{view.pk}/image/",
+                "image_url": view.image_url,
                 "width": cam.width,
                 "height": cam.height,
                 "camera_params": cam.to_dict(),
@@ -350,8 +351,8 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         # The signed-in user's own undo and redo depths: the editor disables undo/redo at zero.
         "undo_depth": len(undo),
         "redo_depth": len(redo),
-        "history_url": f"/api/tasks/{task.pk}/history/",
-        "submit_url": f"/api/tasks/{task.pk}/submit/",
+        "history_url": reverse("api:task-history", kwargs={"task_id": task.pk}),
+        "submit_url": reverse("api:task-submit", kwargs={"task_id": task.pk}),
     }
 
 

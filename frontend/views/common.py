@@ -17,9 +17,23 @@ from annotator.exceptions import NotFoundError
 REVIEWERS_ONLY = "this page is for reviewers and admins"
 
 
+#: The id ``url_prefix`` reverses a route with, then cuts off.
+_PREFIX_PROBE = 1
+
+
 def api_url(name: str, **kwargs) -> str:
     """The URL of the API endpoint ``name`` (``api:<name>``)."""
     return reverse(f"api:{name}", kwargs=kwargs or None)
+
+
+def url_prefix(name: str, kwarg: str) -> str:
+    """The URL of route ``name`` up to its last argument ``kwarg`` (``/frames/`` of ``/frames/<id>/``), for a
+    page script that appends an id and ``/``; reversed, so the script follows the URLconf."""
+    url = reverse(name, kwargs={kwarg: _PREFIX_PROBE})
+    suffix = f"/{_PREFIX_PROBE}/"
+    if not url.endswith(suffix):
+        raise ValueError(f"route {name} does not end in <{kwarg}>/ ({url}); pass the script whole URLs instead")
+    return url[: -len(suffix) + 1]
 
 
 def reviewer_page(view):

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from annotator import access, keypoints, selectors
 from annotator.models import Task
 from annotator.selectors import queues
+from api.routing import socket_path
 from frontend.forms import TaskFilterForm
 from frontend.views.common import api_url, or_404
 
@@ -66,7 +67,7 @@ def task_editor(request, task_id: int):
         "task_url": api_url("task-detail", task_id=task.pk),
         "next_url": api_url("task-next"),
         "tasks_url": reverse("frontend:tasks"),
-        "socket_path": f"/ws/tasks/{task.pk}/",
+        "socket_path": socket_path("task", task_id=task.pk),
         "user": request.user.get_username(),
     }
     context = {
