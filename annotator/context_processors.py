@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from annotator import roles
+from annotator import access, roles
 
 
 def role(request) -> dict:
     current = roles.user_role(getattr(request, "user", None))
-    return {"user_role": current, "can_review": current in (roles.REVIEWER, roles.ADMIN)}
+    return {"user_role": current, "can_review": access.role_reviews(current)}

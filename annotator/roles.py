@@ -1,8 +1,8 @@
 """The roles people play, as Django groups: annotators correct, reviewers audit, admins manage.
 
 Admins are Django staff/superusers; the other roles are group memberships, so an administrator
-can grant them in the admin without code. Permission checks ask ``user_role``; nothing else
-compares group names.
+can grant them in the admin without code. What a role may do is ``annotator.access``, which asks
+``user_role``; nothing else compares group names.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from annotator import jsonlimits, roles, selectors
+from annotator import access, jsonlimits, selectors
 from annotator.conf import option
 from annotator.exceptions import NotFoundError
 from annotator.models import Task
@@ -149,7 +149,7 @@ TASK_ACTIONS = "heartbeat, acquire, release"
 
 @database_sync_to_async
 def _sees_jobs(user) -> bool:
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
+    return access.reviews(user)
 
 
 @database_sync_to_async
@@ -164,16 +164,16 @@ def _task_for(user, task_id: int):
 def _lock_state(task, user, session: str) -> dict:
     task.refresh_from_db(fields=["status"])
     state = selectors.task_lock_state(task=task, user=user, editor_session=session)
-    return {**state, "can_edit": task.assignee_id == user.pk and task.is_editable}
+    return {**state, "can_edit": access.task_editable_by(user=user, task=task)}
 
 
 @database_sync_to_async
 def _acquire(task, user, channel_name: str, session: str) -> dict:
     task.refresh_from_db(fields=["status"])
-    if task.assignee_id == user.pk and task.is_editable:
+    if access.task_editable_by(user=user, task=task):
         services.task_lock_acquire(task=task, user=user, channel_name=channel_name, session=session)
     state = selectors.task_lock_state(task=task, user=user, editor_session=session)
-    return {**state, "can_edit": task.assignee_id == user.pk and task.is_editable}
+    return {**state, "can_edit": access.task_editable_by(user=user, task=task)}
 
 
 @database_sync_to_async

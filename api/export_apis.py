@@ -4,6 +4,8 @@ file, evaluate an uploaded predictions file. Errors come out as ``{"message", "e
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.urls import reverse
+from django.utils.http import urlencode
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -22,6 +24,12 @@ from api.permissions import IsReviewer
 
 #: Bytes of an evaluation request beyond the predictions file itself (other fields, multipart boundaries).
 UPLOAD_FRAMING_BYTES = 64 * 1024
+
+
+def _download_url(export, **query) -> str:
+    """The download URL of ``export``; ``file=`` picks a side file (provenance, rig)."""
+    url = reverse("api:export-download", kwargs={"export_id": export.pk})
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 class ExportOutputSerializer(serializers.Serializer):
@@ -48,16 +56,16 @@ class ExportOutputSerializer(serializers.Serializer):
     rig_url = serializers.SerializerMethodField()
 
     def get_download_url(self, obj) -> str:
-        return f"/api/exports/{obj.pk}/download/"
+        return _download_url(obj)
 
     def get_provenance_url(self, obj) -> str:
-        return f"/api/exports/{obj.pk}/download/?file=provenance"
+        return _download_url(obj, file="provenance")
 
     def get_rig_url(self, obj) -> str | None:
         """The calibration beside a multi-view export of a dataset whose rig has a file (not the Human3.6M preset)."""
         if obj.format != "multiview" or camera_formats.FORMATS[obj.dataset.rig_format].preset is not None:
             return None
-        return f"/api/exports/{obj.pk}/download/?file=rig"
+        return _download_url(obj, file="rig")
 
 
 class ExportListCreateApi(APIView):

@@ -1,10 +1,11 @@
-"""Permission classes by role (``annotator.roles``); object-level visibility lives in the selectors."""
+"""Permission classes by role (``annotator.access``); object-level visibility lives in the selectors, which
+scope their querysets through the same module."""
 
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from annotator import roles
+from annotator import access
 
 
 class IsReviewer(BasePermission):
@@ -13,4 +14,4 @@ class IsReviewer(BasePermission):
     message = "only reviewers and admins can review tasks"
 
     def has_permission(self, request, view) -> bool:
-        return roles.user_role(request.user) in (roles.REVIEWER, roles.ADMIN)
+        return access.reviews(request.user)

@@ -8,6 +8,7 @@ OutputSerializer or the selector's plain data (the report is documented as an ob
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -49,7 +50,7 @@ class StudyOutputSerializer(serializers.Serializer):
         return sorted(u.username for u in obj.annotators.all())
 
     def get_url(self, obj) -> str:
-        return f"/review/studies/{obj.pk}/"
+        return reverse("frontend:review-study", kwargs={"study_id": obj.pk})
 
 
 class StudyListApi(APIView):

@@ -8,6 +8,7 @@ annotators see only their own tasks, and another annotator's task is a 404, neve
 from __future__ import annotations
 
 from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -105,7 +106,7 @@ class TaskListApi(APIView):
             return selectors.task_frame_dict(obj)
 
         def get_url(self, obj) -> str:
-            return f"/api/tasks/{obj.pk}/"
+            return reverse("api:task-detail", kwargs={"task_id": obj.pk})
 
         def get_editor_url(self, obj) -> str:
             return obj.page_url

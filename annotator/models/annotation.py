@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from annotator import keypoints
 from annotator.fields import KeypointArrayField
@@ -93,7 +94,7 @@ class Task(models.Model):
     @property
     def page_url(self) -> str:
         """The page on which the assignee works on the task: the editor, or the FBI labeller."""
-        return f"/fbi/{self.pk}/" if self.kind == self.Kind.FBI else f"/tasks/{self.pk}/"
+        return reverse("frontend:fbi" if self.kind == self.Kind.FBI else "frontend:editor", kwargs={"task_id": self.pk})
 
 
 class Correction(models.Model):

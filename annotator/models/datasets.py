@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from annotator import camera_formats, geometry, keypoints, names
 from annotator.fields import KeypointArrayField
@@ -175,6 +176,11 @@ class View(models.Model):
 
     def __str__(self) -> str:
         return f"{self.frame}@{self.camera.name}"
+
+    @property
+    def image_url(self) -> str:
+        """The API URL that serves this view's image to whoever may see it."""
+        return reverse("api:view-image", kwargs={"view_id": self.pk})
 
 
 class Detection2D(models.Model):

@@ -13,8 +13,10 @@ import statistics
 from collections import Counter, defaultdict
 
 import numpy as np
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from annotator import geometry, keypoints
+from annotator import access, geometry, keypoints
 from annotator.models import Camera, Dataset, FBIAnswer, Skeleton3D, Study, Task
 from annotator.selectors.tasks import _points_json, task_frame_dict, task_lock_state
 from ml_services import fbi
@@ -61,7 +63,7 @@ def fbi_task_payload(*, task: Task, user) -> dict:
     views = []
     for view in sorted(task.views.all(), key=lambda v: v.camera.name):
         cam = view.camera.as_geometry()
-        views.append({"id": view.pk, "camera": view.camera.name, "image_url": f"/api/views/{view.pk}/image/",
+        views.append({"id": view.pk, "camera": view.camera.name, "image_url": view.image_url,
                       "width": cam.width, "height": cam.height,
                       "points": _points_json(geometry.project(cam, task.base_skeleton.keypoints))})  # fmt: skip
     seconds = fbi_seconds_per_view(task=task)
@@ -73,7 +75,7 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         "revision": task.revision,
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
-        "can_edit": task.assignee_id == user.pk and task.is_editable and task.kind == Task.Kind.FBI,
+        "can_edit": access.task_editable_by(user=user, task=task) and task.kind == Task.Kind.FBI,
         "lock": task_lock_state(task=task, user=user),
         "frame": task_frame_dict(task),
         "bones": {
@@ -86,8 +88,8 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         "views": views,
         "answers": fbi_answers_latest(task=task),
         "seconds_per_view": {str(v): round(s, 3) for v, s in seconds.items()},
-        "answers_url": f"/api/tasks/{task.pk}/fbi/answers/",
-        "submit_url": f"/api/tasks/{task.pk}/fbi/submit/",
+        "answers_url": reverse("api:task-fbi-answers", kwargs={"task_id": task.pk}),
+        "submit_url": reverse("api:task-fbi-submit", kwargs={"task_id": task.pk}),
     }
 
 
@@ -231,6 +233,12 @@ def fbi_agreement(
     }
 
 
+def _labeller_url(row: dict) -> str:
+    """The FBI labeller of ``row``'s task, opened on its view and bone."""
+    query = urlencode({"view": row["view"], "parent": row["parent"], "child": row["child"]})
+    return f"{reverse('frontend:fbi', kwargs={'task_id': row['task']})}?{query}"
+
+
 def _flags(rows: list[dict], human: np.ndarray, refs: dict, skeleton_of: dict, policy: fbi.FlagPolicy) -> dict:
     """The flag part of ``fbi_agreement``: answers grouped per (dataset skeleton, view, bone), counted against the
     skeleton's label, and flagged by ``policy``."""
@@ -268,7 +276,7 @@ def _flags(rows: list[dict], human: np.ndarray, refs: dict, skeleton_of: dict, p
              "n_against": int(against[g]), "n_with": int(with_[g]), "dataset": dataset_label,
              "tilt_deg": round(float(ds_tilt[a]), 2), "length_mm": round(float(lengths[g]), 1),
              "ground_truth": truth, "dataset_wrong": None if truth is None else truth != dataset_label,
-             "url": f"/fbi/{r['task']}/?view={r['view']}&parent={r['parent']}&child={r['child']}"}
+             "url": _labeller_url(r)}
         )  # fmt: skip
     checked = [e for e in errors if e["dataset_wrong"] is not None]
     contradicted = against >= 1

@@ -83,7 +83,7 @@ def frame_viewer_payload(*, frame: Frame) -> dict:
             {
                 "id": v.pk,
                 "camera": v.camera.name,
-                "image_url": f"/api/views/{v.pk}/image/",
+                "image_url": v.image_url,
                 "width": cams[v.pk].width,
                 "height": cams[v.pk].height,
                 "camera_params": cams[v.pk].to_dict(),

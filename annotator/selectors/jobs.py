@@ -9,6 +9,7 @@ carry (``services.jobs.job_label``).
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from annotator.exceptions import NotFoundError
 from annotator.models import Job, JobChunk
@@ -65,5 +66,5 @@ def job_dict(*, job: Job) -> dict:
         "created_by": job.created_by.username if job.created_by else None,
         "created_at": job.created_at,
         "finished_at": job.finished_at,
-        "url": f"/api/jobs/{job.pk}/",
+        "url": reverse("api:job-detail", kwargs={"job_id": job.pk}),
     }

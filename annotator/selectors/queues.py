@@ -1,6 +1,6 @@
 """Task lists as people browse them: an annotator's own tasks, and the reviewers' queue of everybody's.
 
-Both are one query over the tasks the user may see (``task_visible_to``: annotators their own, reviewers and
+Both are one query over the tasks the user may see (``access.tasks_visible_to``: annotators their own, reviewers and
 admins all), narrowed by ``TaskFilters`` (status, kind, dataset, study, assignee) and put in one of
 ``TASK_SORTS``' orders. The filters' choices (``task_filter_choices``) come from the same visible tasks,
 so a list never offers a study or an annotator the user cannot see.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
-from annotator import roles
+from annotator import access
 from annotator.models import Task
 
 #: Orders a task list can be shown in: name -> (label, order_by fields). ``queue`` is the order in which
@@ -42,16 +42,6 @@ class TaskFilters:
     sort: str = DEFAULT_SORT
 
 
-def sees_all_tasks(user) -> bool:
-    """Reviewers and admins see every task; annotators only their own."""
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
-
-
-def task_visible_to(*, user) -> QuerySet[Task]:
-    """The tasks ``user`` may see."""
-    return Task.objects.all() if sees_all_tasks(user) else Task.objects.filter(assignee=user)
-
-
 def task_rows(*, user, filters: TaskFilters) -> QuerySet[Task]:
     """The visible tasks matching ``filters``, in ``filters.sort``'s order, with what a list row shows.
 
@@ -60,7 +50,7 @@ def task_rows(*, user, filters: TaskFilters) -> QuerySet[Task]:
     """
     if filters.sort not in TASK_SORTS:
         raise ValueError(f"unknown sort {filters.sort!r}; use one of {', '.join(TASK_SORTS)}")
-    tasks = task_visible_to(user=user)
+    tasks = access.tasks_visible_to(user=user)
     if filters.status:
         tasks = tasks.filter(status=filters.status)
     if filters.kind:
@@ -89,12 +79,12 @@ def task_filter_choices(*, user) -> dict[str, list]:
     ``{"statuses": [(value, label)], "kinds": [(value, label)], "datasets": [name], "studies": [(id, name)],
     "assignees": [username]}``; ``assignees`` is empty for annotators (their list is their own).
     """
-    tasks = task_visible_to(user=user)
+    tasks = access.tasks_visible_to(user=user)
     studies = (
         tasks.filter(study__isnull=False).values_list("study_id", "study__name").distinct().order_by("study__name")
     )
     datasets = tasks.values_list("frame__sequence__subject__dataset__name", flat=True).distinct()
-    assignees = tasks.values_list("assignee__username", flat=True).distinct() if sees_all_tasks(user) else []
+    assignees = tasks.values_list("assignee__username", flat=True).distinct() if access.reviews(user) else []
     return {
         "statuses": list(Task.Status.choices),
         "kinds": list(Task.Kind.choices),

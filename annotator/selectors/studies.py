@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
 from annotator import crosscheck, keypoints, simulation
 from annotator.exceptions import NotFoundError
@@ -276,7 +277,7 @@ def study_frames(
         keypoint=keypoint,
     )  # fmt: skip
     for row in rows:
-        row["review_url"] = f"/review/tasks/{row['task']}/"
+        row["review_url"] = reverse("frontend:review-task", kwargs={"task_id": row["task"]})
     return {"count": len(rows), "rows": rows[offset : offset + limit]}
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from annotator import geometry, keypoints, roles
+from annotator import access, geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock, View
 
@@ -79,16 +80,12 @@ class TaskState:
         }
 
 
-def _sees_all(user) -> bool:
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
-
-
 def task_list_for(*, user, status: str | None = None) -> QuerySet[Task]:
     """Tasks ``user`` may see (annotators: their own; reviewers and admins: all), queue order.
 
     Annotated with ``n_corrections``.
     """
-    tasks = Task.objects.all() if _sees_all(user) else Task.objects.filter(assignee=user)
+    tasks = access.tasks_visible_to(user=user)
     if status is not None:
         tasks = tasks.filter(status=status)
     return (
@@ -108,7 +105,7 @@ def task_get_for(*, user, task_id: int) -> Task:
     task = (
         Task.objects.only("id", "frame_id", "assignee_id", "status", "revision").filter(pk=task_id).order_by().first()
     )
-    if task is None or (task.assignee_id != user.pk and not _sees_all(user)):
+    if task is None or not access.task_visible(user=user, task=task):
         raise NotFoundError(f"no task {task_id}")
     return task
 
@@ -120,9 +117,7 @@ def task_is_fbi(*, task_id: int) -> bool:
 
 def view_get_for_image(*, user, view_id: int) -> View:
     """The view ``view_id`` if ``user`` may see its image (a task on its frame, or reviewer/admin)."""
-    views = View.objects.select_related("frame__sequence__subject__dataset")
-    if not _sees_all(user):
-        views = views.filter(frame__tasks__assignee=user).distinct()
+    views = access.views_visible_to(user=user).select_related("frame__sequence__subject__dataset")
     try:
         return views.get(pk=view_id)
     except View.DoesNotExist:
@@ -324,7 +319,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
             {
                 "id": view.pk,
                 "camera": view.camera.name,
-                "image_url": f"/api/views/{view.pk}/image/",
+                "image_url": view.image_url,
                 "width": cam.width,
                 "height": cam.height,
                 "camera_params": cam.to_dict(),
@@ -345,7 +340,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "assignee": task.assignee.username,
         "review_comment": task.review_comment,
         "reviewed_by": task.reviewed_by.username if task.reviewed_by_id else None,
-        "can_edit": task.assignee_id == user.pk and task.is_editable,
+        "can_edit": access.task_editable_by(user=user, task=task),
         "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
         "layout": keypoints.layout_json(),
@@ -356,8 +351,8 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         # The signed-in user's own undo and redo depths: the editor disables undo/redo at zero.
         "undo_depth": len(undo),
         "redo_depth": len(redo),
-        "history_url": f"/api/tasks/{task.pk}/history/",
-        "submit_url": f"/api/tasks/{task.pk}/submit/",
+        "history_url": reverse("api:task-history", kwargs={"task_id": task.pk}),
+        "submit_url": reverse("api:task-submit", kwargs={"task_id": task.pk}),
     }
 
 

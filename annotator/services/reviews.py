@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from annotator import roles, selectors
+from annotator import access, selectors
 from annotator.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from annotator.models import Task
 from annotator.services.tasks import task_bump, task_lock_for_write, task_status_broadcast
@@ -23,7 +23,7 @@ OWN_WORK = "you cannot review your own work: task {task} is assigned to you; ano
 
 
 def _review(task: Task, reviewer, status: str, comment: str, base_revision: int | None) -> Task:
-    if roles.user_role(reviewer) not in (roles.REVIEWER, roles.ADMIN):
+    if not access.reviews(reviewer):
         raise PermissionDeniedError("only reviewers and admins can review tasks")
     if base_revision is None:
         raise ApplicationError(

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Max, Value, When
 from django.utils import timezone
 
-from annotator import keypoints, selectors
+from annotator import access, keypoints, selectors
 from annotator.exceptions import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from annotator.models import LOCK_TTL_S, Dataset, Frame, Skeleton3D, Task, TaskLock, View
 from annotator.services.events import task_event_broadcast
@@ -284,7 +284,7 @@ def task_lock_acquire(*, task: Task, user, channel_name: str, session: str = "")
     except TaskLock.DoesNotExist:
         lock = None
     live = lock is not None and lock.heartbeat_at >= now - timedelta(seconds=LOCK_TTL_S)
-    if task.assignee_id != user.pk or not task.is_editable:
+    if not access.task_editable_by(user=user, task=task):
         return False, lock.holder if live else None
     if live and (lock.holder_id != user.pk or lock.session != session):
         return False, lock.holder

@@ -1,4 +1,4 @@
-"""What every page view shares: API URLs by name, who counts as a reviewer, and the reviewers-only decorator."""
+"""What every page view shares: API URLs by name and the reviewers-only decorator (``annotator.access``)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,15 @@ from django.http import Http404
 from django.urls import reverse
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import roles
+from annotator import access
 from annotator.exceptions import NotFoundError
 
 #: What an annotator reads on a reviewers' page (the styled 403 page shows it).
 REVIEWERS_ONLY = "this page is for reviewers and admins"
+
+
+#: The id ``url_prefix`` reverses a route with, then cuts off.
+_PREFIX_PROBE = 1
 
 
 def api_url(name: str, **kwargs) -> str:
@@ -22,8 +26,14 @@ def api_url(name: str, **kwargs) -> str:
     return reverse(f"api:{name}", kwargs=kwargs or None)
 
 
-def is_reviewer(user) -> bool:
-    return roles.user_role(user) in (roles.REVIEWER, roles.ADMIN)
+def url_prefix(name: str, kwarg: str) -> str:
+    """The URL of route ``name`` up to its last argument ``kwarg`` (``/frames/`` of ``/frames/<id>/``), for a
+    page script that appends an id and ``/``; reversed, so the script follows the URLconf."""
+    url = reverse(name, kwargs={kwarg: _PREFIX_PROBE})
+    suffix = f"/{_PREFIX_PROBE}/"
+    if not url.endswith(suffix):
+        raise ValueError(f"route {name} does not end in <{kwarg}>/ ({url}); pass the script whole URLs instead")
+    return url[: -len(suffix) + 1]
 
 
 def reviewer_page(view):
@@ -31,7 +41,7 @@ def reviewer_page(view):
 
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not is_reviewer(request.user):
+        if not access.reviews(request.user):
             raise PermissionDenied(REVIEWERS_ONLY)
         return view(request, *args, **kwargs)
 

@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from annotator import keypoints, selectors
+from annotator import access, keypoints, selectors
 from annotator.selectors import frames as frame_selectors
-from frontend.views.common import is_reviewer, or_404, reviewer_page
+from frontend.views.common import or_404, reviewer_page
 
 #: Frames listed per page of a dataset.
 FRAMES_PER_PAGE = 50
@@ -42,7 +42,7 @@ def dataset_detail(request, name: str):
     """A dataset's subjects and versions; reviewers also get its frames, page by page, each linking to its page."""
     dataset = or_404(selectors.dataset_get, name=name)
     context = {"overview": selectors.dataset_overview(dataset=dataset)}
-    if is_reviewer(request.user):
+    if access.reviews(request.user):
         subject = request.GET.get("subject") or None
         action = request.GET.get("action") or None
         frames = frame_selectors.dataset_frames(dataset=dataset, subject=subject, action=action)

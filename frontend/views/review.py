@@ -16,8 +16,9 @@ from annotator.selectors.quality import QUALITY_JOB_KIND
 from annotator.selectors.studies import study_form_options, study_get
 from annotator.services.fbi import fbi_tasks_create as fbi_tasks_create_service
 from annotator.services.fbi_labels import SOURCE_CHOICES
+from api.routing import socket_path
 from frontend.forms import FBITasksForm
-from frontend.views.common import api_url, or_404, reviewer_page
+from frontend.views.common import api_url, or_404, reviewer_page, url_prefix
 from frontend.views.tasks import task_list_context
 from ml_services.fbi import DEFAULT_UNKNOWN_TILT_DEG
 
@@ -28,8 +29,8 @@ def _quality_config() -> dict:
         "score_url": api_url("job-score"),
         "jobs_url": api_url("job-list"),
         "report_prefix": api_url("dataset-list"),
-        "frame_prefix": "/frames/",
-        "socket_path": "/ws/jobs/",
+        "frame_prefix": url_prefix("frontend:frame", "frame_id"),
+        "socket_path": socket_path("jobs"),
         "job_kind": QUALITY_JOB_KIND,
         "sources": [{"value": v, "label": label} for v, label in Skeleton3D.Source.choices],
         "default_source": Skeleton3D.Source.DATASET,
@@ -47,7 +48,7 @@ def _dashboard(request, fbi_form: FBITasksForm | None = None, status: int = 200)
         "jobs_url": api_url("job-fbi"),
         "agreement_url": api_url("fbi-agreement"),
         "depth_error_tasks_url": api_url("fbi-depth-error-tasks"),
-        "socket_path": "/ws/jobs/",
+        "socket_path": socket_path("jobs"),
         "bone_subsets": list(keypoints.BONE_SUBSETS),
         "sources": list(SOURCE_CHOICES),
         "unknown_tilt_deg": DEFAULT_UNKNOWN_TILT_DEG,

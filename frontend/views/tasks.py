@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import keypoints, selectors
+from annotator import access, keypoints, selectors
 from annotator.models import Task
 from annotator.selectors import queues
+from api.routing import socket_path
 from frontend.forms import TaskFilterForm
 from frontend.views.common import api_url, or_404
 
@@ -35,7 +36,7 @@ def task_list_context(request, *, default_status: str = "") -> dict:
     query = request.GET.copy()
     query.pop("page", None)
     return {"form": form, "filter_error": form.error_text(), "page": page, "query": query.urlencode(),
-            "sees_all": queues.sees_all_tasks(request.user)}  # fmt: skip
+            "sees_all": access.reviews(request.user)}  # fmt: skip
 
 
 @never_cache  # a list reached with the back button shows today's statuses, not the cached page's
@@ -66,7 +67,7 @@ def task_editor(request, task_id: int):
         "task_url": api_url("task-detail", task_id=task.pk),
         "next_url": api_url("task-next"),
         "tasks_url": reverse("frontend:tasks"),
-        "socket_path": f"/ws/tasks/{task.pk}/",
+        "socket_path": socket_path("task", task_id=task.pk),
         "user": request.user.get_username(),
     }
     context = {
