@@ -7,7 +7,7 @@ import { ApiError, get, post } from "./api.js";
 import { escape, percentValue } from "./format.js";
 import { watchJob } from "./jobs.js";
 import { Listeners, mountPage } from "./lifecycle.js";
-import { socketUrl } from "./socket.js";
+import { TaskSocket, socketUrl } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const fbi = config.fbi;
@@ -76,14 +76,14 @@ async function startJob() {
     return;
   }
   following?.stop();
-  const ws = new WebSocket(socketUrl(fbi.socket_path));
   // The websocket only hears of progress made by workers of this server; polling covers the rest.
-  const watch = watchJob(job, { get, intervalMs: POLL_MS, onUpdate: showJob, onFinished: () => ws.close() });
-  ws.addEventListener("message", (event) => watch.progress(JSON.parse(event.data)));
+  const socket = new TaskSocket(socketUrl(fbi.socket_path), { onMessage: (message) => watch.progress(message) });
+  socket.start();
+  const watch = watchJob(job, { get, intervalMs: POLL_MS, onUpdate: showJob, onFinished: () => socket.stop() });
   following = {
     stop() {
       watch.stop();
-      ws.close();
+      socket.stop();
     },
   };
 }
