@@ -1,7 +1,7 @@
 // The editor's controller: pointer, wheel and keyboard events and websocket messages become state
 // changes (state.js), the screen is redrawn from the state (render.js, panel.js), and every change
-// the annotator makes is queued as a write and sent in order (api.js). Listeners attach in on() and
-// detach in off().
+// the annotator makes is queued as a write and sent in order (write-queue.js). Listeners attach in on()
+// and detach in off().
 
 import { ApiError } from "./api.js";
 import { epipolarCurve, focusZoom, nearestPoint, panBy, toImage, zoomAround } from "./geometry.js";
@@ -11,8 +11,8 @@ import {
   transformOf,
 } from "./render.js";
 import * as S from "./state.js";
-import { backoffDelay } from "./socket.js";
 import * as G from "./suggestions.js";
+import { WriteQueue } from "./write-queue.js";
 
 /** Screen pixels within which a pointer grabs a keypoint. */
 const GRAB_PX = 9;
@@ -22,7 +22,6 @@ const MIN_MOVE_PX = 0.3;
 const WHEEL_RATE = 0.0015;
 /** Write kinds that change a keypoint's position and answer like a correction. */
 const UNDO_KINDS = new Set(["undo", "redo"]);
-const CONFLICT = 409;
 const NOT_FOUND = 404;
 /** Milliseconds a notice stays up (it can be dismissed sooner); the status line keeps what still matters. */
 const NOTICE_MS = 8000;
@@ -48,9 +47,13 @@ export class Editor {
     this.pointer = null; // {mode: "drag" | "pan", ...}
     this.frame = 0;
     this.dirty = new Set();
-    this.flushing = false;
-    this.retryTimer = null;
-    this.retryAttempt = 0;
+    this.writes = new WriteQueue(state, {
+      post: (path, body) => this.api.post(path, body),
+      refresh: () => this.refresh(),
+      apply: (write, answer) => this.applyAnswer(write, answer),
+      progress: () => renderPanel(this.state, this.root),
+      done: () => this.render(),
+    });
     this.space = false;
     this.state.active = state.views[0]?.id ?? null;
     this.resizeObserver = null;
@@ -125,7 +128,7 @@ export class Editor {
     this.listeners = [];
     this.resizeObserver?.disconnect();
     cancelAnimationFrame(this.frame);
-    clearTimeout(this.retryTimer);
+    this.writes.stop();
     clearTimeout(this.noticeTimer);
     return this;
   }
@@ -649,53 +652,9 @@ export class Editor {
     }
   }
 
-  /** Send the pending writes in order; stops at the first that fails and retries it later. */
-  async flush() {
-    if (this.flushing) return;
-    this.flushing = true;
-    clearTimeout(this.retryTimer);
-    let refused = null;
-    try {
-      for (let write = S.headWrite(this.state); write; write = S.headWrite(this.state)) {
-        S.setStatus(this.state, S.SAVING, "saving…");
-        renderPanel(this.state, this.root);
-        let answer;
-        try {
-          answer = await this.api.post(write.path, { ...write.body, base_revision: this.state.task.revision });
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          if (error.status === CONFLICT && error.extra?.state) {
-            S.applyServerState(this.state, error.extra.state);
-            const dropped = S.clearPending(this.state);
-            this.state.notice = `the task changed elsewhere; your view was refreshed` +
-              (dropped ? ` (${dropped} unsaved change(s), starting with ${write.label}, were not applied)` : "");
-            refused = "refreshed after a conflict";
-            break;
-          }
-          if (error.retryable) {
-            S.failWrite(this.state, write.id);
-            const delay = backoffDelay(this.retryAttempt++);
-            S.setStatus(this.state, S.ERROR, `could not save ${write.label}: ${error.message}; retrying in ${Math.ceil(delay)} s`);
-            this.retryTimer = setTimeout(() => this.flush(), delay * 1000);
-            return;
-          }
-          // Refused for good (a 4xx other than a conflict): say so and resynchronise with the server.
-          S.completeWrite(this.state, write.id);
-          refused = `${write.label} was refused: ${error.message}`;
-          this.state.notice = refused;
-          await this.refresh();
-          continue;
-        }
-        this.retryAttempt = 0;
-        S.completeWrite(this.state, write.id);
-        await this.applyAnswer(write, answer);
-      }
-      if (refused) S.setStatus(this.state, S.ERROR, refused);
-      else S.settledStatus(this.state);
-    } finally {
-      this.flushing = false;
-      this.render();
-    }
+  /** Send the pending writes in order (write-queue.js: retry, conflicts, refusals). */
+  flush() {
+    return this.writes.flush();
   }
 
   async applyAnswer(write, answer) {
