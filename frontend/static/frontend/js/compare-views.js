@@ -4,6 +4,7 @@
 // the views, framing them on a part, drawing them, and the keypoints that moved most between the versions.
 
 import { bbox, distance, zoomToBox } from "./geometry.js";
+import { observeResize } from "./lifecycle.js";
 import { layoutGrid, mountView, render } from "./render.js";
 
 /** The keypoint indices of k's anatomical part in `layout` (the server's layout_json()). */
@@ -57,4 +58,18 @@ export function frameOn(state, viewEls, indices) {
 export function renderViews(container, state, viewEls) {
   layoutGrid(container, state.views);
   for (const view of state.views) render(state, viewEls.get(view.id), view);
+}
+
+/**
+ * What both pages attach to their views (through `listeners`, lifecycle.js): a double-click frames the
+ * whole person again, and a view is redrawn whenever its size changes (the panel filling in, the window),
+ * so it is drawn for the size it has. `getState()` is the page's current state; `redraw()` draws it.
+ */
+export function listenViews(listeners, container, viewEls, getState, redraw) {
+  listeners.listen(container, "dblclick", () => {
+    frameOn(getState(), viewEls, null);
+    redraw();
+  });
+  const viewports = [...viewEls.values()].map((el) => el.querySelector(".viewport"));
+  listeners.keep(observeResize(viewports, () => redraw()));
 }

@@ -5,9 +5,9 @@
 // Drawing reuses the editor's pure modules: the two versions become a task-like state (state.js) whose
 // "base" is the before and "current" the after, drawn by render.js like the review mode draws a task.
 
-import { displacements, frameOn, mountViews, partIndices, renderViews } from "./compare-views.js";
+import { displacements, frameOn, listenViews, mountViews, partIndices, renderViews } from "./compare-views.js";
 import { escape } from "./format.js";
-import { Listeners, mountPage, observeResize } from "./lifecycle.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 import { keypointLabel } from "./render.js";
 import { createState, select } from "./state.js";
 
@@ -89,17 +89,10 @@ function onClick(event) {
   renderAll();
 }
 
-function onDoubleClick() {
-  frameOn(state, viewEls, null);
-  renderAll();
-}
-
 export function on() {
   for (const menu of root.querySelectorAll(".compare select")) listeners.listen(menu, "change", () => compare());
   listeners.listen(root, "click", onClick);
-  listeners.listen(root.querySelector(".views"), "dblclick", onDoubleClick);
-  const viewports = [...viewEls.values()].map((el) => el.querySelector(".viewport"));
-  listeners.keep(observeResize(viewports, () => renderAll()));
+  listenViews(listeners, root.querySelector(".views"), viewEls, () => state, renderAll);
 }
 
 export function off() {

@@ -8,9 +8,9 @@
 // Nothing here edits a keypoint.
 
 import * as api from "./api.js";
-import { displacements, frameOn, mountViews, partIndices, renderViews } from "./compare-views.js";
+import { displacements, frameOn, listenViews, mountViews, partIndices, renderViews } from "./compare-views.js";
 import { escape } from "./format.js";
-import { Listeners, observeResize, mountPage } from "./lifecycle.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 import { createState, select } from "./state.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
@@ -111,18 +111,10 @@ function onClick(event) {
   if (button) decide(button.dataset.action);
 }
 
-function onDoubleClick() {
-  frameOn(state, viewEls, null);
-  renderAll();
-}
-
 export function on() {
   listeners.listen(root, "click", onClick);
   listeners.listen(window, "resize", renderAll);
-  listeners.listen(root.querySelector(".views"), "dblclick", onDoubleClick);
-  // Redraw a view whenever its size changes (the panel filling in, the window): drawn for the size it has.
-  const viewports = [...viewEls.values()].map((el) => el.querySelector(".viewport"));
-  listeners.keep(observeResize(viewports, () => renderAll()));
+  listenViews(listeners, root.querySelector(".views"), viewEls, () => state, renderAll);
 }
 
 export function off() {
