@@ -29,7 +29,7 @@ REDRAWS = 50
 MEASURE_JS = """
 ([frames, redraws]) => {
   const ed = window.editor;
-  const p = ed.pointer;
+  const p = ed.input.pointer;
   const start = p.at;
   const mutations = (fn) => {
     const obs = new MutationObserver(() => {});
@@ -42,16 +42,16 @@ MEASURE_JS = """
   let t0 = performance.now();
   for (let i = 0; i < frames; i++) {
     p.at = [start[0] + 30 * Math.sin(i / 20), start[1] + 20 * Math.cos(i / 17)];
-    ed.dragFrame();
+    ed.input.dragFrame();
   }
   const frameMs = (performance.now() - t0) / frames;
-  const frameMutations = mutations(() => { p.at = [start[0] + 5, start[1] + 5]; ed.dragFrame(); });
+  const frameMutations = mutations(() => { p.at = [start[0] + 5, start[1] + 5]; ed.input.dragFrame(); });
   t0 = performance.now();
   for (let i = 0; i < redraws; i++) ed.render();
   const renderMs = (performance.now() - t0) / redraws;
   const renderMutations = mutations(() => ed.render());
   p.at = start;
-  ed.dragFrame();
+  ed.input.dragFrame();
   return { frameMs, renderMs, frameMutations, renderMutations };
 }
 """

@@ -1,4 +1,5 @@
-"""The front end's pure modules (geometry.js, state.js, socket.js) under node's own test runner."""
+"""The front end's pure modules under node's own test runner: geometry, state, socket, the editor's write
+queue and key map, and the modules the page scripts share."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@
 // sets the frames table's filters, and every frame opens in the review mode (/review/tasks/<id>/).
 
 import * as api from "./api.js";
+import { escape, num, pct } from "./format.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 import { renderInstrument } from "./study-instrument.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
@@ -15,9 +17,7 @@ const PART_COLORS = { all: "#2f6fde", body: "#3399ff", face: "#f72205", hand: "#
 /** Anatomical part -> metric part, for colouring per-keypoint bars. */
 const METRIC_OF = { body: "body", feet: "body", face: "face", left_hand: "hand", right_hand: "hand" };
 
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-const num = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
-const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
+const listeners = new Listeners();
 
 function showError(el, error) {
   el.hidden = false;
@@ -42,57 +42,63 @@ async function loadStudies() {
   root.querySelector("#no-studies").hidden = rows.length > 0;
 }
 
-function setupForm() {
-  const form = root.querySelector("#study-form");
-  const { datasets, annotators, modes } = config.options;
-  const datasetSelect = form.elements.dataset;
-  datasetSelect.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
-  form.elements.mode.innerHTML = modes.map((m) => `<option value="${m.value}">${escape(m.label)}</option>`).join("");
-  const modeNote = form.querySelector(".mode-note");
-  const showModeNote = () => {
-    modeNote.textContent = modes.find((m) => m.value === form.elements.mode.value)?.note ?? "";
+function studyForm() {
+  return root.querySelector("#study-form");
+}
+
+function showModeNote() {
+  const form = studyForm();
+  form.querySelector(".mode-note").textContent = config.options.modes.find((m) => m.value === form.elements.mode.value)?.note ?? "";
+}
+
+/** The chosen dataset's subjects and size. */
+function showDataset() {
+  const form = studyForm();
+  const ds = config.options.datasets.find((d) => d.name === form.elements.dataset.value);
+  form.querySelector(".subjects .choices").innerHTML = (ds?.subjects ?? [])
+    .map((s) => `<label class="choice"><input type="checkbox" name="subjects" value="${escape(s)}"> ${escape(s)}</label>`)
+    .join("");
+  const cap = form.elements.mode.value === "frame" ? `${ds?.n_frames ?? 0} frames` : `${ds?.n_views ?? 0} images`;
+  form.querySelector(".capacity").textContent = ds ? `the dataset has ${cap}` : "";
+}
+
+async function createStudy(event) {
+  event.preventDefault();
+  const form = studyForm();
+  const message = form.querySelector("#form-message");
+  const checked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+  const body = {
+    name: form.elements.name.value.trim(),
+    dataset: form.elements.dataset.value,
+    subjects: checked("subjects"),
+    mode: form.elements.mode.value,
+    n_items: Number(form.elements.n_items.value),
+    seed: Number(form.elements.seed.value || 0),
+    annotators: checked("annotators"),
+    per_item: Number(form.elements.per_item.value || 1),
+    n_honeypots: Number(form.elements.n_honeypots.value || 0),
   };
-  form.elements.mode.addEventListener("change", showModeNote);
+  message.className = "";
+  message.textContent = "creating…";
+  try {
+    const study = await api.post(config.studies_url, body);
+    window.location.href = study.url;
+  } catch (error) {
+    message.className = "error";
+    message.textContent = error.message;
+  }
+}
+
+function setupForm() {
+  const form = studyForm();
+  const { datasets, annotators, modes } = config.options;
+  form.elements.dataset.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
+  form.elements.mode.innerHTML = modes.map((m) => `<option value="${m.value}">${escape(m.label)}</option>`).join("");
   showModeNote();
   form.querySelector(".annotators .choices").innerHTML = annotators.length
     ? annotators.map((u) => `<label class="choice"><input type="checkbox" name="annotators" value="${escape(u)}"> ${escape(u)}</label>`).join("")
     : `<span class="muted">no annotator accounts yet</span>`;
-  const refresh = () => {
-    const ds = datasets.find((d) => d.name === datasetSelect.value);
-    form.querySelector(".subjects .choices").innerHTML = (ds?.subjects ?? [])
-      .map((s) => `<label class="choice"><input type="checkbox" name="subjects" value="${escape(s)}"> ${escape(s)}</label>`)
-      .join("");
-    const cap = form.elements.mode.value === "frame" ? `${ds?.n_frames ?? 0} frames` : `${ds?.n_views ?? 0} images`;
-    form.querySelector(".capacity").textContent = ds ? `the dataset has ${cap}` : "";
-  };
-  datasetSelect.addEventListener("change", refresh);
-  form.elements.mode.addEventListener("change", refresh);
-  refresh();
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const message = form.querySelector("#form-message");
-    const checked = (name) => [...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
-    const body = {
-      name: form.elements.name.value.trim(),
-      dataset: datasetSelect.value,
-      subjects: checked("subjects"),
-      mode: form.elements.mode.value,
-      n_items: Number(form.elements.n_items.value),
-      seed: Number(form.elements.seed.value || 0),
-      annotators: checked("annotators"),
-      per_item: Number(form.elements.per_item.value || 1),
-      n_honeypots: Number(form.elements.n_honeypots.value || 0),
-    };
-    message.className = "";
-    message.textContent = "creating…";
-    try {
-      const study = await api.post(config.studies_url, body);
-      window.location.href = study.url;
-    } catch (error) {
-      message.className = "error";
-      message.textContent = error.message;
-    }
-  });
+  showDataset();
 }
 
 // --- page "study": the report ---------------------------------------------------------------------
@@ -288,23 +294,24 @@ function setupFilters() {
   form.elements.part.innerHTML = Object.entries(PART_LABELS).map(([p, l]) => `<option value="${p}">${l}</option>`).join("");
   form.elements.camera.innerHTML += report.cameras.map((c) => `<option>${escape(c.camera)}</option>`).join("");
   form.elements.annotator.innerHTML += report.annotators.map((a) => `<option>${escape(a.annotator)}</option>`).join("");
-  form.addEventListener("change", () =>
-    setFilters({ sort: form.elements.sort.value, part: form.elements.part.value, camera: form.elements.camera.value,
-      annotator: form.elements.annotator.value }),
-  );
-  form.querySelector("[data-action=clear]").addEventListener("click", () =>
-    setFilters({ sort: "worst", part: "all", camera: "", annotator: "", keypoint: null }),
-  );
-  form.querySelector(".keypoint-chip").addEventListener("click", () => setFilters({ keypoint: null }));
-  root.querySelector("#parts-table").addEventListener("click", (event) => {
-    const link = event.target.closest("a.to-frames");
-    if (!link) return;
-    event.preventDefault();
-    setFilters({ part: link.dataset.part, keypoint: null });
-  });
+}
+
+function onFiltersChange() {
+  const form = root.querySelector("#frame-filters");
+  setFilters({ sort: form.elements.sort.value, part: form.elements.part.value, camera: form.elements.camera.value,
+    annotator: form.elements.annotator.value });
+}
+
+function onPartsTableClick(event) {
+  const link = event.target.closest("a.to-frames");
+  if (!link) return;
+  event.preventDefault();
+  setFilters({ part: link.dataset.part, keypoint: null });
 }
 
 function setFilters(change) {
+  // The filters act on the report's frames: before it is in there is nothing to filter.
+  if (!report) return;
   Object.assign(filters, change);
   const form = root.querySelector("#frame-filters");
   for (const key of ["sort", "part", "camera", "annotator"]) form.elements[key].value = filters[key];
@@ -377,6 +384,28 @@ async function loadReport() {
   await sensitivity;
 }
 
+export function on() {
+  if (root.dataset.page === "studies") {
+    const form = studyForm();
+    listeners.listen(form.elements.mode, "change", showModeNote);
+    listeners.listen(form.elements.dataset, "change", showDataset);
+    listeners.listen(form.elements.mode, "change", showDataset);
+    listeners.listen(form, "submit", createStudy);
+    return;
+  }
+  const form = root.querySelector("#frame-filters");
+  listeners.listen(form, "change", onFiltersChange);
+  listeners.listen(form.querySelector("[data-action=clear]"), "click", () =>
+    setFilters({ sort: "worst", part: "all", camera: "", annotator: "", keypoint: null }),
+  );
+  listeners.listen(form.querySelector(".keypoint-chip"), "click", () => setFilters({ keypoint: null }));
+  listeners.listen(root.querySelector("#parts-table"), "click", onPartsTableClick);
+}
+
+export function off() {
+  listeners.off();
+}
+
 if (root.dataset.page === "studies") {
   setupForm();
   loadStudies()
@@ -385,3 +414,4 @@ if (root.dataset.page === "studies") {
 } else {
   loadReport();
 }
+mountPage({ on, off });

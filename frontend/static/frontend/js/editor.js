@@ -1,35 +1,22 @@
-// The editor's controller: pointer, wheel and keyboard events and websocket messages become state
-// changes (state.js), the screen is redrawn from the state (render.js, panel.js), and every change
-// the annotator makes is queued as a write and sent in order (api.js). Listeners attach in on() and
-// detach in off().
+// The editor's controller: the commands that pointer, wheel and keyboard input asks for (editor-input.js)
+// and websocket messages become state changes (state.js), the screen is redrawn from the state
+// (render.js, panel.js), and every change the annotator makes is queued as a write and sent in order
+// (write-queue.js). Listeners attach in on() and detach in off().
 
 import { ApiError } from "./api.js";
-import { epipolarCurve, focusZoom, nearestPoint, panBy, toImage, zoomAround } from "./geometry.js";
+import { isTextInput, keyCommand, PointerInput } from "./editor-input.js";
+import { focusZoom } from "./geometry.js";
 import { focusKey, mountToolbar, renderPanel } from "./panel.js";
-import {
-  applyTransform, dragHandles, drawEpipolar, drawnTransform, keypointLabel, layoutGrid, mountView, moveDragHandles, render,
-  transformOf,
-} from "./render.js";
+import { keypointLabel, layoutGrid, mountView, render } from "./render.js";
 import * as S from "./state.js";
-import { backoffDelay } from "./socket.js";
 import * as G from "./suggestions.js";
+import { WriteQueue } from "./write-queue.js";
 
-/** Screen pixels within which a pointer grabs a keypoint. */
-const GRAB_PX = 9;
-/** A drag shorter than this (image px) is a click, not a correction. */
-const MIN_MOVE_PX = 0.3;
-/** Wheel zoom speed: factor exp(-deltaY * WHEEL_RATE). */
-const WHEEL_RATE = 0.0015;
 /** Write kinds that change a keypoint's position and answer like a correction. */
 const UNDO_KINDS = new Set(["undo", "redo"]);
-const CONFLICT = 409;
 const NOT_FOUND = 404;
 /** Milliseconds a notice stays up (it can be dismissed sooner); the status line keeps what still matters. */
 const NOTICE_MS = 8000;
-
-const isTextInput = (target) =>
-  target instanceof HTMLElement && (target.isContentEditable || ["TEXTAREA", "SELECT"].includes(target.tagName) ||
-    (target.tagName === "INPUT" && !["range", "checkbox", "button"].includes(target.type)));
 
 export class Editor {
   /**
@@ -45,13 +32,16 @@ export class Editor {
     this.urls = urls;
     this.viewEls = new Map();
     this.listeners = [];
-    this.pointer = null; // {mode: "drag" | "pan", ...}
+    this.input = new PointerInput(this);
     this.frame = 0;
     this.dirty = new Set();
-    this.flushing = false;
-    this.retryTimer = null;
-    this.retryAttempt = 0;
-    this.space = false;
+    this.writes = new WriteQueue(state, {
+      post: (path, body) => this.api.post(path, body),
+      refresh: () => this.refresh(),
+      apply: (write, answer) => this.applyAnswer(write, answer),
+      progress: () => renderPanel(this.state, this.root),
+      done: () => this.render(),
+    });
     this.state.active = state.views[0]?.id ?? null;
     this.resizeObserver = null;
     this.noticeShown = null;
@@ -96,13 +86,14 @@ export class Editor {
   on() {
     for (const viewEl of this.viewEls.values()) {
       const vp = viewEl.querySelector(".viewport");
-      this.listen(vp, "pointerdown", this.onPointerDown);
-      this.listen(vp, "pointermove", this.onPointerMove);
-      this.listen(vp, "pointerup", this.onPointerUp);
-      this.listen(vp, "pointercancel", this.onPointerUp);
-      this.listen(vp, "pointerleave", this.onPointerLeave);
-      this.listen(vp, "wheel", this.onWheel, { passive: false });
-      this.listen(vp, "dblclick", this.onDoubleClick);
+      const input = this.input;
+      this.listen(vp, "pointerdown", (e) => input.onPointerDown(e));
+      this.listen(vp, "pointermove", (e) => input.onPointerMove(e));
+      this.listen(vp, "pointerup", (e) => input.onPointerUp(e));
+      this.listen(vp, "pointercancel", (e) => input.onPointerUp(e));
+      this.listen(vp, "pointerleave", () => input.onPointerLeave());
+      this.listen(vp, "wheel", (e) => input.onWheel(e), { passive: false });
+      this.listen(vp, "dblclick", (e) => input.onDoubleClick(e));
       this.listen(vp, "contextmenu", (e) => e.preventDefault());
     }
     this.listen(this.root, "click", this.onClick);
@@ -125,7 +116,7 @@ export class Editor {
     this.listeners = [];
     this.resizeObserver?.disconnect();
     cancelAnimationFrame(this.frame);
-    clearTimeout(this.retryTimer);
+    this.writes.stop();
     clearTimeout(this.noticeTimer);
     return this;
   }
@@ -182,145 +173,6 @@ export class Editor {
 
   view(id) {
     return this.state.views.find((v) => String(v.id) === String(id));
-  }
-
-  // --- pointer -------------------------------------------------------------------------------------
-
-  locate(event) {
-    const viewEl = event.currentTarget.closest(".view");
-    const view = this.view(viewEl.dataset.viewId);
-    const rect = event.currentTarget.getBoundingClientRect();
-    const px = event.clientX - rect.left;
-    const py = event.clientY - rect.top;
-    // The transform the view is drawn with, so that the pointer grabs the marker it is over.
-    const t = drawnTransform(viewEl) ?? transformOf(this.state, view, viewEl);
-    const [x, y] = toImage(t, px, py);
-    return { viewEl, view, px, py, t, x, y, viewport: [rect.width, rect.height] };
-  }
-
-  hit(at) {
-    // Hidden parts are not drawn, so they are not grabbed either.
-    const pos = at.view.current.map((_, k) => (S.isShown(this.state, k) ? S.position(at.view, k) : null));
-    const sel = this.state.selection;
-    // The selected keypoint wins ties, so that it can be grabbed out of a dense cluster.
-    if (sel !== null && pos[sel] && Math.hypot(pos[sel][0] - at.x, pos[sel][1] - at.y) * at.t.s <= GRAB_PX) return sel;
-    return nearestPoint(pos, at.x, at.y, GRAB_PX / at.t.s);
-  }
-
-  onPointerDown(event) {
-    const at = this.locate(event);
-    this.active = at.view.id;
-    event.currentTarget.focus({ preventScroll: true });
-    if (event.button === 0 && !this.space && G.hasSuggestions(this.state, at.view.id)) {
-      const s = G.nearestSuggestion(this.state, at.view.id, at.x, at.y, GRAB_PX / at.t.s);
-      if (s >= 0) {
-        event.preventDefault();
-        this.acceptSuggestions(s);
-        return;
-      }
-    }
-    const k = event.button === 0 && !this.space ? this.hit(at) : -1;
-    event.currentTarget.setPointerCapture(event.pointerId);
-    event.preventDefault();
-    this.state.hover = null;
-    if (k >= 0) {
-      S.select(this.state, k);
-      this.render();
-      const editable = !S.isReadOnly(this.state) && S.isValidIn(this.state, at.view, k);
-      if (!editable) return;
-      const start = S.position(at.view, k);
-      this.pointer = {
-        mode: "drag", id: event.pointerId, view: at.view, viewEl: at.viewEl, k, start, at: start,
-        offset: [start[0] - at.x, start[1] - at.y], handles: dragHandles(at.viewEl, k), pending: false,
-      };
-      at.viewEl.classList.add("dragging");
-      return;
-    }
-    this.pointer = { mode: "pan", id: event.pointerId, view: at.view, viewEl: at.viewEl, last: [at.px, at.py], viewport: at.viewport };
-    at.viewEl.classList.add("panning");
-  }
-
-  onPointerMove(event) {
-    const p = this.pointer;
-    if (p && p.id === event.pointerId) {
-      const at = this.locate(event);
-      if (p.mode === "drag") {
-        const { width, height } = p.view;
-        p.at = [Math.min(width, Math.max(0, at.x + p.offset[0])), Math.min(height, Math.max(0, at.y + p.offset[1]))];
-        if (!p.pending) {
-          p.pending = true;
-          requestAnimationFrame(() => this.dragFrame());
-        }
-      } else {
-        const zoom = panBy(this.state.zoom[p.view.id], [p.view.width, p.view.height], at.viewport, at.px - p.last[0], at.py - p.last[1]);
-        p.last = [at.px, at.py];
-        S.setZoom(this.state, p.view.id, zoom);
-        applyTransform(p.viewEl, transformOf(this.state, p.view, p.viewEl));
-      }
-      return;
-    }
-    if (p) return;
-    const at = this.locate(event);
-    this.active = at.view.id;
-    const k = this.hit(at);
-    const hover = k >= 0 ? { view: at.view.id, k } : null;
-    const old = this.state.hover;
-    if ((old?.k ?? -1) !== (hover?.k ?? -1) || String(old?.view) !== String(hover?.view)) {
-      this.state.hover = hover;
-      at.viewEl.classList.toggle("over-point", k >= 0);
-      this.schedule(at.view.id, ...(old ? [old.view] : []));
-    }
-  }
-
-  /** One animation frame of a drag: the dragged marker and the epipolar curves in the other views. */
-  dragFrame() {
-    const p = this.pointer;
-    if (!p || p.mode !== "drag") return;
-    p.pending = false;
-    moveDragHandles(p.handles, p.at[0], p.at[1]);
-    const color = this.state.layout.colors[this.state.layout.part_of[p.k]];
-    for (const other of this.state.views) {
-      if (other.id === p.view.id) continue;
-      const curve = epipolarCurve(p.view.camera_params, other.camera_params, p.at, this.state.epipolarDepths ?? undefined);
-      drawEpipolar(this.viewEls.get(String(other.id)), curve, color);
-    }
-  }
-
-  onPointerUp(event) {
-    const p = this.pointer;
-    if (!p || p.id !== event.pointerId) return;
-    this.pointer = null;
-    p.viewEl.classList.remove("dragging", "panning");
-    if (p.mode !== "drag") return;
-    for (const el of this.viewEls.values()) drawEpipolar(el, []);
-    const moved = Math.hypot(p.at[0] - p.start[0], p.at[1] - p.start[1]);
-    if (event.type === "pointercancel" || moved < MIN_MOVE_PX) {
-      this.render();
-      return;
-    }
-    this.correct(p.view, p.k, p.at[0], p.at[1]);
-  }
-
-  onPointerLeave() {
-    if (this.pointer || !this.state.hover) return;
-    const old = this.state.hover;
-    this.state.hover = null;
-    this.schedule(old.view);
-  }
-
-  onWheel(event) {
-    event.preventDefault();
-    const at = this.locate(event);
-    const factor = Math.exp(-event.deltaY * WHEEL_RATE);
-    S.setZoom(this.state, at.view.id, zoomAround(this.state.zoom[at.view.id], [at.view.width, at.view.height], at.viewport, at.px, at.py, factor));
-    this.state.hover = null;
-    this.schedule(at.view.id);
-  }
-
-  onDoubleClick(event) {
-    const at = this.locate(event);
-    if (this.hit(at) >= 0) return;
-    this.toggleEnlarged(at.view.id);
   }
 
   toggleEnlarged(viewId) {
@@ -435,71 +287,34 @@ export class Editor {
     if (!open && dialog.open) dialog.close();
   }
 
-  // --- keyboard ------------------------------------------------------------------------------------
+  // --- keyboard (the key map is editor-input.js's keyCommand) ---------------------------------------
 
   onKeyDown(event) {
     // An open dialog owns the keyboard: Escape closes it (the browser does that), nothing reaches the views.
     if (this.modalOpen() || isTextInput(event.target)) return;
-    const key = event.key;
-    const ctrl = event.ctrlKey || event.metaKey;
-    const lower = key.length === 1 ? key.toLowerCase() : key;
-    if (ctrl) {
-      if (lower === "z" && !event.shiftKey) this.undo();
-      else if ((lower === "z" && event.shiftKey) || lower === "y") this.redo();
-      else if (key === "Enter") this.submit();
-      else return;
-      event.preventDefault();
-      return;
-    }
-    if (event.altKey) return;
-    if (key === " ") {
-      this.space = true;
-      event.preventDefault();
-      return;
-    }
-    const focus = this.state.layout.focus_parts.find((p) => focusKey(p) === lower);
-    if (focus && event.shiftKey && this.state.layout.validity_parts.includes(focus)) {
-      this.togglePart(this.active, focus);
-    } else if (focus && !event.shiftKey) {
-      this.focusPart(focus);
-    } else if (/^[1-9]$/.test(key) && Number(key) <= this.state.views.length) {
-      this.toggleEnlarged(this.state.views[Number(key) - 1].id);
-    } else if (key === "Enter" && G.hasSuggestions(this.state)) {
-      this.acceptSuggestions();
-    } else if (key === "Escape" && G.hasSuggestions(this.state)) {
-      this.dismissSuggestions();
-    } else if (key === "Enter") {
-      this.toggleEnlarged(this.state.enlarged ?? this.active);
-    } else if (key === "Escape") {
-      if (this.state.enlarged !== null) this.toggleEnlarged(this.state.enlarged);
-    } else if (key === "0") {
-      this.fitAll();
-    } else if (lower === "n" || (key === "Tab" && !event.shiftKey)) {
-      S.selectStep(this.state, 1);
-      this.render();
-    } else if (lower === "p" || (key === "Tab" && event.shiftKey)) {
-      S.selectStep(this.state, -1);
-      this.render();
-    } else if (lower === "o") {
-      this.flag("occluded");
-    } else if (lower === "u") {
-      this.flag("unsure");
-    } else if (lower === "g") {
-      this.refine();
-    } else if (lower === "v") {
-      this.nextView();
-    } else if (key === "Backspace" || key === "Delete") {
-      this.resetKeypoint();
-    } else if (key === "?") {
-      this.toggleHelp();
-    } else {
-      return;
-    }
+    const command = keyCommand(event, this.state, this.active);
+    if (!command) return;
+    const [name, ...args] = command;
+    this[name](...args);
     event.preventDefault();
   }
 
   onKeyUp(event) {
-    if (event.key === " ") this.space = false;
+    if (event.key === " ") this.input.space = false;
+  }
+
+  /** Space held: a drag pans instead of grabbing a keypoint (until the key is released). */
+  holdSpace() {
+    this.input.space = true;
+  }
+
+  /** A key the editor owns that has nothing to do now (Escape with no view enlarged). */
+  nothing() {}
+
+  /** Select the next (1) or previous (-1) keypoint. */
+  selectStep(step) {
+    S.selectStep(this.state, step);
+    this.render();
   }
 
   /** The submit confirmation closed: submit if the annotator said so. */
@@ -649,53 +464,9 @@ export class Editor {
     }
   }
 
-  /** Send the pending writes in order; stops at the first that fails and retries it later. */
-  async flush() {
-    if (this.flushing) return;
-    this.flushing = true;
-    clearTimeout(this.retryTimer);
-    let refused = null;
-    try {
-      for (let write = S.headWrite(this.state); write; write = S.headWrite(this.state)) {
-        S.setStatus(this.state, S.SAVING, "saving…");
-        renderPanel(this.state, this.root);
-        let answer;
-        try {
-          answer = await this.api.post(write.path, { ...write.body, base_revision: this.state.task.revision });
-        } catch (error) {
-          if (!(error instanceof ApiError)) throw error;
-          if (error.status === CONFLICT && error.extra?.state) {
-            S.applyServerState(this.state, error.extra.state);
-            const dropped = S.clearPending(this.state);
-            this.state.notice = `the task changed elsewhere; your view was refreshed` +
-              (dropped ? ` (${dropped} unsaved change(s), starting with ${write.label}, were not applied)` : "");
-            refused = "refreshed after a conflict";
-            break;
-          }
-          if (error.retryable) {
-            S.failWrite(this.state, write.id);
-            const delay = backoffDelay(this.retryAttempt++);
-            S.setStatus(this.state, S.ERROR, `could not save ${write.label}: ${error.message}; retrying in ${Math.ceil(delay)} s`);
-            this.retryTimer = setTimeout(() => this.flush(), delay * 1000);
-            return;
-          }
-          // Refused for good (a 4xx other than a conflict): say so and resynchronise with the server.
-          S.completeWrite(this.state, write.id);
-          refused = `${write.label} was refused: ${error.message}`;
-          this.state.notice = refused;
-          await this.refresh();
-          continue;
-        }
-        this.retryAttempt = 0;
-        S.completeWrite(this.state, write.id);
-        await this.applyAnswer(write, answer);
-      }
-      if (refused) S.setStatus(this.state, S.ERROR, refused);
-      else S.settledStatus(this.state);
-    } finally {
-      this.flushing = false;
-      this.render();
-    }
+  /** Send the pending writes in order (write-queue.js: retry, conflicts, refusals). */
+  flush() {
+    return this.writes.flush();
   }
 
   async applyAnswer(write, answer) {

@@ -3,6 +3,8 @@
 // not from the form's dataset (form.dataset is the form's <select name="dataset">, not its data attributes).
 
 import { ApiError, get, post } from "./api.js";
+import { fileSize } from "./format.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 
 const config = JSON.parse(document.getElementById("exports-config").textContent);
 const form = document.getElementById("export-form");
@@ -11,6 +13,7 @@ const table = document.getElementById("export-list");
 const empty = document.getElementById("no-exports");
 const POLL_MS = 2000;
 const RUNNING = new Set(["queued", "running"]);
+const listeners = new Listeners();
 let timer = null;
 
 function say(text, kind = "") {
@@ -41,16 +44,10 @@ function progress(row) {
   return bar;
 }
 
-function size(bytes) {
-  if (bytes === null || bytes === undefined) return "";
-  const mb = bytes / (1024 * 1024);
-  return mb >= 1 ? `${mb.toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
-}
-
 function files(row) {
   if (row.status === "done") {
     const span = document.createElement("span");
-    span.append(link(row.download_url, "download"), ` ${size(row.size_bytes)} · `, link(row.provenance_url, "provenance"));
+    span.append(link(row.download_url, "download"), ` ${fileSize(row.size_bytes)} · `, link(row.provenance_url, "provenance"));
     if (row.rig_url) span.append(" · ", link(row.rig_url, "rig"));
     return span;
   }
@@ -97,10 +94,10 @@ async function refresh() {
   empty.hidden = rows.length > 0;
   table.dataset.ready = "1";
   clearTimeout(timer);
-  if (rows.some((row) => RUNNING.has(row.status))) timer = setTimeout(refresh, POLL_MS);
+  if (rows.some((row) => RUNNING.has(row.status))) timer = listeners.after(POLL_MS, refresh);
 }
 
-form.addEventListener("submit", async (event) => {
+async function startExport(event) {
   event.preventDefault();
   const data = new FormData(form);
   const subjects = String(data.get("subjects") || "")
@@ -125,6 +122,15 @@ form.addEventListener("submit", async (event) => {
     button.disabled = false;
   }
   refresh();
-});
+}
 
-refresh();
+export function on() {
+  listeners.listen(form, "submit", startExport);
+  refresh();
+}
+
+export function off() {
+  listeners.off();
+}
+
+mountPage({ on, off });

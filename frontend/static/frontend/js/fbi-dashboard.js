@@ -4,7 +4,10 @@
 // false-alarm rate; the frames a reviewer ticks (none is ticked for them) can be sent to an annotator's queue.
 
 import { ApiError, get, post } from "./api.js";
-import { socketUrl } from "./socket.js";
+import { escape, percentValue } from "./format.js";
+import { watchJob } from "./jobs.js";
+import { Listeners, mountPage } from "./lifecycle.js";
+import { TaskSocket, socketUrl } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const fbi = config.fbi;
@@ -13,10 +16,10 @@ const form = document.getElementById("fbi-form");
 const status = document.getElementById("fbi-job");
 const POLL_MS = 1000;
 const REFERENCE_LABELS = { dataset: "dataset skeleton", corrected: "corrected skeleton", ground_truth: "ground truth" };
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-const pct = (v) => (v === null || v === undefined ? null : Math.round(1000 * v) / 10);
 
+const listeners = new Listeners();
 let chart = null;
+let following = null; // the labelling job followed: {stop} of its poll and websocket
 let errorFrames = [];
 
 function options(select, values, selected) {
@@ -29,10 +32,19 @@ function setup() {
   options(form.elements.bones, fbi.bone_subsets, fbi.bone_subsets[0]);
   form.elements.unknown_tilt_deg.value = fbi.unknown_tilt_deg;
   options(document.querySelector("#fbi-send select[name=annotator]"), config.options.annotators);
-  form.querySelector("[data-action=label]").addEventListener("click", startJob);
-  form.querySelector("[data-action=agreement]").addEventListener("click", loadAgreement);
-  document.getElementById("fbi-send").addEventListener("submit", sendToQueue);
-  document.getElementById("fbi-errors").addEventListener("change", updateChosen);
+}
+
+export function on() {
+  listeners.listen(form.querySelector("[data-action=label]"), "click", startJob);
+  listeners.listen(form.querySelector("[data-action=agreement]"), "click", loadAgreement);
+  listeners.listen(document.getElementById("fbi-send"), "submit", sendToQueue);
+  listeners.listen(document.getElementById("fbi-errors"), "change", updateChosen);
+}
+
+export function off() {
+  listeners.off();
+  following?.stop();
+  following = null;
 }
 
 // --- the labelling job ------------------------------------------------------------------------------
@@ -63,25 +75,17 @@ async function startJob() {
     status.textContent = error.message;
     return;
   }
-  showJob(job);
-  const ws = new WebSocket(socketUrl(fbi.socket_path));
-  ws.addEventListener("message", (event) => {
-    const m = JSON.parse(event.data);
-    if (m.job === job.label) showJob({ ...job, done: m.done, total: m.total, status: m.state });
-  });
+  following?.stop();
   // The websocket only hears of progress made by workers of this server; polling covers the rest.
-  const timer = setInterval(async () => {
-    try {
-      const fresh = await get(job.url);
-      showJob(fresh);
-      if (fresh.status === "done" || fresh.status === "failed") {
-        clearInterval(timer);
-        ws.close();
-      }
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-    }
-  }, POLL_MS);
+  const socket = new TaskSocket(socketUrl(fbi.socket_path), { onMessage: (message) => watch.progress(message) });
+  socket.start();
+  const watch = watchJob(job, { get, intervalMs: POLL_MS, onUpdate: showJob, onFinished: () => socket.stop() });
+  following = {
+    stop() {
+      watch.stop();
+      socket.stop();
+    },
+  };
 }
 
 // --- agreement --------------------------------------------------------------------------------------
@@ -93,11 +97,11 @@ function drawChart(report) {
   const colors = { dataset: "#2f6fde", corrected: "#00b050", ground_truth: "#1d2330" };
   for (const [source, ref] of Object.entries(report.references)) {
     if (!ref) continue;
-    datasets.push({ label: `errors vs ${REFERENCE_LABELS[source]}`, data: ref.bins.map((b) => pct(b.error_rate)),
+    datasets.push({ label: `errors vs ${REFERENCE_LABELS[source]}`, data: ref.bins.map((b) => percentValue(b.error_rate)),
       backgroundColor: colors[source] });
   }
   const anyRef = Object.values(report.references).find((r) => r);
-  datasets.push({ label: "skipped or unknown", data: anyRef.bins.map((b) => pct(b.skip_rate)), backgroundColor: "#c9ced8" });
+  datasets.push({ label: "skipped or unknown", data: anyRef.bins.map((b) => percentValue(b.skip_rate)), backgroundColor: "#c9ced8" });
   chart?.destroy();
   chart = new window.Chart(document.getElementById("fbi-chart"), {
     type: "bar",
@@ -215,4 +219,7 @@ async function sendToQueue(event) {
   }
 }
 
-if (section) setup();
+if (section) {
+  setup();
+  mountPage({ on, off });
+}

@@ -2,9 +2,11 @@
 // rejects it back to its annotator with a comment, like the review mode of a correction task.
 
 import { ApiError, get, post } from "./api.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 
 const config = JSON.parse(document.getElementById("fbi-config").textContent);
 const box = document.querySelector("[data-review]");
+const listeners = new Listeners();
 let task = null;
 
 function render() {
@@ -43,10 +45,20 @@ async function main() {
     return;
   }
   render();
-  box.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-decision]");
-    if (button) decide(button.dataset.decision);
-  });
+  mountPage({ on, off });
+}
+
+function onClick(event) {
+  const button = event.target.closest("[data-decision]");
+  if (button) decide(button.dataset.decision);
+}
+
+export function on() {
+  listeners.listen(box, "click", onClick);
+}
+
+export function off() {
+  listeners.off();
 }
 
 main();

@@ -6,6 +6,7 @@
 import { ApiError, get, post } from "./api.js";
 import * as F from "./fbi-state.js";
 import { bbox, viewTransform, zoomToBox } from "./geometry.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** Margin around the person when an image is framed, as a fraction of the person's size. */
@@ -13,6 +14,8 @@ const FRAME_MARGIN = 0.12;
 /** Radii of the joint markers, screen px. */
 const R_PARENT = 9;
 const R_CHILD = 8;
+/** How often the time spent on the bone is redrawn. */
+const TIMER_MS = 500;
 /** Parts whose keypoints frame the person (the body and feet carry every asked bone). */
 const FRAMING_PARTS = new Set(["body", "feet"]);
 
@@ -20,6 +23,7 @@ const config = JSON.parse(document.getElementById("fbi-config").textContent);
 const root = document.getElementById("fbi");
 const $ = (sel) => root.querySelector(sel);
 
+const listeners = new Listeners();
 let payload = null;
 let state = null;
 let transform = { s: 1, tx: 0, ty: 0 };
@@ -262,6 +266,17 @@ function onClick(event) {
   else if (button.dataset.action === "next-task") nextTask();
 }
 
+export function on() {
+  listeners.listen(document, "keydown", onKey);
+  listeners.listen(root, "click", onClick);
+  listeners.listen(window, "resize", () => render());
+  listeners.every(TIMER_MS, renderTime);
+}
+
+export function off() {
+  listeners.off();
+}
+
 async function start() {
   try {
     payload = await get(config.task_url);
@@ -283,10 +298,7 @@ async function start() {
   const f = payload.frame;
   $(".fbi-frame").textContent = `${f.dataset} · ${f.subject} · ${f.action} · frame ${f.index} · ${payload.assignee}` +
     (payload.review_comment ? ` · reviewer: ${payload.review_comment}` : "");
-  document.addEventListener("keydown", onKey);
-  root.addEventListener("click", onClick);
-  window.addEventListener("resize", () => render());
-  setInterval(renderTime, 500);
+  mountPage({ on, off });
   render();
   root.dataset.ready = "1";
 }

@@ -5,8 +5,10 @@
 // Drawing reuses the editor's pure modules: the two versions become a task-like state (state.js) whose
 // "base" is the before and "current" the after, drawn by render.js like the review mode draws a task.
 
-import { bbox, distance, zoomToBox } from "./geometry.js";
-import { keypointLabel, layoutGrid, mountView, render } from "./render.js";
+import { displacements, frameOn, listenViews, mountViews, partIndices, renderViews } from "./compare-views.js";
+import { escape } from "./format.js";
+import { Listeners, mountPage } from "./lifecycle.js";
+import { keypointLabel } from "./render.js";
 import { createState, select } from "./state.js";
 
 const payload = JSON.parse(document.getElementById("frame-payload").textContent);
@@ -16,8 +18,7 @@ const TOP_MOVES = 30;
 /** Displacements below this (px) are not listed. */
 const MOVED_PX = 0.05;
 
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-
+const listeners = new Listeners();
 let state = null;
 const viewEls = new Map();
 
@@ -44,36 +45,11 @@ function buildState(before, after) {
 }
 
 function renderAll() {
-  layoutGrid(root.querySelector(".views"), state.views);
-  for (const view of state.views) render(state, viewEls.get(view.id), view);
-}
-
-function frameOn(indices) {
-  for (const view of state.views) {
-    const vp = viewEls.get(view.id).querySelector(".viewport");
-    const n = view.current.length;
-    const ids = indices ? [...indices, ...indices.map((k) => k + n)] : undefined;
-    const box = bbox([...view.current, ...view.base], ids);
-    if (box) state.zoom[view.id] = zoomToBox(box, [view.width, view.height], [vp.clientWidth || 1, vp.clientHeight || 1]);
-  }
-}
-
-function partOf(k) {
-  const [a, b] = state.layout.parts[state.layout.part_of[k]];
-  return Array.from({ length: b - a }, (_, i) => a + i);
+  renderViews(root.querySelector(".views"), state, viewEls);
 }
 
 function renderMoves() {
-  const moves = [];
-  for (let k = 0; k < state.layout.names.length; k++) {
-    let best = null;
-    for (const view of state.views) {
-      const d = distance(view.base[k], view.current[k]);
-      if (d !== null && (best === null || d > best.px)) best = { k, px: d, camera: view.camera };
-    }
-    if (best && best.px > MOVED_PX) moves.push(best);
-  }
-  moves.sort((a, b) => b.px - a.px);
+  const moves = displacements(state, MOVED_PX);
   const colors = state.layout.colors;
   root.querySelector(".kp-moves").innerHTML = moves
     .slice(0, TOP_MOVES)
@@ -91,7 +67,6 @@ function setupCompare() {
     select.innerHTML = payload.skeletons
       .map((s) => `<option value="${s.id}"${s.id === chosen?.id ? " selected" : ""}>${escape(s.label)}</option>`)
       .join("");
-    select.addEventListener("change", () => compare());
   }
 }
 
@@ -104,6 +79,26 @@ function compare() {
     `${payload.skeletons.length} skeleton version(s) · ${state.views.length} view(s) · comparing v${b.version} with v${a.version}`;
 }
 
+function onClick(event) {
+  const li = event.target.closest("li[data-k]");
+  if (!li) return;
+  const k = Number(li.dataset.k);
+  select(state, k);
+  frameOn(state, viewEls, partIndices(state.layout, k));
+  for (const row of root.querySelectorAll("li[data-k]")) row.classList.toggle("active", row === li);
+  renderAll();
+}
+
+export function on() {
+  for (const menu of root.querySelectorAll(".compare select")) listeners.listen(menu, "change", () => compare());
+  listeners.listen(root, "click", onClick);
+  listenViews(listeners, root.querySelector(".views"), viewEls, () => state, renderAll);
+}
+
+export function off() {
+  listeners.off();
+}
+
 async function main() {
   if (!payload.skeletons.length) {
     root.querySelector(".status-line").textContent = "this frame has no skeleton";
@@ -113,31 +108,10 @@ async function main() {
   setupCompare();
   const [before, after] = defaults();
   state = buildState(before, after);
-  const container = root.querySelector(".views");
-  const images = [];
-  for (const view of state.views) {
-    const el = mountView(container, view, state.layout);
-    viewEls.set(view.id, el);
-    images.push(el.querySelector("img.frame"));
-  }
-  if (state.views.length === 1) container.classList.add("single");
-  frameOn(null);
+  const images = mountViews(root.querySelector(".views"), state, viewEls);
+  frameOn(state, viewEls, null);
   compare();
-  root.addEventListener("click", (event) => {
-    const li = event.target.closest("li[data-k]");
-    if (!li) return;
-    const k = Number(li.dataset.k);
-    select(state, k);
-    frameOn(partOf(k));
-    for (const row of root.querySelectorAll("li[data-k]")) row.classList.toggle("active", row === li);
-    renderAll();
-  });
-  root.querySelector(".views").addEventListener("dblclick", () => {
-    frameOn(null);
-    renderAll();
-  });
-  const resize = new ResizeObserver(() => renderAll());
-  for (const el of viewEls.values()) resize.observe(el.querySelector(".viewport"));
+  mountPage({ on, off });
   await Promise.all(images.map((img) => img.decode().catch(() => null)));
   renderAll();
   root.dataset.ready = "1";

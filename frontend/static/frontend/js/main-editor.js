@@ -4,6 +4,7 @@
 
 import * as api from "./api.js";
 import { Editor } from "./editor.js";
+import { mountPage } from "./lifecycle.js";
 import { TaskSocket, socketUrl } from "./socket.js";
 import { createState } from "./state.js";
 
@@ -23,16 +24,20 @@ async function main() {
   const state = createState(payload, { user: config.user });
   const editor = new Editor(root, state, { api, urls: { task: config.task_url, next: config.next_url } });
   const images = editor.mount();
-  editor.on();
   const socket = new TaskSocket(socketUrl(config.socket_path), {
     onMessage: (message) => editor.onSocketMessage(message),
     onOpen: (reconnected) => editor.onSocketOpen(reconnected),
     onClose: () => editor.onSocketClose(),
   });
-  socket.start();
-  window.addEventListener("pagehide", () => {
-    socket.stop();
-    editor.off();
+  mountPage({
+    on() {
+      editor.on();
+      socket.start();
+    },
+    off() {
+      socket.stop();
+      editor.off();
+    },
   });
   editor.render();
   // An image that fails to load still lets the editor work on the skeleton.

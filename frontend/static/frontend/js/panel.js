@@ -5,8 +5,8 @@
 import { keypointLabel, partLabel } from "./render.js";
 import { focusMembers, isReadOnly, isShown, maxResidual, nextFlaggedView, reviewCommentShown, undoDepths } from "./state.js";
 import { hideUnder, suggestionRows } from "./suggestions.js";
+import { escape } from "./format.js";
 
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 /** The key that focuses a part: its first letter (b, f, l, r for the COCO-WholeBody focus parts). */
 export function focusKey(part) {

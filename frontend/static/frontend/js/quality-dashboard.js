@@ -8,6 +8,9 @@
 // is no report, and the page says so without a request that would answer 404.
 
 import { ApiError, get, post } from "./api.js";
+import { escape, num } from "./format.js";
+import { isFinished, watchJob } from "./jobs.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 import { TaskSocket, socketUrl } from "./socket.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
@@ -16,13 +19,10 @@ const section = document.getElementById("quality-section");
 const form = document.getElementById("quality-form");
 /** Milliseconds between polls of a running job. */
 const POLL_MS = 2000;
-const FINISHED = new Set(["done", "failed"]);
 
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-const num = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
-
+const listeners = new Listeners();
 let chart = null;
-let watched = null; // {job, timer}
+let watched = null; // watchJob()'s {job, progress, stop} of the job the progress bar follows
 let report = null;
 let latest = null; // the newest scoring job of the selection, null when it was never scored
 
@@ -44,12 +44,11 @@ function showJob(job) {
 }
 
 function stopWatching() {
-  if (watched) clearInterval(watched.timer);
+  watched?.stop();
   watched = null;
 }
 
 function finished(job) {
-  stopWatching();
   form.querySelector("[data-action=score]").disabled = false;
   if (job.status === "done") loadReport();
 }
@@ -57,34 +56,15 @@ function finished(job) {
 /** Follow `job` until it is done or failed: websocket events as they come, a poll every POLL_MS. */
 function watch(job) {
   stopWatching();
-  showJob(job);
-  if (FINISHED.has(job.status)) {
-    finished(job);
-    return;
-  }
-  form.querySelector("[data-action=score]").disabled = true;
-  const timer = setInterval(async () => {
-    try {
-      const fresh = await get(job.url);
-      if (watched?.job.id !== fresh.id) return;
-      watched.job = fresh;
-      showJob(fresh);
-      if (FINISHED.has(fresh.status)) finished(fresh);
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-    }
-  }, POLL_MS);
-  watched = { job, timer };
+  if (!isFinished(job)) form.querySelector("[data-action=score]").disabled = true;
+  watched = watchJob(job, { get, intervalMs: POLL_MS, onUpdate: showJob, onFinished: finished });
 }
 
 /** A websocket job.progress event {job: label, done, total, state}. */
 function onProgress(message) {
   if (!watched || message.job !== watched.job.label) return;
-  const job = { ...watched.job, done: message.done, total: message.total, status: message.state ?? watched.job.status };
-  watched.job = job;
   section.dataset.live = "1";
-  showJob(job);
-  if (FINISHED.has(job.status)) finished(job);
+  watched.progress(message);
 }
 
 async function score() {
@@ -242,41 +222,48 @@ async function loadReport() {
   section.dataset.report = "1";
 }
 
+/** Show the selection's newest scoring job (followed while it runs) and its report. */
+async function reselect() {
+  stopWatching();
+  section.querySelector("#quality-progress").hidden = true;
+  section.querySelector("#quality-job").textContent = "";
+  try {
+    latest = await findLatest();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    section.querySelector("#quality-job").textContent = `could not load the scoring jobs: ${error.message}`;
+    return;
+  }
+  // A running job is followed (its report fills in as chunks finish); a finished one is shown.
+  if (latest && !isFinished(latest)) watch(latest);
+  else if (latest) showJob(latest);
+  loadReport();
+}
+
 function setup() {
   const datasets = config.options.datasets;
   form.elements.dataset.innerHTML = datasets.map((d) => `<option value="${escape(d.name)}">${escape(d.name)}</option>`).join("");
   form.elements.source.innerHTML = quality.sources.map((s) => `<option value="${s.value}">${escape(s.label)}</option>`).join("");
   form.elements.source.value = quality.default_source;
-  const reselect = async () => {
-    stopWatching();
-    section.querySelector("#quality-progress").hidden = true;
-    section.querySelector("#quality-job").textContent = "";
-    try {
-      latest = await findLatest();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      section.querySelector("#quality-job").textContent = `could not load the scoring jobs: ${error.message}`;
-      return;
-    }
-    // A running job is followed (its report fills in as chunks finish); a finished one is shown.
-    if (latest && !FINISHED.has(latest.status)) watch(latest);
-    else if (latest) showJob(latest);
-    loadReport();
-  };
-  form.elements.dataset.addEventListener("change", reselect);
-  form.elements.source.addEventListener("change", reselect);
-  form.elements.best.addEventListener("change", () => loadReport());
-  form.elements.sort.addEventListener("change", () => loadReport());
-  form.querySelector("[data-action=score]").addEventListener("click", score);
-  section.querySelector("[data-action=download-best]").addEventListener("click", downloadBest);
-  if (!datasets.length) {
-    form.querySelector("[data-action=score]").disabled = true;
-    return;
-  }
-  const socket = new TaskSocket(socketUrl(quality.socket_path), { onMessage: onProgress });
-  socket.start();
-  window.addEventListener("pagehide", () => socket.stop());
+  if (!datasets.length) form.querySelector("[data-action=score]").disabled = true;
+}
+
+export function on() {
+  listeners.listen(form.elements.dataset, "change", reselect);
+  listeners.listen(form.elements.source, "change", reselect);
+  listeners.listen(form.elements.best, "change", () => loadReport());
+  listeners.listen(form.elements.sort, "change", () => loadReport());
+  listeners.listen(form.querySelector("[data-action=score]"), "click", score);
+  listeners.listen(section.querySelector("[data-action=download-best]"), "click", downloadBest);
+  if (!config.options.datasets.length) return;
+  listeners.keep(new TaskSocket(socketUrl(quality.socket_path), { onMessage: onProgress })).start();
   reselect();
 }
 
+export function off() {
+  listeners.off();
+  stopWatching();
+}
+
 setup();
+mountPage({ on, off });

@@ -6,6 +6,7 @@
 // replays a state into them (clear + redraw), and the drag helpers move the few elements a pointer
 // move changes, so a drag never redraws the scene.
 
+import { escape } from "./format.js";
 import { distance, gridColumns, medianSpacing, viewTransform } from "./geometry.js";
 import { isShown, isValidIn, position } from "./state.js";
 import { suggestionsIn } from "./suggestions.js";
@@ -32,7 +33,6 @@ const BASE_SHOWN_PX = 1.0;
 const GHOST_SHOWN_PX = 0.5;
 
 const fmt = (v) => (Math.round(v * 100) / 100).toString();
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
 /** Human label of a part name ("left_hand" -> "left hand"). */
 export function partLabel(part) {

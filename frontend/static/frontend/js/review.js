@@ -8,8 +8,9 @@
 // Nothing here edits a keypoint.
 
 import * as api from "./api.js";
-import { bbox, distance, zoomToBox } from "./geometry.js";
-import { layoutGrid, mountView, render } from "./render.js";
+import { displacements, frameOn, listenViews, mountViews, partIndices, renderViews } from "./compare-views.js";
+import { escape } from "./format.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 import { createState, select } from "./state.js";
 
 const config = JSON.parse(document.getElementById("review-config").textContent);
@@ -18,59 +19,26 @@ const root = document.getElementById("review");
 const TOP_MOVES = 30;
 /** History rows shown (newest first). */
 const HISTORY_ROWS = 300;
+/** Displacements at or below this (px) are not listed. */
+const MOVED_PX = 0.05;
 
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-
+const listeners = new Listeners();
 let state = null;
 const viewEls = new Map();
 
 function renderAll() {
-  layoutGrid(root.querySelector(".views"), state.views);
-  for (const view of state.views) render(state, viewEls.get(view.id), view);
-}
-
-/** Frame every view on the keypoints `indices` (before and after), or on the whole person. */
-function frameOn(indices) {
-  for (const view of state.views) {
-    const vp = viewEls.get(view.id).querySelector(".viewport");
-    const points = [...view.current, ...view.base];
-    const n = view.current.length;
-    const ids = indices ? [...indices, ...indices.map((k) => k + n)] : undefined;
-    const box = bbox(points, ids);
-    if (box) state.zoom[view.id] = zoomToBox(box, [view.width, view.height], [vp.clientWidth || 1, vp.clientHeight || 1]);
-  }
-}
-
-/** The keypoint indices of k's anatomical part. */
-function partOf(k) {
-  const [a, b] = state.layout.parts[state.layout.part_of[k]];
-  return Array.from({ length: b - a }, (_, i) => a + i);
+  renderViews(root.querySelector(".views"), state, viewEls);
 }
 
 function highlight(k) {
   select(state, k);
-  frameOn(partOf(k));
+  frameOn(state, viewEls, partIndices(state.layout, k));
   for (const li of root.querySelectorAll("[data-k]")) li.classList.toggle("active", Number(li.dataset.k) === k);
   renderAll();
 }
 
-/** Largest 2D displacement of each keypoint over the views, worst first: [{k, px, camera}]. */
-function displacements() {
-  const out = [];
-  const n = state.layout.names.length;
-  for (let k = 0; k < n; k++) {
-    let best = null;
-    for (const view of state.views) {
-      const d = distance(view.base[k], view.current[k]);
-      if (d !== null && (best === null || d > best.px)) best = { k, px: d, camera: view.camera };
-    }
-    if (best && best.px > 0.05) out.push(best);
-  }
-  return out.sort((a, b) => b.px - a.px);
-}
-
 function renderMoves() {
-  const moves = displacements();
+  const moves = displacements(state, MOVED_PX);
   const names = state.layout.names;
   const colors = state.layout.colors;
   root.querySelector(".kp-moves").innerHTML = moves
@@ -136,6 +104,23 @@ async function decide(action) {
   }
 }
 
+function onClick(event) {
+  const li = event.target.closest("li[data-k]");
+  if (li) highlight(Number(li.dataset.k));
+  const button = event.target.closest(".review-actions button");
+  if (button) decide(button.dataset.action);
+}
+
+export function on() {
+  listeners.listen(root, "click", onClick);
+  listeners.listen(window, "resize", renderAll);
+  listenViews(listeners, root.querySelector(".views"), viewEls, () => state, renderAll);
+}
+
+export function off() {
+  listeners.off();
+}
+
 async function main() {
   const notice = root.querySelector(".banner.notice");
   let payload;
@@ -155,32 +140,12 @@ async function main() {
     back.href = `/review/studies/${study}/`;
     back.hidden = false;
   }
-  const container = root.querySelector(".views");
-  const images = [];
-  for (const view of state.views) {
-    const el = mountView(container, view, state.layout);
-    viewEls.set(view.id, el);
-    images.push(el.querySelector("img.frame"));
-  }
-  if (state.views.length === 1) container.classList.add("single");
-  frameOn(null);
+  const images = mountViews(root.querySelector(".views"), state, viewEls);
+  frameOn(state, viewEls, null);
   renderAll();
   renderMoves();
   renderDecision();
-  root.addEventListener("click", (event) => {
-    const li = event.target.closest("li[data-k]");
-    if (li) highlight(Number(li.dataset.k));
-    const button = event.target.closest(".review-actions button");
-    if (button) decide(button.dataset.action);
-  });
-  window.addEventListener("resize", renderAll);
-  // Redraw a view whenever its size changes (the panel filling in, the window): drawn for the size it has.
-  const resize = new ResizeObserver(() => renderAll());
-  for (const el of viewEls.values()) resize.observe(el.querySelector(".viewport"));
-  root.querySelector(".views").addEventListener("dblclick", () => {
-    frameOn(null);
-    renderAll();
-  });
+  mountPage({ on, off });
   await Promise.all([loadHistory().catch(() => null), ...images.map((img) => img.decode().catch(() => null))]);
   renderAll();
   root.querySelector(".status-line").textContent = `revision ${payload.revision} · ${state.views.length} view(s)`;

@@ -4,11 +4,9 @@
 // bias per part and the annotators' calibration with its warnings. Renders report data; computes nothing.
 
 import * as api from "./api.js";
+import { escape, num, pct } from "./format.js";
 
 const PART_LABELS = { all: "All", body: "Body", face: "Face", hand: "Hand" };
-const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-const num = (v, digits = 2) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
-const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
 
 /** A cell's shade: white at measured/true 1, redder the further off (log scale, saturating at x3 or /3). */
 function shade(ratio) {

@@ -2,11 +2,13 @@
 // it (the list itself, its filters and sort are rendered by the server).
 
 import { ApiError, post } from "./api.js";
+import { Listeners, mountPage } from "./lifecycle.js";
 
 const button = document.getElementById("start-next");
 const message = document.getElementById("queue-message");
+const listeners = new Listeners();
 
-button?.addEventListener("click", async () => {
+async function startNext() {
   button.disabled = true;
   message.textContent = "";
   try {
@@ -17,4 +19,14 @@ button?.addEventListener("click", async () => {
     message.textContent = error.message;
     button.disabled = false;
   }
-});
+}
+
+export function on() {
+  if (button) listeners.listen(button, "click", startNext);
+}
+
+export function off() {
+  listeners.off();
+}
+
+mountPage({ on, off });
