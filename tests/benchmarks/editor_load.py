@@ -64,7 +64,10 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-editor-"))
+    # In a folder of its own: live.prepare keeps its data template beside the workdir, and one left in /tmp by
+    # an older checkout would serve that checkout's data.
+    workdir = Path(tempfile.mkdtemp(prefix="bench-editor-")) / "live"
+    workdir.mkdir()
     info = live.prepare(workdir)
     task = info["tasks"][0]
     with live.serve(workdir) as url, sync_playwright() as p:
