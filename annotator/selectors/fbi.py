@@ -2,7 +2,7 @@
 agreement analysis of people's answers against the labels the dataset, corrected and true skeletons imply.
 
 The analysis recomputes the skeletons' labels for exactly the answered (skeleton, view, bone) triples
-with ``ml_services.fbi.skeleton_labels`` (vectorised; microseconds per skeleton-view) rather than
+with ``annotator.fbi.skeleton_labels`` (vectorised; microseconds per skeleton-view) rather than
 reading ``FBIAutoLabels``: it compares one threshold across skeleton versions that may not have been
 labelled yet, and needs only the bones people were asked about.
 """
@@ -16,10 +16,9 @@ import numpy as np
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from annotator import access, geometry, keypoints
+from annotator import access, fbi, geometry, keypoints
 from annotator.models import Camera, Dataset, FBIAnswer, Skeleton3D, Study, Task
 from annotator.selectors.tasks import _points_json, task_frame_dict, task_lock_state
-from ml_services import fbi
 
 #: Tasks whose answers count in the analysis: handed in, and not sent back.
 FINISHED = (Task.Status.SUBMITTED, Task.Status.ACCEPTED)

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from annotator import h36m, keypoints
-from ml_services import fbi
+from annotator import fbi, h36m, keypoints
 
 IDENTITY_R = np.eye(3)[None]
 ZERO_T = np.zeros((1, 3))
@@ -136,7 +135,7 @@ def test_fbi_precision_on_an_unseen_rig_meets_the_defaults_promise():
     """A rig none of the defaults were chosen on (seed 7, subject S11: the calibration used seeds 0-2 of S1 and S9,
     the benchmark seeds 100-104): over half of the default policy's flags are real depth errors, as promised,
     and within the recorded calibration's spread; the rule it replaced flags only labellers' mistakes."""
-    from tests.ml_services.fbi_rig import fbi_rig, flags, precision_recall
+    from tests.annotator.fbi_rig import fbi_rig, flags, precision_recall
 
     rig = fbi_rig("S11", frames=100, seed=7)
     precision, recall, n_flags = precision_recall(rig, flags(rig, fbi.DEFAULT_FLAG_POLICY))
