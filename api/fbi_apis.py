@@ -14,7 +14,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator import keypoints, selectors
+from annotator import fbi, keypoints, selectors
 from annotator.models import FBIAnswer
 from annotator.selectors import fbi as fbi_selectors
 from annotator.selectors.jobs import job_dict
@@ -24,7 +24,6 @@ from annotator.services.fbi_labels import ALL_SOURCES, FBI_JOB_KIND, SOURCE_CHOI
 from annotator.tasks import job_submit
 from api.fields import DatasetNameField, IdField, StrictFloatField, StrictIntegerField, TextField
 from api.permissions import IsReviewer
-from ml_services import fbi
 
 
 class FBITaskApi(APIView):

@@ -1,7 +1,7 @@
 """Forward/backward bone labels (FBI, HEMlets PoSh section 5): labels implied by 3D skeletons, and people's answers.
 
 ``FBIAutoLabels`` holds the labels a skeleton version implies in one view for one bone subset, computed
-in batch by the worker (``ml_services.fbi.skeleton_labels``): one row per (skeleton, view, subset) with
+in batch by the worker (``annotator.fbi.skeleton_labels``): one row per (skeleton, view, subset) with
 the whole label and tilt vectors in two small binary columns, in ``keypoints.bones(subset)`` order, so
 the table grows with skeleton-views, not with bones. ``FBIAnswer`` rows are people's answers on FBI
 tasks (``Task.kind == "fbi"``): append-only, the latest row per (task, view, bone) is the answer.
@@ -21,7 +21,7 @@ from annotator.models.datasets import Skeleton3D, View
 
 
 class FBIAutoLabels(models.Model):
-    """The FBI labels (int8, ``ml_services.fbi`` constants) and tilts (degrees) of a skeleton's bones in a view."""
+    """The FBI labels (int8, ``annotator.fbi`` constants) and tilts (degrees) of a skeleton's bones in a view."""
 
     skeleton = models.ForeignKey(Skeleton3D, on_delete=models.CASCADE, related_name="fbi_labels")
     view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="fbi_labels")

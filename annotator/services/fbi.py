@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from annotator import keypoints
+from annotator import fbi, keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, FBIAnswer, Frame, Skeleton3D, Study, Task
 from annotator.selectors.fbi import fbi_task_bones
@@ -31,11 +31,10 @@ from annotator.services.tasks import (
     task_start_if_needed,
     task_status_broadcast,
 )
-from ml_services import fbi
 
 #: An answer claiming to have taken longer than this (seconds) is refused: the browser's clock went wrong.
 MAX_ANSWER_SECONDS = 3600.0
-#: Label names of the API and the database, by ``ml_services.fbi`` value, and back.
+#: Label names of the API and the database, by ``annotator.fbi`` value, and back.
 LABEL_OF_VALUE = {fbi.FORWARD: FBIAnswer.Label.FORWARD, fbi.BACKWARD: FBIAnswer.Label.BACKWARD,
                   fbi.UNKNOWN: FBIAnswer.Label.UNKNOWN, fbi.SKIPPED: FBIAnswer.Label.SKIPPED}  # fmt: skip
 VALUE_OF_LABEL = {str(label): value for value, label in LABEL_OF_VALUE.items()}

@@ -17,11 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from annotator import keypoints
+from annotator import fbi, keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Camera, Dataset, FBIAutoLabels, Job, JobChunk, Skeleton3D, View
 from annotator.services.jobs import job_create, job_find_same, job_resume
-from ml_services import fbi
 
 FBI_JOB_KIND = Job.Kind.FBI_LABELS
 #: Frames per chunk: a chunk's skeletons, views and rows are held in memory at once.

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from annotator import keypoints, selectors
 from annotator.exceptions import ApplicationError
+from annotator.fbi import DEFAULT_UNKNOWN_TILT_DEG
 from annotator.models import Dataset, Skeleton3D, Task
 from annotator.selectors.quality import QUALITY_JOB_KIND
 from annotator.selectors.studies import study_form_options, study_get
@@ -20,7 +21,6 @@ from api.routing import socket_path
 from frontend.forms import FBITasksForm
 from frontend.views.common import api_url, or_404, reviewer_page, url_prefix
 from frontend.views.tasks import task_list_context
-from ml_services.fbi import DEFAULT_UNKNOWN_TILT_DEG
 
 
 def _quality_config() -> dict:

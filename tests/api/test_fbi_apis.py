@@ -7,12 +7,11 @@ import pytest
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from annotator import keypoints
+from annotator import fbi, keypoints
 from annotator.models import FBIAnswer, Frame, Job, Task, View
 from annotator.selectors.fbi import fbi_task_bones
 from annotator.services.fbi import fbi_simulate_labellers
 from annotator.services.tasks import task_create
-from ml_services import fbi
 from tests.annotator.services.study_data import DATASET, import_rig
 from tests.annotator.services.task_data import make_task
 
@@ -169,7 +168,7 @@ class FBIAgreementByHandTests:
 
     def test_hand_computed_answers_have_no_errors_against_the_ground_truth(self, users):
         from annotator.models import Skeleton3D
-        from tests.ml_services.fbi_by_hand import label_by_hand
+        from tests.annotator.fbi_by_hand import label_by_hand
 
         import_rig()
         frame = Frame.objects.filter(sequence__subject__dataset__name=DATASET).order_by("id").first()

@@ -11,8 +11,7 @@ import time
 
 import numpy as np
 
-from annotator import h36m, keypoints
-from ml_services import fbi
+from annotator import fbi, h36m, keypoints
 
 CHUNK_SKELETONS = 5000
 

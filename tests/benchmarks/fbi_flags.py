@@ -6,9 +6,9 @@ answered in all four views by ``--labellers`` simulated people with the default 
 * per bone group and tilt bin (of the dataset bone), the precision and recall of flags that need
   ``min_agreeing`` people against the skeleton and none with it (the default policy's rule, without its group,
   length and tilt limits): where flags can be trusted;
-* the default policy (``ml_services.fbi.DEFAULT_FLAG_POLICY``) and the rule before it (one person, the 14
+* the default policy (``annotator.fbi.DEFAULT_FLAG_POLICY``) and the rule before it (one person, the 14
   HEMlets bones, tilt over 30 degrees): precision and recall, mean and spread over seeds;
-* whether ``ml_services.fbi.FLAG_CALIBRATION`` (what the dashboard shows) agrees with what was measured.
+* whether ``annotator.fbi.FLAG_CALIBRATION`` (what the dashboard shows) agrees with what was measured.
 
 Exit 1 when the default's mean precision is under 0.5 (the promise) or the recorded calibration is off by more
 than two standard deviations.
@@ -23,9 +23,8 @@ import time
 
 import numpy as np
 
-from annotator import keypoints
-from ml_services import fbi
-from tests.ml_services.fbi_rig import UNSEEN_SUBJECTS, fbi_rig, flags, precision_recall
+from annotator import fbi, keypoints
+from tests.annotator.fbi_rig import UNSEEN_SUBJECTS, fbi_rig, flags, precision_recall
 
 PROMISE = 0.5
 #: The rule before the calibration: any confident answer against a HEMlets body bone tilted over 30 degrees (the
@@ -90,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     recall = [r[1] for r in default if r[1] is not None]
     mean_p, sd_p = statistics.fmean(precision), statistics.stdev(precision) if len(precision) > 1 else 0.0
     recorded = fbi.FLAG_CALIBRATION
-    print(f"recorded in ml_services.fbi.FLAG_CALIBRATION: precision {recorded['precision'][0]:.3f} ± "
+    print(f"recorded in annotator.fbi.FLAG_CALIBRATION: precision {recorded['precision'][0]:.3f} ± "
           f"{recorded['precision'][1]:.3f}, recall {recorded['recall'][0]:.3f} ± {recorded['recall'][1]:.3f} over "
           f"{recorded['seeds']} seeds; measured now: precision ({mean_p:.3f}, {sd_p:.3f}), recall "
           f"({statistics.fmean(recall):.3f}, {statistics.stdev(recall) if len(recall) > 1 else 0.0:.3f})")  # fmt: skip

@@ -1,5 +1,5 @@
 """``python manage.py label_fbi --dataset NAME``: forward/backward/unknown labels of every bone of a dataset's
-skeletons in every view, from 3D (``ml_services.fbi.skeleton_labels``), stored as ``FBIAutoLabels``.
+skeletons in every view, from 3D (``annotator.fbi.skeleton_labels``), stored as ``FBIAutoLabels``.
 
 By default the chunks (frames) run here with a progress bar; a rerun continues an unfinished job and
 finds nothing to do in a finished one. With ``--enqueue`` the chunks become django-tasks tasks for the
@@ -12,7 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator import keypoints
+from annotator import fbi, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Job
 from annotator.selectors import dataset_get
@@ -20,7 +20,6 @@ from annotator.selectors.jobs import job_result_summary
 from annotator.services.fbi_labels import ALL_SOURCES, DEFAULT_CHUNK_FRAMES, SOURCE_CHOICES, fbi_label_job_start
 from annotator.services.jobs import job_run_local
 from annotator.tasks import job_enqueue
-from ml_services import fbi
 
 
 class Command(BaseCommand):

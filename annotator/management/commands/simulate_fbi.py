@@ -2,7 +2,7 @@
 
 Each open FBI task of ``--study`` (its frames) or ``--dataset`` is answered through the same services as
 the browser (``fbi_answers_create``, then ``fbi_task_submit``): the true label of each bone comes from
-the frame's ground truth, ``ml_services.fbi.simulate_labels`` with the default ``LabellerModel`` adds
+the frame's ground truth, ``annotator.fbi.simulate_labels`` with the default ``LabellerModel`` adds
 errors and skips by tilt (7.4% errors above 30 degrees, many skips below 20), and each answer records
 plausible seconds. Reproducible with ``--seed``.
 """

@@ -8,11 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotator import fbi as fbi_math
 from annotator import keypoints
 from annotator.models import FBIAnswer, FBIAutoLabels, Skeleton3D, Study, Task
-from ml_services import fbi as fbi_math
+from tests.annotator.fbi_by_hand import label_by_hand
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
-from tests.ml_services.fbi_by_hand import label_by_hand
 
 
 def run(*args) -> str:

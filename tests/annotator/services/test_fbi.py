@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from django.db.models import Max
 
-from annotator import keypoints
+from annotator import fbi, keypoints
 from annotator.exceptions import ApplicationError, PermissionDeniedError
 from annotator.models import FBIAnswer, FBIAutoLabels, Job, Skeleton3D, Task
 from annotator.selectors.fbi import fbi_agreement, fbi_answers_latest, fbi_open_tasks, fbi_task_bones
@@ -22,9 +22,8 @@ from annotator.services.fbi import AnswerInput, fbi_answer_create, fbi_answers_c
 from annotator.services.fbi_labels import fbi_label_job_start
 from annotator.services.jobs import job_run_local
 from annotator.services.tasks import task_create, task_start_next, task_submit
-from ml_services import fbi
+from tests.annotator.fbi_by_hand import label_by_hand
 from tests.annotator.services.study_data import DATASET, RIG_FRAMES, annotators, import_rig
-from tests.ml_services.fbi_by_hand import label_by_hand
 
 #: Label names of the int8 codes stored per bone.
 NAMES = {fbi.FORWARD: "forward", fbi.BACKWARD: "backward", fbi.UNKNOWN: "unknown"}

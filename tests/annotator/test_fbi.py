@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from annotator import h36m, keypoints
-from ml_services import fbi
+from annotator import fbi, h36m, keypoints
 
 IDENTITY_R = np.eye(3)[None]
 ZERO_T = np.zeros((1, 3))
@@ -136,7 +135,7 @@ def test_fbi_precision_on_an_unseen_rig_meets_the_defaults_promise():
     """A rig none of the defaults were chosen on (seed 7, subject S11: the calibration used seeds 0-2 of S1 and S9,
     the benchmark seeds 100-104): over half of the default policy's flags are real depth errors, as promised,
     and within the recorded calibration's spread; the rule it replaced flags only labellers' mistakes."""
-    from tests.ml_services.fbi_rig import fbi_rig, flags, precision_recall
+    from tests.annotator.fbi_rig import fbi_rig, flags, precision_recall
 
     rig = fbi_rig("S11", frames=100, seed=7)
     precision, recall, n_flags = precision_recall(rig, flags(rig, fbi.DEFAULT_FLAG_POLICY))
@@ -207,3 +206,102 @@ def test_bone_groups_and_lengths():
 def test_bad_flag_policy(kwargs, message):
     with pytest.raises(ValueError, match=message):
         fbi.FlagPolicy(**kwargs)
+
+
+# --- the agreement report, from hand-made arrays (no database) ------------------------------------------------
+
+HAND_BONE = (int(keypoints.PARTS["right_hand"][6]), int(keypoints.PARTS["right_hand"][7]))
+ARM_BONE = (keypoints.index("left_elbow"), keypoints.index("left_wrist"))
+BASE_ID, TRUTH_ID = 10, 20
+
+
+def _skeleton(hand_child_depth: float) -> np.ndarray:
+    """(J, 3) a person 3 m in front of an identity camera: a 20 mm finger bone whose child is ``hand_child_depth``
+    mm nearer (negative) or farther than its parent, and a forearm in the image plane."""
+    X = np.zeros((keypoints.NUM_KEYPOINTS, 3))
+    X[:, 2] = 3000.0
+    X[HAND_BONE[1]] = (0.0, 10.0, 3000.0 + hand_child_depth)  # 10 mm across, 17.3 mm deep: 20 mm, 60 degrees
+    X[ARM_BONE[1]] = (250.0, 0.0, 3000.0)
+    return X
+
+
+def _answers(labels: list[str]) -> fbi.AnswerData:
+    """Two people (tasks 1 and 2, one view of frame 5) answer the finger and the forearm bone: ``labels`` in the
+    order (task 1 finger, task 1 forearm, task 2 finger, task 2 forearm). The dataset skeleton has the finger
+    forward, the ground truth backward."""
+    value = {name: code for code, name in fbi.LABEL_NAMES.items()}
+    rows = [
+        {"task": task, "view": 100, "parent": bone[0], "child": bone[1], "label": label, "camera": 7,
+         "camera_name": "cam", "frame": 5, "base": BASE_ID, "annotator": annotator, "frame_label": "S9 · Walk · 0"}
+        for (task, annotator, bone), label in zip(
+            [(1, "ann", HAND_BONE), (1, "ann", ARM_BONE), (2, "bob", HAND_BONE), (2, "bob", ARM_BONE)], labels,
+            strict=True,
+        )
+    ]  # fmt: skip
+    return fbi.AnswerData(
+        rows=rows,
+        human=np.asarray([value[label] for label in labels], dtype=np.int8),
+        camera=np.zeros(4, dtype=np.intp),
+        R=IDENTITY_R,
+        t=ZERO_T,
+        skeleton_of={"dataset": [BASE_ID] * 4, "corrected": [None] * 4, "ground_truth": [TRUTH_ID] * 4},
+        skeletons={BASE_ID: _skeleton(-10 * np.sqrt(3)), TRUTH_ID: _skeleton(10 * np.sqrt(3))},
+        answer_seconds=[1.0, 2.0, 3.0, 4.0, 5.0],  # task 1 changed one answer: five stored, four latest
+        image_seconds=[8.0, 7.0],
+    )
+
+
+def test_agreement_report_worked_by_hand():
+    report = fbi.agreement_report(_answers(["backward", "forward", "backward", "skipped"]))
+    assert (report["n_answers"], report["n_tasks"], report["n_images"], report["n_frames"]) == (4, 2, 2, 1)
+    assert report["annotators"] == ["ann", "bob"]
+    assert report["answers_by_label"] == {"backward": 2, "forward": 1, "skipped": 1}
+    assert report["seconds"] == {"per_answer_mean": 3.0, "per_image_mean": 7.5, "per_image_median": 7.5}
+    # Against the dataset skeleton: both finger answers (60 degrees) are wrong; the forearm lies in the image
+    # plane, so its label is unknown: one person answered it, one skipped, nothing is scored.
+    dataset = report["references"]["dataset"]
+    assert dataset["n"] == 4
+    flat, steep = dataset["bins"][0], dataset["bins"][-1]
+    assert (flat["n"], flat["answered"], flat["skip_rate"], flat["error_rate"]) == (2, 1, 0.5, None)
+    assert (steep["low"], steep["n"], steep["answered"], steep["error_rate"]) == (30.0, 2, 2, 1.0)
+    assert report["references"]["ground_truth"]["bins"][-1]["error_rate"] == 0.0
+    assert report["references"]["corrected"] is None
+    # Two people agree against the dataset on a 20 mm finger bone at 60 degrees: the default policy flags it, and
+    # the ground truth says the dataset has it backwards.
+    assert report["max_labellers"] == 2
+    [flag] = report["probable_depth_errors"]
+    assert flag == {
+        "task": 1, "tasks": [1, 2], "frame": 5, "frame_label": "S9 · Walk · 0", "view": 100, "camera": "cam",
+        "parent": HAND_BONE[0], "child": HAND_BONE[1], "bone": keypoints.bone_name(*HAND_BONE), "group": "hand",
+        "annotators": ["ann", "bob"], "human": "backward", "n_against": 2, "n_with": 0, "dataset": "forward",
+        "tilt_deg": 60.0, "length_mm": 20.0, "ground_truth": "backward", "dataset_wrong": True,
+    }  # fmt: skip
+    assert report["depth_error_frames"] == [5] and report["n_probable_depth_errors"] == 1
+    assert report["depth_error_check"] == {"n": 1, "dataset_wrong": 1, "precision": 1.0}
+    assert report["contradicted"] == {"body": {"bones": 0, "flagged": 0}, "face": {"bones": 0, "flagged": 0},
+                                      "hand": {"bones": 1, "flagged": 1}}  # fmt: skip
+    assert report["calibration"]["applies"] and report["policy"] == fbi.DEFAULT_FLAG_POLICY.as_dict()
+
+
+def test_agreement_report_needs_two_people_and_a_steep_enough_bone():
+    one = fbi.agreement_report(_answers(["backward", "forward", "skipped", "skipped"]))
+    assert one["probable_depth_errors"] == [] and one["depth_error_check"] is None
+    assert one["contradicted"]["hand"] == {"bones": 1, "flagged": 0}
+    # Past the unknown band the dataset's finger label is unknown too: nobody can contradict it.
+    unsure = fbi.agreement_report(_answers(["backward", "forward", "backward", "skipped"]), unknown_tilt_deg=70.0)
+    assert unsure["probable_depth_errors"] == [] and unsure["contradicted"]["hand"]["bones"] == 0
+    assert unsure["unknown_tilt_deg"] == 70.0
+
+
+def test_agreement_report_without_answers_and_bad_input():
+    empty = fbi.AnswerData(rows=[], human=np.zeros(0, np.int8), camera=np.zeros(0, np.intp), R=np.zeros((0, 3, 3)),
+                           t=np.zeros((0, 3)), skeleton_of={s: [] for s in fbi.REFERENCES}, skeletons={},
+                           answer_seconds=[], image_seconds=[])  # fmt: skip
+    assert fbi.agreement_report(empty) is None
+    data = _answers(["backward", "forward", "backward", "skipped"])
+    with pytest.raises(ValueError, match="skeletons lacks ids"):
+        fbi.AnswerData(**{**vars(data), "skeletons": {BASE_ID: data.skeletons[BASE_ID]}})
+    with pytest.raises(ValueError, match="skeleton_of needs 4"):
+        fbi.AnswerData(**{**vars(data), "skeleton_of": {"dataset": [BASE_ID] * 4}})
+    with pytest.raises(ValueError, match="human and camera"):
+        fbi.AnswerData(**{**vars(data), "human": data.human[:3]})

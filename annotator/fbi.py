@@ -1,5 +1,9 @@
 """Forward/Backward bone labels (FBI, HEMlets PoSh section 5): from 3D, from simulated people, and agreement.
 
+Pure numpy math of the FBI feature, beside the other domain math (``metrics``, ``crosscheck``): the labels a
+skeleton implies, simulated labellers, the flag policy, and the agreement report of people's answers
+(``agreement_report``: arrays in, a JSON-ready dict out; ``selectors.fbi`` gathers its input from the database).
+
 For a bone (parent joint -> child joint) seen by a camera, the label says whether the child is
 nearer the camera than the parent (``FORWARD``), farther (``BACKWARD``), or ``UNKNOWN``. People
 answer it reliably when the bone is tilted more than about 30 degrees out of the image plane and
@@ -12,6 +16,8 @@ degrees in [0, 90].
 
 from __future__ import annotations
 
+import statistics
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -311,3 +317,209 @@ def depth_error_flags(
         & (tilt >= lo_t) & ((tilt < hi_t) | (hi_t >= 90.0) & (tilt <= 90.0))
         & (contradicting >= policy.min_agreeing) & (confirming == 0)
     )  # fmt: skip
+
+
+# --- the agreement report -------------------------------------------------------------------------------------
+
+#: Reference skeletons of the agreement report, in report order (``Skeleton3D.Source`` values).
+REFERENCES: tuple[str, ...] = ("dataset", "corrected", "ground_truth")
+
+
+@dataclass
+class AnswerData:
+    """People's FBI answers and the skeletons they are judged against (A answers, C cameras, J keypoints).
+
+    Attributes:
+        rows: A plain records, the latest answer per (task, view, bone): ``task``, ``view``, ``parent``,
+            ``child``, ``label`` (its name), ``camera`` (id), ``camera_name``, ``frame``, ``base`` (id of the
+            dataset skeleton the person saw), ``annotator``, ``frame_label``.
+        human: (A,) int8 the answers (FORWARD / BACKWARD / UNKNOWN / SKIPPED).
+        camera: (A,) index into ``R`` and ``t`` of each answer's camera.
+        R: (C, 3, 3) world-to-camera rotations; t: (C, 3) translations, mm.
+        skeleton_of: reference source (``REFERENCES``) -> A skeleton ids, None where the frame has no such
+            skeleton: the dataset skeleton each person saw, the frame's latest corrected one, its ground truth.
+        skeletons: skeleton id -> (J, 3) world mm, for every id in ``skeleton_of``.
+        answer_seconds: seconds of every stored answer (changed ones too).
+        image_seconds: seconds spent on each (task, view) image, summed over its stored answers.
+    """
+
+    rows: list[dict]
+    human: np.ndarray
+    camera: np.ndarray
+    R: np.ndarray
+    t: np.ndarray
+    skeleton_of: dict[str, list[int | None]]
+    skeletons: dict[int, np.ndarray]
+    answer_seconds: list[float]
+    image_seconds: list[float]
+
+    def __post_init__(self) -> None:
+        n = len(self.rows)
+        if self.human.shape != (n,) or self.camera.shape != (n,):
+            raise ValueError(f"human and camera must have shape ({n},), got {self.human.shape} and {self.camera.shape}")
+        if self.R.ndim != 3 or self.R.shape[1:] != (3, 3) or self.t.shape != (len(self.R), 3):
+            raise ValueError(f"R must have shape (C, 3, 3) and t (C, 3), got {self.R.shape} and {self.t.shape}")
+        if set(self.skeleton_of) != set(REFERENCES) or any(len(ids) != n for ids in self.skeleton_of.values()):
+            raise ValueError(f"skeleton_of needs {n} skeleton ids for each of {', '.join(REFERENCES)}")
+        missing = {s for ids in self.skeleton_of.values() for s in ids if s is not None} - set(self.skeletons)
+        if missing:
+            raise ValueError(f"skeletons lacks ids {sorted(missing)}")
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 6) if d else None
+
+
+def reference_labels(data: AnswerData, ids: list[int | None], unknown_tilt_deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and tilts that skeletons ``ids`` (one per answer, None for none) imply for each answered bone.
+
+    Returns:
+        labels: (A,) int8, UNKNOWN where there is no skeleton; tilt: (A,) degrees, NaN where there is none.
+    """
+    rows = data.rows
+    bone_list = sorted({(r["parent"], r["child"]) for r in rows})
+    b_idx = np.asarray([bone_list.index((r["parent"], r["child"])) for r in rows])
+    bones = np.asarray(bone_list, dtype=np.intp)
+    labels = np.full(len(rows), UNKNOWN, dtype=np.int8)
+    tilt = np.full(len(rows), np.nan)
+    known = sorted({s for s in ids if s is not None})
+    if known:
+        stack = np.stack([data.skeletons[s] for s in known])  # (S, J, 3)
+        lab, til = skeleton_labels(stack, data.R, data.t, bones, unknown_tilt_deg)  # (S, C, B)
+        a = np.flatnonzero([s is not None for s in ids])
+        s_idx = np.asarray([known.index(ids[i]) for i in a], dtype=np.intp)
+        labels[a] = lab[s_idx, data.camera[a], b_idx[a]]
+        tilt[a] = til[s_idx, data.camera[a], b_idx[a]]
+    return labels, tilt
+
+
+def agreement_report(
+    data: AnswerData, unknown_tilt_deg: float = DEFAULT_UNKNOWN_TILT_DEG, policy: FlagPolicy = DEFAULT_FLAG_POLICY
+) -> dict | None:
+    """People's answers against the labels of the dataset skeleton each person saw, the frame's latest corrected
+    skeleton and its ground truth; and the probable depth errors ``policy`` flags.
+
+    Keys: counts (``n_answers``, ``n_tasks``, ``n_images``, ``n_frames``), ``answers_by_label``, ``seconds``
+    (per answer and per image), ``references`` (source -> ``{"n", "bins"}`` from ``agreement_by_tilt``, or None
+    where no such skeleton exists); the flags: ``probable_depth_errors`` (one per dataset skeleton, view and bone
+    that ``policy`` flags from everybody's answers on it, ``depth_error_flags``; steepest first, with the true
+    direction where known), ``depth_error_frames``, ``policy``, ``calibration`` (what the policy was measured to
+    do on unseen rigs, ``FLAG_CALIBRATION``, and the ``expected_false_alarm_rate``), ``contradicted`` (bones
+    people contradicted, flagged or not, per bone group), ``max_labellers`` (most people on one bone) and
+    ``depth_error_check`` (with ground truth: how many flags the dataset really has backwards). None without
+    answers.
+    """
+    rows = data.rows
+    if not rows:
+        return None
+    refs = {source: reference_labels(data, data.skeleton_of[source], unknown_tilt_deg) for source in REFERENCES}
+    references = {}
+    for source in REFERENCES:
+        labels, tilt = refs[source]
+        known = np.isfinite(tilt)
+        references[source] = (
+            {"n": int(known.sum()), "bins": agreement_by_tilt(data.human[known], labels[known], tilt[known])}
+            if known.any() else None
+        )  # fmt: skip
+    per_image = data.image_seconds
+    return {
+        "n_answers": len(rows),
+        "n_tasks": len({r["task"] for r in rows}),
+        "n_images": len({(r["task"], r["view"]) for r in rows}),
+        "n_frames": len({r["frame"] for r in rows}),
+        "annotators": sorted({r["annotator"] for r in rows}),
+        "answers_by_label": {name: int(n) for name, n in Counter(r["label"] for r in rows).most_common()},
+        "unknown_tilt_deg": unknown_tilt_deg,
+        "tilt_bins_deg": list(TILT_BINS_DEG),
+        "seconds": {
+            "per_answer_mean": round(statistics.fmean(data.answer_seconds), 3),
+            "per_image_mean": round(statistics.fmean(per_image), 3),
+            "per_image_median": round(statistics.median(per_image), 3),
+        },
+        "references": references,
+        **_flags(data, refs, policy),
+    }
+
+
+def _flags(data: AnswerData, refs: dict[str, tuple[np.ndarray, np.ndarray]], policy: FlagPolicy) -> dict:
+    """The flag part of ``agreement_report``: answers grouped per (dataset skeleton, view, bone), counted against
+    the skeleton's label, and flagged by ``policy``. ``refs``: source -> (A,) labels and tilts."""
+    rows, human = data.rows, data.human
+    ds_labels, ds_tilt = refs["dataset"]
+    # The ground truth's direction of each answered bone, however slightly tilted (UNKNOWN without one).
+    truth_sign, _ = reference_labels(data, data.skeleton_of["ground_truth"], 0.0)
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for a, r in enumerate(rows):
+        groups[(r["base"], r["view"], r["parent"], r["child"])].append(a)
+    keys = list(groups)
+    first = np.asarray([groups[k][0] for k in keys], dtype=np.intp)
+    width = max(len(v) for v in groups.values())
+    answers = np.full((width, len(keys)), SKIPPED, dtype=np.int8)  # (P, G): SKIPPED pads the missing people
+    for g, key in enumerate(keys):
+        answers[: len(groups[key]), g] = human[groups[key]]
+    against, with_ = contradiction_counts(answers, ds_labels[first])
+    bone_pairs = np.asarray([[r["parent"], r["child"]] for r in (rows[a] for a in first)], dtype=np.intp)
+    group_of = bone_groups(bone_pairs)
+    lengths = _dataset_bone_lengths(data, first)
+    flagged = depth_error_flags(against, with_, ds_tilt[first], lengths, group_of, policy)
+    order = np.flatnonzero(flagged)
+    order = order[np.argsort(-ds_tilt[first][order], kind="stable")]
+    errors = []
+    for g in order.tolist():
+        a = int(first[g])
+        r = rows[a]
+        members = groups[keys[g]]
+        contra = [m for m in members if human[m] in (FORWARD, BACKWARD) and human[m] != ds_labels[a]]
+        truth = LABEL_NAMES[int(truth_sign[a])] if truth_sign[a] != UNKNOWN else None
+        dataset_label = LABEL_NAMES[int(ds_labels[a])]
+        errors.append(
+            {"task": r["task"], "tasks": [rows[m]["task"] for m in members], "frame": r["frame"],
+             "frame_label": r["frame_label"], "view": r["view"], "camera": r["camera_name"], "parent": r["parent"],
+             "child": r["child"], "bone": keypoints.bone_name(r["parent"], r["child"]), "group": str(group_of[g]),
+             "annotators": sorted({rows[m]["annotator"] for m in contra}), "human": rows[contra[0]]["label"],
+             "n_against": int(against[g]), "n_with": int(with_[g]), "dataset": dataset_label,
+             "tilt_deg": round(float(ds_tilt[a]), 2), "length_mm": round(float(lengths[g]), 1),
+             "ground_truth": truth, "dataset_wrong": None if truth is None else truth != dataset_label}
+        )  # fmt: skip
+    checked = [e for e in errors if e["dataset_wrong"] is not None]
+    contradicted = against >= 1
+    precision = FLAG_CALIBRATION["precision"]
+    return {
+        "policy": policy.as_dict(),
+        "calibration": {
+            **FLAG_CALIBRATION,
+            "expected_false_alarm_rate": round(1.0 - precision[0], 3),
+            "applies": policy == DEFAULT_FLAG_POLICY,
+        },  # fmt: skip
+        "max_labellers": int(width),
+        "contradicted": {
+            group: {
+                "bones": int((contradicted & (group_of == group)).sum()),
+                "flagged": int((flagged & (group_of == group)).sum()),
+            }
+            for group in BONE_GROUPS
+        },  # fmt: skip
+        "probable_depth_errors": errors,
+        "n_probable_depth_errors": len(errors),
+        "depth_error_frames": sorted({e["frame"] for e in errors}),
+        "depth_error_check": (
+            {
+                "n": len(checked),
+                "dataset_wrong": sum(e["dataset_wrong"] for e in checked),
+                "precision": _rate(sum(e["dataset_wrong"] for e in checked), len(checked)),
+            }
+            if checked
+            else None
+        ),  # fmt: skip
+    }
+
+
+def _dataset_bone_lengths(data: AnswerData, first: np.ndarray) -> np.ndarray:
+    """(G,) length (mm) of each group's bone in the dataset skeleton people were shown (``first``: an answer of
+    each group)."""
+    rows, base = data.rows, data.skeleton_of["dataset"]
+    lengths = []
+    for a in first.tolist():
+        X = data.skeletons[base[a]]
+        lengths.append(float(np.linalg.norm(X[rows[a]["child"]] - X[rows[a]["parent"]])))
+    return np.asarray(lengths)

@@ -1,8 +1,8 @@
 """Rigs with ground truth for the FBI flag calibration, without rendering: the synthetic rig's people posed by its
 motion library (``fixtures.synthetic``), its error model for the dataset skeletons, the Human3.6M cameras of the
-subject, and simulated labellers (``ml_services.fbi.simulate_labels``) answering every bone in every view.
+subject, and simulated labellers (``annotator.fbi.simulate_labels``) answering every bone in every view.
 
-Shared by ``tests/ml_services/test_fbi.py`` (one unseen rig) and ``tests/benchmarks/fbi_flags.py`` (several).
+Shared by ``tests/annotator/test_fbi.py`` (one unseen rig) and ``tests/benchmarks/fbi_flags.py`` (several).
 A few milliseconds per frame: the flag statistics need thousands of frames, not their images.
 """
 
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator import h36m, keypoints
-from ml_services import fbi
+from annotator import fbi, h36m, keypoints
 
 #: Subjects the demo and the tests' rigs do not render by default: unseen people.
 UNSEEN_SUBJECTS = ("S9", "S11")

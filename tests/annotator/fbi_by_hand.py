@@ -1,4 +1,4 @@
-"""FBI labels worked out one bone at a time from their definition, independently of ``ml_services.fbi``.
+"""FBI labels worked out one bone at a time from their definition, independently of ``annotator.fbi``.
 
 The FBI tests must not check the labelling code against itself (simulated labellers answer from that same
 code, so swapping forward and backward there would pass them). This module is the hand computation:
