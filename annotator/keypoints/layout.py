@@ -84,7 +84,19 @@ class Layout:
     _index: Mapping[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_index", MappingProxyType({n: i for i, n in enumerate(self.names)}))
+        # Whatever the caller passed (lists, dicts, writable arrays), the value holds read-only copies.
+        frozen = {
+            "names": tuple(self.names),
+            "parts": MappingProxyType({p: _intp(ix) for p, ix in self.parts.items()}),
+            "metric_parts": MappingProxyType({p: _intp(ix) for p, ix in self.metric_parts.items()}),
+            "parents": _intp(self.parents),
+            "flip_index": _intp(self.flip_index),
+            "sigmas": _frozen(self.sigmas, np.float64),
+            "part_colors": MappingProxyType(dict(self.part_colors)),
+            "_index": MappingProxyType({n: i for i, n in enumerate(self.names)}),
+        }
+        for name, value in frozen.items():
+            object.__setattr__(self, name, value)
         _validate(self)
 
     @property

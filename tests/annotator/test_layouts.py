@@ -270,3 +270,16 @@ class TestRefusals:
             dataclasses.replace(
                 base, part_names=("a", "b"), parts=overlapping, focus_parts=(), part_colors={"a": "#fff"}
             )
+
+
+def test_a_layout_keeps_its_own_read_only_copies_of_what_it_was_given():
+    base = kp.layout_get("coco-17")
+    parents, colors = base.parents.tolist(), {"body": "#000000"}
+    layout = dataclasses.replace(base, parents=parents, part_colors=colors)
+    parents[1], colors["body"] = 5, "#ffffff"
+    np.testing.assert_array_equal(layout.parents, base.parents)
+    assert layout.part_colors["body"] == "#000000"
+    with pytest.raises(TypeError):
+        layout.part_colors["body"] = "#ffffff"
+    with pytest.raises(ValueError, match="read-only"):
+        layout.parents[1] = 5
