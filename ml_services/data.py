@@ -246,8 +246,9 @@ def extract_samples(
     def flush(batch: list) -> None:
         truth = torch.from_numpy(np.stack([b[1] for b in batch])).float()  # (V, J, 2)
         start = torch.from_numpy(np.stack([b[2] for b in batch])).float()
-        parts = torch.stack([truth[:, idx] for idx, _ in members], 1)  # (V, M, K, 2)
-        starts = torch.stack([start[:, idx] for idx, _ in members], 1)
+        # torch.tensor copies the layout's index arrays, which are read-only (torch warns on sharing those).
+        parts = torch.stack([truth[:, torch.tensor(idx)] for idx, _ in members], 1)  # (V, M, K, 2)
+        starts = torch.stack([start[:, torch.tensor(idx)] for idx, _ in members], 1)
         box = part_boxes(parts, config.min_box_px)  # (V, M, 3)
         ctx_box = torch.cat([box[..., :2], box[..., 2:] * config.context_scale], -1)
         no_mirror = torch.zeros(box.shape[:2], dtype=torch.bool)

@@ -101,7 +101,8 @@ def score_views(
     for net in dict.fromkeys(n for _, n, _, _ in SCORED_PARTS):
         model = refiners[net]
         slots = [i for i, p in enumerate(SCORED_PARTS) if p[1] == net]
-        part_pts = torch.stack([pts[:, SCORED_PARTS[i][2]] for i in slots], 1)  # (N, m, K, 2)
+        # torch.tensor copies the layout's index arrays, which are read-only (torch warns on sharing those).
+        part_pts = torch.stack([pts[:, torch.tensor(SCORED_PARTS[i][2])] for i in slots], 1)  # (N, m, K, 2)
         box = part_boxes(part_pts, model.config.min_box_px)  # (N, m, 3)
         ok = torch.isfinite(part_pts).all(-1).all(-1) & ((box[..., :2] >= 0) & (box[..., :2] < sizes[:, None])).all(-1)
         crops_box = corner_boxes(box, config).reshape(S * V, -1, 3)  # (N, m*4, 3) image pixels

@@ -1,0 +1,143 @@
+"""The one definition of keypoint layouts: a frozen ``Layout`` value, its presets, and the default's names.
+
+This package (``layout.py``: the value and its checks; ``presets.py``: the shipped layouts; this
+module: the default's names) is the only place that knows a layout. Every other module asks it for
+the joint count, names, part index sets, skeleton links, kinematic parents, flip pairs, OKS sigmas,
+part colours and alignment anchors; nobody else spells out a count or a part's index range. A
+layout is a ``Layout`` value; ``LAYOUTS`` holds the shipped presets, looked up by ``layout_get``:
+
+* ``coco-wholebody-133/v1`` (the default, ``DEFAULT_LAYOUT``): COCO-WholeBody as H3WB uses it
+  unchanged, from ``annotator/data/coco_wholebody_layout.json`` (copied from the mmpose /
+  COCO-WholeBody / H3WB sources it cites);
+* ``coco-17/v1``: the COCO person keypoints with the COCO API's sigmas (``annotator/data/coco17_layout.json``);
+* ``h36m-17/v1``: Human3.6M's 17 joints as VideoPose3D keeps them (``annotator/data/h36m17_layout.json``).
+
+The module-level names (``NAMES``, ``PARTS``, ``PARENTS``, ...) are the default layout's, as they
+were before layouts became values; datasets still use only the default until per-dataset dispatch
+lands. The browser and Python read the same data (``Layout.to_json``).
+
+Parts come in two granularities:
+
+* ``parts``: anatomical groups that partition the keypoints, each a contiguous index range, and
+  drive colours, focus and export fields (COCO-WholeBody: body, feet, face, left_hand, right_hand);
+* ``metric_parts``: the groups of benchmark and cross-check tables (COCO-WholeBody as H3WB: all,
+  body = body + feet, face, hand = both hands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+import numpy as np
+
+# Re-exported: callers write ``keypoints.Layout``, ``keypoints.layout_get("coco-17")``.
+from annotator.keypoints.layout import Anchors as Anchors
+from annotator.keypoints.layout import Layout as Layout
+from annotator.keypoints.layout import LayoutError as LayoutError
+from annotator.keypoints.layout import Link as Link
+from annotator.keypoints.presets import DEFAULT_LAYOUT as DEFAULT_LAYOUT
+from annotator.keypoints.presets import FACE_REGION_SIZES as FACE_REGION_SIZES
+from annotator.keypoints.presets import LAYOUTS as LAYOUTS
+from annotator.keypoints.presets import layout_get as layout_get
+
+# ---------------------------------------------------------------------------------------------
+# The default layout's names, as every module has used them since before layouts were values.
+
+LAYOUT_VERSION = DEFAULT_LAYOUT.version
+LAYOUT_NAME = DEFAULT_LAYOUT.title
+
+NAMES: tuple[str, ...] = DEFAULT_LAYOUT.names
+NUM_KEYPOINTS: int = DEFAULT_LAYOUT.num_keypoints
+index = DEFAULT_LAYOUT.index
+
+# Anatomical parts, in layout order. Each is contiguous, so a slice is exact.
+PART_NAMES: tuple[str, ...] = DEFAULT_LAYOUT.part_names
+PARTS: Mapping[str, np.ndarray] = DEFAULT_LAYOUT.parts
+PART_SLICES: Mapping[str, slice] = DEFAULT_LAYOUT.part_slices
+#: Part of every keypoint, as an index into PART_NAMES; shape (NUM_KEYPOINTS,).
+PART_OF: np.ndarray = DEFAULT_LAYOUT.part_of
+
+#: Parts a reviewer can focus on or mark as not annotatable in one view.
+FOCUS_PARTS: tuple[str, ...] = DEFAULT_LAYOUT.focus_parts
+#: Parts whose validity COCO-WholeBody records per image (``*_valid`` and ``*_box``).
+VALIDITY_PARTS: tuple[str, ...] = DEFAULT_LAYOUT.validity_parts
+
+# H3WB benchmark / cross-check groups: body includes the feet, hand both hands.
+METRIC_PART_NAMES: tuple[str, ...] = tuple(DEFAULT_LAYOUT.metric_parts)
+METRIC_PARTS: Mapping[str, np.ndarray] = DEFAULT_LAYOUT.metric_parts
+
+# Roots used for alignment in the H3WB protocol and by PAFUSE.
+NOSE = index("nose")
+LEFT_HIP = index("left_hip")
+RIGHT_HIP = index("right_hip")
+PELVIS_JOINTS: tuple[int, int] = (LEFT_HIP, RIGHT_HIP)
+LEFT_WRIST = index("left_wrist")
+RIGHT_WRIST = index("right_wrist")
+LEFT_HAND_ROOT = index("left_hand_root")
+RIGHT_HAND_ROOT = index("right_hand_root")
+#: face-30, the nose tip of the 68-point face; PAFUSE centres the face on it.
+FACE_NOSE_TIP = index("face-30")
+
+#: Skeleton links for drawing (see ``_coco_wholebody``).
+LINKS: tuple[Link, ...] = DEFAULT_LAYOUT.links
+#: Kinematic parent of every keypoint (-1 for the root, the nose); bones are (parent, child).
+PARENTS: np.ndarray = DEFAULT_LAYOUT.parents
+#: Index of each keypoint's mirror image under a left/right flip; an involution.
+FLIP_INDEX: np.ndarray = DEFAULT_LAYOUT.flip_index
+#: Unordered (left, right) pairs swapped by a horizontal flip.
+FLIP_PAIRS: tuple[tuple[int, int], ...] = DEFAULT_LAYOUT.flip_pairs
+#: COCO-WholeBody OKS sigmas (pycocotools convention: variance (2 sigma)^2).
+SIGMAS: np.ndarray = DEFAULT_LAYOUT.sigmas
+#: Display colour of every anatomical part (and of the wrist connectors), as CSS hex.
+PART_COLORS: Mapping[str, str] = DEFAULT_LAYOUT.part_colors
+
+#: The face's regions as (name, first index, end index) over the whole layout.
+FACE_REGIONS: tuple[tuple[str, int, int], ...] = DEFAULT_LAYOUT.regions
+#: What the pages call each keypoint: the name with spaces, and the face points by region ("jaw 1", "left eye 4").
+LABELS: tuple[str, ...] = DEFAULT_LAYOUT.labels
+
+
+def bones(subset: str | None = None) -> np.ndarray:
+    """The default layout's bones as (parent, child) index pairs, shape (B, 2), from ``PARENTS``.
+
+    ``subset`` restricts them: ``None`` or ``"all"`` gives every bone; a part name gives the bones
+    whose child is in that part; ``"limbs"`` gives the body limbs and feet bones (no head, no face);
+    ``"hemlets14"`` gives the 14 body bones of ``HEMLETS14_CHILDREN`` (see there).
+    """
+    if subset in (None, "all") or subset in PARTS:
+        return DEFAULT_LAYOUT.bones(subset)
+    if subset == "limbs":
+        limb_children = [
+            index(f"{side}_{j}")
+            for side in ("left", "right")
+            for j in ("elbow", "wrist", "hip", "knee", "ankle", "big_toe", "small_toe", "heel")
+        ]
+        chosen = np.asarray(sorted(limb_children), dtype=np.intp)
+    elif subset == "hemlets14":
+        chosen = np.asarray(sorted(index(f"{side}_{j}") for side in ("left", "right") for j in HEMLETS14_CHILDREN))
+    else:
+        raise ValueError(f"unknown bone subset {subset!r}; use one of {BONE_SUBSETS}")
+    return np.stack([PARENTS[chosen], chosen], axis=1)
+
+
+#: Children (per side) of the ``"hemlets14"`` bones. HEMlets PoSh labels 14 body bones of the Human3.6M
+#: skeleton (upper arms, forearms, thighs, shins, the shoulder and hip girdles and the head/spine); COCO
+#: has no neck, pelvis or spine, so in its tree (``PARENTS``) the same 14 become: upper arm
+#: (shoulder->elbow), forearm (elbow->wrist), thigh (hip->knee), shin (knee->ankle), torso side
+#: (shoulder->hip), the head-to-shoulder girdle (nose->shoulder) and the foot (ankle->big toe), per side.
+HEMLETS14_CHILDREN: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "big_toe")
+#: The bone subsets ``bones`` accepts; FBI labelling asks about ``"hemlets14"`` unless told otherwise.
+BONE_SUBSETS: tuple[str, ...] = ("hemlets14", "limbs", "all", *PART_NAMES)
+DEFAULT_BONE_SUBSET = "hemlets14"
+
+
+def bone_name(parent: int, child: int) -> str:
+    """People's name of a bone: ``"left_elbow -> left_wrist"``."""
+    return f"{NAMES[parent]} -> {NAMES[child]}"
+
+
+@cache
+def layout_json() -> dict:
+    """The default layout as plain JSON data for the browser and for exports (``Layout.to_json``)."""
+    return DEFAULT_LAYOUT.to_json()

@@ -1,0 +1,285 @@
+"""Layouts as values: every preset is self-consistent, the presets match their public sources, the
+default is exactly the layout the module-level names described before layouts were values, and bad
+layouts or names are refused with a clear message."""
+
+import dataclasses
+import hashlib
+import json
+
+import numpy as np
+import pytest
+from pycocotools.cocoeval import Params
+
+from annotator import keypoints as kp
+
+PRESETS = list(kp.LAYOUTS.values())
+
+
+def _ids(layout):
+    return layout.version
+
+
+@pytest.mark.parametrize("layout", PRESETS, ids=_ids)
+class TestPresetConsistency:
+    def test_names_are_unique_and_counted(self, layout):
+        assert layout.num_keypoints == len(layout.names) == len(set(layout.names)) > 0
+        assert all(layout.index(name) == i for i, name in enumerate(layout.names))
+
+    def test_parts_cover_every_keypoint_exactly_once(self, layout):
+        covered = np.sort(np.concatenate([layout.parts[p] for p in layout.part_names]))
+        np.testing.assert_array_equal(covered, np.arange(layout.num_keypoints))
+        for p, sl in layout.part_slices.items():
+            np.testing.assert_array_equal(np.arange(layout.num_keypoints)[sl], layout.parts[p])
+        assert np.bincount(layout.part_of, minlength=len(layout.part_names)).sum() == layout.num_keypoints
+        assert set(layout.focus_parts) <= set(layout.part_names)
+        assert set(layout.validity_parts) <= set(layout.part_names)
+        np.testing.assert_array_equal(layout.metric_parts["all"], np.arange(layout.num_keypoints))
+
+    def test_parents_form_one_tree(self, layout):
+        parents = layout.parents
+        assert parents.shape == (layout.num_keypoints,)
+        assert int((parents < 0).sum()) == 1
+        for j in range(layout.num_keypoints):
+            seen, node = set(), j
+            while node >= 0:
+                assert node not in seen, f"cycle through {layout.names[node]}"
+                seen.add(node)
+                node = int(parents[node])
+        bones = layout.bones()
+        assert len(bones) == layout.num_keypoints - 1
+        np.testing.assert_array_equal(parents[bones[:, 1]], bones[:, 0])
+
+    def test_links_index_valid_keypoints_and_have_colours(self, layout):
+        assert layout.links
+        for link in layout.links:
+            assert 0 <= link.a < layout.num_keypoints and 0 <= link.b < layout.num_keypoints and link.a != link.b
+            assert link.part in layout.part_colors
+        assert set(layout.part_names) <= set(layout.part_colors)
+
+    def test_flip_is_an_involution_that_maps_left_names_to_right_names(self, layout):
+        flip = layout.flip_index
+        np.testing.assert_array_equal(flip[flip], np.arange(layout.num_keypoints))
+        for i, name in enumerate(layout.names):
+            for side, other in (("left_", "right_"), ("right_", "left_")):
+                if name.startswith(side):
+                    assert layout.names[flip[i]] == other + name[len(side) :], name
+        sided = sum(name.startswith(("left_", "right_")) for name in layout.names)
+        assert sided and sided % 2 == 0
+        for a, b in layout.flip_pairs:
+            assert a < b and flip[a] == b and flip[b] == a
+
+    def test_sigmas_are_positive_one_per_keypoint(self, layout):
+        assert layout.sigmas.shape == (layout.num_keypoints,)
+        assert np.all(np.isfinite(layout.sigmas)) and np.all(layout.sigmas > 0)
+
+    def test_anchors_name_keypoints_of_the_layout(self, layout):
+        anchors = dataclasses.asdict(layout.anchors)
+        assert layout.anchors.pelvis
+        for key, value in anchors.items():
+            for j in value if isinstance(value, tuple) else [value]:
+                assert j is None or 0 <= j < layout.num_keypoints, key
+        if layout.anchors.nose is not None:
+            assert layout.names[layout.anchors.nose] == "nose"
+        for side in ("left", "right"):
+            wrist = getattr(layout.anchors, f"{side}_wrist")
+            assert layout.names[wrist] == f"{side}_wrist"
+
+    def test_arrays_cannot_be_changed_in_place(self, layout):
+        for array in (layout.parents, layout.flip_index, layout.sigmas, layout.part_of, *layout.parts.values()):
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = array[0]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            layout.names = ()
+
+    def test_json_for_the_browser_is_plain_and_consistent(self, layout):
+        data = json.loads(json.dumps(layout.to_json()))
+        assert set(data) == set(kp.layout_json())
+        assert data["version"] == layout.version and data["num_keypoints"] == layout.num_keypoints
+        assert len(data["names"]) == len(data["labels"]) == len(data["part_of"]) == len(data["parents"])
+        assert sum(stop - start for start, stop in data["parts"].values()) == layout.num_keypoints
+        assert set(data["part_of"]) == set(data["parts"]) <= set(data["colors"])
+
+    def test_registry_finds_it_by_version_and_by_name(self, layout):
+        assert kp.layout_get(layout.version) is layout
+        assert kp.layout_get(layout.name) is layout
+
+
+class TestCoco17:
+    layout = kp.layout_get("coco-17")
+
+    def test_sigmas_are_the_coco_api_s(self):
+        # pycocotools computes them as [.26, ...] / 10.0, so equal up to the last bit of a float.
+        np.testing.assert_allclose(self.layout.sigmas, Params(iouType="keypoints").kpt_oks_sigmas, rtol=1e-12, atol=0)
+
+    def test_it_is_the_body_of_coco_wholebody(self):
+        # COCO-WholeBody keeps COCO's 17 body keypoints, their sigmas, skeleton and tree, as its first part.
+        body = kp.PARTS["body"]
+        assert self.layout.names == tuple(kp.NAMES[i] for i in body)
+        np.testing.assert_array_equal(self.layout.sigmas, kp.SIGMAS[body])
+        np.testing.assert_array_equal(self.layout.parents, kp.PARENTS[body])
+        wholebody_body_links = [(lk.a, lk.b) for lk in kp.LINKS if lk.part == "body"]
+        assert [(lk.a, lk.b) for lk in self.layout.links] == wholebody_body_links
+        assert len(self.layout.links) == 19
+        np.testing.assert_array_equal(self.layout.flip_index, kp.FLIP_INDEX[body])
+
+    def test_anchors(self):
+        a = self.layout.anchors
+        assert [self.layout.names[j] for j in a.pelvis] == ["left_hip", "right_hip"]
+        assert (a.left_hand_root, a.right_hand_root, a.face_nose_tip) == (None, None, None)
+
+
+def _videopose3d_remove_joints(parents, joints_left, joints_right, joints_to_remove):
+    """VideoPose3D's ``Skeleton.remove_joints`` (common/skeleton.py), transcribed: the 32 -> 17 reduction."""
+    parents = list(parents)
+    valid = [j for j in range(len(parents)) if j not in joints_to_remove]
+    for i in range(len(parents)):
+        while parents[i] in joints_to_remove:
+            parents[i] = parents[parents[i]]
+    offsets = np.zeros(len(parents), dtype=int)
+    new_parents = []
+    for i, parent in enumerate(parents):
+        if i not in joints_to_remove:
+            new_parents.append(parent - offsets[parent])
+        else:
+            offsets[i:] += 1
+    left = [j - offsets[j] for j in joints_left if j in valid]
+    right = [j - offsets[j] for j in joints_right if j in valid]
+    return np.array(new_parents), left, right
+
+
+class TestHuman36m17:
+    layout = kp.layout_get("h36m-17")
+
+    def test_tree_and_sides_are_videopose3d_s(self):
+        # common/h36m_dataset.py: the 32-joint skeleton, its reduction to 17 and the shoulders rewired to the thorax.
+        parents32 = [-1, 0, 1, 2, 3, 4, 0, 6, 7, 8, 9, 0, 11, 12, 13, 14, 12,
+                     16, 17, 18, 19, 20, 19, 22, 12, 24, 25, 26, 27, 28, 27, 30]  # fmt: skip
+        left32 = [6, 7, 8, 9, 10, 16, 17, 18, 19, 20, 21, 22, 23]
+        right32 = [1, 2, 3, 4, 5, 24, 25, 26, 27, 28, 29, 30, 31]
+        removed = [4, 5, 9, 10, 11, 16, 20, 21, 22, 23, 24, 28, 29, 30, 31]
+        parents, left, right = _videopose3d_remove_joints(parents32, left32, right32, removed)
+        parents[11] = parents[14] = 8
+        np.testing.assert_array_equal(self.layout.parents, parents)
+        assert [self.layout.names[j] for j in left] == [
+            "left_hip", "left_knee", "left_foot", "left_shoulder", "left_elbow", "left_wrist",
+        ]  # fmt: skip
+        np.testing.assert_array_equal(self.layout.flip_index[left], right)
+
+    def test_anchors_say_what_it_lacks(self):
+        a = self.layout.anchors
+        assert [self.layout.names[j] for j in a.pelvis] == ["root"]
+        assert (a.nose, a.left_hand_root, a.right_hand_root, a.face_nose_tip) == (None, None, None, None)
+
+
+#: sha256 of every module-level layout name of ``annotator.keypoints`` (see ``_fingerprint``), computed on
+#: the module as it was before layouts became values (main at e319980); the default must not change.
+FINGERPRINT_BEFORE_LAYOUT_VALUES = "026d9bb4a0ef3c516dee5191e249ea659144bf5a705f6af6530aa4816ec70971"
+
+
+def _fingerprint() -> str:
+    items = {
+        "json": kp.layout_json(),
+        "version": kp.LAYOUT_VERSION, "name": kp.LAYOUT_NAME, "n": kp.NUM_KEYPOINTS,
+        "names": list(kp.NAMES), "labels": list(kp.LABELS), "regions": [list(r) for r in kp.FACE_REGIONS],
+        "part_names": list(kp.PART_NAMES), "parts": {p: ix.tolist() for p, ix in kp.PARTS.items()},
+        "slices": {p: [s.start, s.stop] for p, s in kp.PART_SLICES.items()}, "part_of": kp.PART_OF.tolist(),
+        "focus": list(kp.FOCUS_PARTS), "validity": list(kp.VALIDITY_PARTS),
+        "metric_names": list(kp.METRIC_PART_NAMES), "metric": {p: ix.tolist() for p, ix in kp.METRIC_PARTS.items()},
+        "anchors": [kp.NOSE, kp.LEFT_HIP, kp.RIGHT_HIP, list(kp.PELVIS_JOINTS), kp.LEFT_WRIST, kp.RIGHT_WRIST,
+                    kp.LEFT_HAND_ROOT, kp.RIGHT_HAND_ROOT, kp.FACE_NOSE_TIP],
+        "links": [[lk.a, lk.b, lk.part] for lk in kp.LINKS], "parents": kp.PARENTS.tolist(),
+        "flip": kp.FLIP_INDEX.tolist(), "flip_pairs": [list(p) for p in kp.FLIP_PAIRS], "sigmas": kp.SIGMAS.tolist(),
+        "colors": dict(kp.PART_COLORS), "bones": {s: kp.bones(s).tolist() for s in kp.BONE_SUBSETS},
+        "bone_subsets": list(kp.BONE_SUBSETS), "default_subset": kp.DEFAULT_BONE_SUBSET,
+        "hemlets": list(kp.HEMLETS14_CHILDREN), "face_region_sizes": [list(r) for r in kp.FACE_REGION_SIZES],
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+
+
+class TestDefaultIsTodaysLayout:
+    layout = kp.DEFAULT_LAYOUT
+
+    def test_module_names_are_unchanged(self):
+        assert _fingerprint() == FINGERPRINT_BEFORE_LAYOUT_VALUES
+
+    def test_module_names_are_the_default_instance_s(self):
+        d = self.layout
+        assert d is kp.layout_get("coco-wholebody-133/v1") is kp.layout_get("coco-wholebody-133")
+        assert (kp.LAYOUT_VERSION, kp.LAYOUT_NAME, kp.NUM_KEYPOINTS) == (d.version, d.title, d.num_keypoints)
+        assert (kp.NAMES, kp.LABELS, kp.FACE_REGIONS, kp.LINKS) == (d.names, d.labels, d.regions, d.links)
+        assert (kp.PART_NAMES, kp.FOCUS_PARTS, kp.VALIDITY_PARTS) == (d.part_names, d.focus_parts, d.validity_parts)
+        assert kp.PARTS is d.parts and kp.METRIC_PARTS is d.metric_parts and kp.PART_COLORS is d.part_colors
+        assert dict(kp.PART_SLICES) == dict(d.part_slices) and kp.FLIP_PAIRS == d.flip_pairs
+        for mine, its in ((kp.PARENTS, d.parents), (kp.FLIP_INDEX, d.flip_index), (kp.SIGMAS, d.sigmas),
+                          (kp.PART_OF, d.part_of)):  # fmt: skip
+            np.testing.assert_array_equal(mine, its)
+        assert kp.layout_json() == d.to_json()
+        for subset in ("all", *kp.PART_NAMES):
+            np.testing.assert_array_equal(kp.bones(subset), d.bones(subset))
+
+    def test_anchors_are_the_module_s_roots(self):
+        a = self.layout.anchors
+        assert a.pelvis == kp.PELVIS_JOINTS and a.nose == kp.NOSE and a.face_nose_tip == kp.FACE_NOSE_TIP
+        assert (a.left_wrist, a.right_wrist) == (kp.LEFT_WRIST, kp.RIGHT_WRIST)
+        assert (a.left_hand_root, a.right_hand_root) == (kp.LEFT_HAND_ROOT, kp.RIGHT_HAND_ROOT)
+
+    def test_flip_pairs_are_the_data_file_s(self):
+        raw = json.loads((kp.presets._DATA_DIR / "coco_wholebody_layout.json").read_text())
+        assert kp.FLIP_PAIRS == tuple((a, b) for a, b in raw["flip_pairs"])
+
+
+class TestRefusals:
+    def test_unknown_layout_name_lists_the_known_ones(self):
+        with pytest.raises(kp.LayoutError) as caught:
+            kp.layout_get("coco-18")
+        message = str(caught.value)
+        assert "unknown keypoint layout 'coco-18'" in message
+        for version in kp.LAYOUTS:
+            assert version in message
+
+    def test_unknown_keypoint_names_its_layout(self):
+        with pytest.raises(KeyError, match="unknown keypoint name 'nose' in layout h36m-17/v1"):
+            kp.layout_get("h36m-17").index("nose")
+
+    def test_unknown_bone_subset_of_a_layout(self):
+        with pytest.raises(ValueError, match="unknown bone subset 'face'"):
+            kp.layout_get("coco-17").bones("face")
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"parents": np.array([-1, 2, 1] + list(range(3, 17)))}, "cycle"),
+            ({"parents": np.full(17, -1)}, "one tree"),
+            ({"flip_index": np.zeros(17, dtype=np.intp)}, "involution"),
+            ({"sigmas": np.r_[0.0, np.full(16, 0.05)]}, "positive"),
+            ({"sigmas": np.full(16, 0.05)}, r"shape \(16,\)"),
+            ({"names": ("nose",) * 17}, "unique"),
+            ({"part_colors": {}}, "colour"),
+            ({"focus_parts": ("face",)}, r"focus parts \['face'\]"),
+            ({"anchors": kp.Anchors(pelvis=(17,))}, "anchors"),
+        ],
+    )
+    def test_malformed_layouts_are_refused(self, change, message):
+        with pytest.raises(kp.LayoutError, match=message):
+            dataclasses.replace(kp.layout_get("coco-17"), **change)
+
+    def test_parts_must_partition_the_keypoints(self):
+        base = kp.layout_get("coco-17")
+        overlapping = {"a": np.arange(0, 10), "b": np.arange(5, 17)}
+        with pytest.raises(kp.LayoutError, match="exactly once"):
+            dataclasses.replace(
+                base, part_names=("a", "b"), parts=overlapping, focus_parts=(), part_colors={"a": "#fff"}
+            )
+
+
+def test_a_layout_keeps_its_own_read_only_copies_of_what_it_was_given():
+    base = kp.layout_get("coco-17")
+    parents, colors = base.parents.tolist(), {"body": "#000000"}
+    layout = dataclasses.replace(base, parents=parents, part_colors=colors)
+    parents[1], colors["body"] = 5, "#ffffff"
+    np.testing.assert_array_equal(layout.parents, base.parents)
+    assert layout.part_colors["body"] == "#000000"
+    with pytest.raises(TypeError):
+        layout.part_colors["body"] = "#ffffff"
+    with pytest.raises(ValueError, match="read-only"):
+        layout.parents[1] = 5
