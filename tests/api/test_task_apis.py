@@ -7,7 +7,7 @@ import pytest
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from annotator import keypoints
+from annotator import geometry, keypoints
 from annotator.models import Correction, PartValidity, Skeleton3D, Task
 from tests.annotator.services.task_data import import_frames, make_task
 
@@ -75,10 +75,11 @@ class TaskDetailApiTests:
                              "undo_depth", "redo_depth", "history_url", "submit_url", "epipolar_depths"}  # fmt: skip
         assert (body["can_edit"], body["lock"], body["assignee"]) == (True, {"holder": None, "mine": False}, "ann")
         assert body["layout"] == keypoints.layout_json()
-        # The depths the browser samples epipolar curves at are the rig's: increasing, in mm, around the subject
-        # (the Human3.6M cameras stand 4-6 m away).
+        # The depths the browser samples epipolar curves at are this rig's own, not the default for unknown rigs.
+        cameras = [v.camera.as_geometry() for v in sorted(task.views.all(), key=lambda v: v.camera.name)]
         depths = np.array(body["epipolar_depths"])
-        assert np.all(np.diff(depths) > 0) and 0 < depths[0] < 3000 < 6000 < depths[-1]
+        np.testing.assert_allclose(depths, geometry.rig_epipolar_depths(cameras))
+        assert not np.allclose(depths, geometry.DEFAULT_EPIPOLAR_DEPTHS)
         view = body["views"][0]
         assert set(view) == {"id", "camera", "image_url", "width", "height", "camera_params", "base", "current",
                              "corrected", "annotated", "flags", "part_valid"}  # fmt: skip
