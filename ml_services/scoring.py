@@ -73,6 +73,17 @@ def _nanmean(x: np.ndarray, axis) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def check_views(points_2d, images: Sequence[np.ndarray], dtype) -> np.ndarray:
+    """``points_2d`` as a (S, V, J, 2) array of ``dtype``, checked against the S * V ``images`` every scorer takes."""
+    points_2d = np.asarray(points_2d, dtype=dtype)
+    if points_2d.ndim != 4 or points_2d.shape[2:] != (keypoints.NUM_KEYPOINTS, 2):
+        raise ValueError(f"points_2d must be (S, V, {keypoints.NUM_KEYPOINTS}, 2), got {points_2d.shape}")
+    S, V = points_2d.shape[:2]
+    if len(images) != S * V:
+        raise ValueError(f"expected {S * V} images (S * V), got {len(images)}")
+    return points_2d
+
+
 def score_views(
     refiners: Mapping[str, Refiner],
     points_2d: np.ndarray,
@@ -86,12 +97,8 @@ def score_views(
         points_2d: (S, V, J, 2) projected keypoints, pixels (NaN where unknown).
         images: S * V arrays (H, W, 3) uint8, skeleton-major (image s * V + v is view v of skeleton s).
     """
-    points_2d = np.asarray(points_2d, dtype=np.float32)
-    if points_2d.ndim != 4 or points_2d.shape[2:] != (keypoints.NUM_KEYPOINTS, 2):
-        raise ValueError(f"points_2d must be (S, V, {keypoints.NUM_KEYPOINTS}, 2), got {points_2d.shape}")
+    points_2d = check_views(points_2d, images, np.float32)
     S, V = points_2d.shape[:2]
-    if len(images) != S * V:
-        raise ValueError(f"expected {S * V} images (S * V), got {len(images)}")
     missing = {net for _, net, _, _ in SCORED_PARTS} - set(refiners)
     if missing:
         raise ValueError(f"missing refiners for {sorted(missing)}")

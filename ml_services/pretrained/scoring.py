@@ -26,7 +26,7 @@ from ml_services.pretrained.parts import (
     HAND_UP,
     hand_index,
 )
-from ml_services.scoring import CORNERS, PART_NAMES, ScoreResult, _nanmean
+from ml_services.scoring import CORNERS, PART_NAMES, ScoreResult, _nanmean, check_views
 
 #: How far each corner crop's centre moves from the part's, along each crop axis, in crop sides.
 CORNER_SHIFT = 0.12
@@ -84,12 +84,8 @@ def score_views_pretrained(points_2d: np.ndarray, images: Sequence[np.ndarray]) 
         points_2d: (S, V, J, 2) projected keypoints, pixels (NaN where unknown).
         images: S * V arrays (H, W, 3) uint8, skeleton-major (image s * V + v is view v of skeleton s).
     """
-    points_2d = np.asarray(points_2d, dtype=np.float64)
-    if points_2d.ndim != 4 or points_2d.shape[2:] != (keypoints.NUM_KEYPOINTS, 2):
-        raise ValueError(f"points_2d must be (S, V, {keypoints.NUM_KEYPOINTS}, 2), got {points_2d.shape}")
+    points_2d = check_views(points_2d, images, np.float64)
     S, V = points_2d.shape[:2]
-    if len(images) != S * V:
-        raise ValueError(f"expected {S * V} images (S * V), got {len(images)}")
     per_crop = np.full((S, V, len(PART_NAMES), len(CORNERS)), np.nan)
     for s in range(S):
         for v in range(V):
