@@ -12,7 +12,7 @@ import pytest
 
 from annotator import keypoints
 from tests.frontend import live
-from tests.frontend.test_editor import marker, revision, screen_centre, view_ids, wait_ready
+from tests.frontend.test_editor import marker, revision, view_ids, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +31,14 @@ def _corrections(workdir, task_id: int) -> list[tuple]:
 
 
 def _centre_or_none(page, view: str, k: int) -> tuple[float, float] | None:
-    """``screen_centre``, or None while the marker is not laid out (it is redrawn when the views are fitted)."""
-    if marker(page, view, k).bounding_box() is None:
+    """``screen_centre``, or None while the marker is not laid out (it is redrawn when the views are fitted).
+
+    One ``bounding_box`` call: the marker can be redrawn between a check and a second call, which then gets None.
+    """
+    box = marker(page, view, k).bounding_box()
+    if box is None:
         return None
-    return screen_centre(page, view, k)
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
 def _settled_centre(page, view: str, k: int, still_checks: int = 8, tries: int = 100) -> tuple[float, float]:
