@@ -36,3 +36,7 @@ class ConflictError(ApplicationError):
 
 class ImportFormatError(ApplicationError):
     """An input file does not follow its format; the message names the sample and field."""
+
+
+class NotApplicableError(ApplicationError):
+    """A feature was asked of data it does not apply to (face refiners on a body-only keypoint layout)."""

@@ -3,6 +3,10 @@
 Skeletons and 2D keypoint sets are read and written whole, never per keypoint, so they live in one
 binary column (little-endian float64, C order) instead of one row per keypoint: a skeleton loads
 and saves in one query, and bulk imports stay fast. NaN marks a missing keypoint.
+
+The number of keypoints is the dataset's layout's (``Dataset.layout``), so the column holds any of the
+shipped layouts' counts; which one a row must have is checked by the services that write it, against
+its dataset's layout (a column cannot see its row's dataset without a query per save).
 """
 
 from __future__ import annotations
@@ -16,8 +20,15 @@ from annotator import keypoints
 _DTYPE = np.dtype("<f8")
 
 
+def _layout_counts() -> frozenset[int]:
+    return frozenset(layout.num_keypoints for layout in keypoints.LAYOUTS.values())
+
+
 class KeypointArrayField(models.BinaryField):
-    """Array of shape (NUM_KEYPOINTS, dims) (or (NUM_KEYPOINTS,) when dims is None), float64."""
+    """Array of shape (K, dims) (or (K,) when dims is None), float64, K the row's dataset layout's count.
+
+    The column accepts any shipped layout's K (``keypoints.LAYOUTS``) and refuses other shapes.
+    """
 
     description = "keypoint array"
 
@@ -33,28 +44,39 @@ class KeypointArrayField(models.BinaryField):
         return name, path, args, kwargs
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return (keypoints.NUM_KEYPOINTS,) if self.dims is None else (keypoints.NUM_KEYPOINTS, self.dims)
+    def shape_text(self) -> str:
+        return "(K,)" if self.dims is None else f"(K, {self.dims})"
+
+    def _check(self, arr: np.ndarray) -> None:
+        counts = _layout_counts()
+        tail = () if self.dims is None else (self.dims,)
+        if arr.ndim != 1 + len(tail) or arr.shape[1:] != tail or arr.shape[0] not in counts:
+            raise ValidationError(
+                f"{self.name} must have shape {self.shape_text} with K the keypoint count of a layout "
+                f"({', '.join(map(str, sorted(counts)))}), got {arr.shape}"
+            )
+
+    def _from_bytes(self, value) -> np.ndarray:
+        arr = np.frombuffer(bytes(value), dtype=_DTYPE)
+        return arr.reshape(-1) if self.dims is None else arr.reshape(-1, self.dims)
 
     def from_db_value(self, value, expression, connection):
         if value is None:
             return None
-        arr = np.frombuffer(bytes(value), dtype=_DTYPE)
-        return arr.reshape(self.shape).copy()
+        return self._from_bytes(value).copy()
 
     def to_python(self, value):
         if value is None or isinstance(value, np.ndarray):
             return value
         if isinstance(value, (bytes, bytearray, memoryview)):
-            return np.frombuffer(bytes(value), dtype=_DTYPE).reshape(self.shape).copy()
+            return self._from_bytes(value).copy()
         return np.asarray(value, dtype=np.float64)
 
     def get_db_prep_value(self, value, connection, prepared=False):
         if value is None:
             return None
         arr = np.asarray(value, dtype=np.float64)
-        if arr.shape != self.shape:
-            raise ValidationError(f"{self.name} must have shape {self.shape}, got {arr.shape}")
+        self._check(arr)
         return connection.Database.Binary(np.ascontiguousarray(arr, dtype=_DTYPE).tobytes())
 
     def validate(self, value, model_instance):
@@ -63,9 +85,7 @@ class KeypointArrayField(models.BinaryField):
             if not self.null:
                 raise ValidationError(f"{self.name} may not be empty")
             return
-        arr = np.asarray(value)
-        if arr.shape != self.shape:
-            raise ValidationError(f"{self.name} must have shape {self.shape}, got {arr.shape}")
+        self._check(np.asarray(value))
 
     def run_validators(self, value):
         return

@@ -13,8 +13,10 @@ layout is a ``Layout`` value; ``LAYOUTS`` holds the shipped presets, looked up b
 * ``h36m-17/v1``: Human3.6M's 17 joints as VideoPose3D keeps them (``annotator/data/h36m17_layout.json``).
 
 The module-level names (``NAMES``, ``PARTS``, ``PARENTS``, ...) are the default layout's, as they
-were before layouts became values; datasets still use only the default until per-dataset dispatch
-lands. The browser and Python read the same data (``Layout.to_json``).
+were before layouts became values. A dataset's own layout is ``Dataset.layout``; code that serves any
+dataset asks it, and features that exist for one layout only (H3WB files, the face and hand
+refiners) call ``require_layout`` so another layout gets a clear refusal. The browser and Python
+read the same data (``Layout.to_json``).
 
 Parts come in two granularities:
 
@@ -30,6 +32,8 @@ from collections.abc import Mapping
 from functools import cache
 
 import numpy as np
+
+from annotator.exceptions import NotApplicableError
 
 # Re-exported: callers write ``keypoints.Layout``, ``keypoints.layout_get("coco-17")``.
 from annotator.keypoints.layout import Anchors as Anchors
@@ -141,3 +145,17 @@ def bone_name(parent: int, child: int) -> str:
 def layout_json() -> dict:
     """The default layout as plain JSON data for the browser and for exports (``Layout.to_json``)."""
     return DEFAULT_LAYOUT.to_json()
+
+
+def require_layout(layout: Layout, feature: str, needed: Layout = DEFAULT_LAYOUT) -> None:
+    """Refuse ``feature`` (people's words: "the face refiner") unless the data's ``layout`` is ``needed``.
+
+    Raises ``NotApplicableError`` naming both layouts, so a COCO-17 dataset asked for an H3WB export
+    or a hand refinement is told why instead of failing on an index.
+    """
+    if layout is not needed:
+        raise NotApplicableError(
+            f"{feature} applies to the {needed.title} layout ({needed.version}) only; "
+            f"this data uses {layout.title} ({layout.version})",
+            extra={"layout": layout.version, "needed": needed.version},
+        )

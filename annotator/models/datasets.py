@@ -43,7 +43,12 @@ class Dataset(models.Model):
     #: Where the cameras came from (``camera_formats.FORMATS``): H3WB datasets have the shipped Human3.6M rig,
     #: calibrated per subject; an imported rig (Anipose, OpenCV) is shared by every subject of the dataset.
     rig_format = models.CharField(max_length=20, choices=camera_formats.choices, default="h36m")
-    layout_version = models.CharField(max_length=40, default=keypoints.LAYOUT_VERSION)
+    #: The keypoint layout every array of the dataset follows (``keypoints.LAYOUTS``); see ``layout``.
+    layout_version = models.CharField(
+        max_length=40,
+        choices=[(version, layout.title) for version, layout in keypoints.LAYOUTS.items()],
+        default=keypoints.LAYOUT_VERSION,
+    )
     #: Directory the views' image paths are relative to; empty when the dataset has no images.
     image_root = models.CharField(max_length=500, blank=True)
     sample_ids = models.CharField(max_length=20, choices=SampleIds.choices, blank=True, default=SampleIds.OWN)
@@ -62,6 +67,11 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def layout(self) -> keypoints.Layout:
+        """The dataset's keypoint layout (``keypoints.LAYOUTS[layout_version]``)."""
+        return keypoints.layout_get(self.layout_version)
 
 
 class Subject(models.Model):

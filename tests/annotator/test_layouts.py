@@ -283,3 +283,25 @@ def test_a_layout_keeps_its_own_read_only_copies_of_what_it_was_given():
         layout.part_colors["body"] = "#ffffff"
     with pytest.raises(ValueError, match="read-only"):
         layout.parents[1] = 5
+
+
+class RequireLayoutTests:
+    def test_the_needed_layout_passes(self):
+        kp.require_layout(kp.DEFAULT_LAYOUT, "the face refiner")
+
+    def test_another_layout_is_refused_naming_both(self):
+        from annotator.exceptions import NotApplicableError
+
+        coco17 = kp.layout_get("coco-17")
+        with pytest.raises(NotApplicableError, match=r"the face refiner applies to the COCO-WholeBody layout") as e:
+            kp.require_layout(coco17, "the face refiner")
+        assert "COCO-17 (coco-17/v1)" in e.value.message
+        assert e.value.extra == {"layout": "coco-17/v1", "needed": kp.LAYOUT_VERSION}
+
+
+@pytest.mark.django_db
+def test_a_dataset_hands_out_its_own_layout():
+    from annotator.models import Dataset
+
+    assert Dataset.objects.create(name="wb").layout is kp.DEFAULT_LAYOUT
+    assert Dataset.objects.create(name="body", layout_version="coco-17/v1").layout is kp.layout_get("coco-17")
