@@ -11,8 +11,9 @@ every further line one frame (one instant of one subject's sequence) with its vi
      "keypoints_3d": [[x, y, z], null, ...],
      "views": {"A": {"image": "S1/Walking 1/A/frame_0125.jpg", "keypoints_2d": [[u, v], null, ...]}, ...}}
 
-* ``layout`` names the keypoint layout (``annotator.keypoints.LAYOUT_VERSION`` for COCO-WholeBody) and
-  ``keypoints`` is its keypoint count K;
+* ``layout`` names the keypoint layout, one of ``annotator.keypoints.LAYOUTS`` by version
+  (``coco-17/v1``) or bare name (``coco-17``); COCO-WholeBody (``coco-wholebody-133/v1``) when absent;
+  ``keypoints`` is its keypoint count K (optional; checked against the layout when given);
 * ``keypoints_3d`` (optional): the frame's skeleton in world coordinates of the rig, in ``units``;
   ``ground_truth_3d`` (optional): the true skeleton where it is known (synthetic data);
 * ``views``: camera name (as the rig names it) -> ``image`` (a relative path under the image directory),
@@ -21,9 +22,10 @@ every further line one frame (one instant of one subject's sequence) with its vi
   ``sample_id`` (a non-negative integer) and ``detections`` ({detector name: {"keypoints_2d", "scores"}});
 * a missing keypoint is ``null``; lists have exactly ``keypoints`` entries, in the layout's order.
 
-The layout is named, and the keypoint count is read from the header and checked against it, so a
-second layout plugs in as one more entry of ``LAYOUTS``. Values are type- and range-checked as the
-H3WB reader checks them (``true`` is not 1.0; coordinates within 1e5 mm or px after units).
+The layout is named, and the keypoint count is read from the header and checked against it; every
+shipped layout (``annotator.keypoints.LAYOUTS``) is accepted, so a new preset needs no change here.
+Values are type- and range-checked as the H3WB reader checks them (``true`` is not 1.0; coordinates
+within 1e5 mm or px after units).
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ from annotator.h3wb_format import MAX_ABS_MM, MAX_ABS_PX, MAX_ACTION_CHARS, MAX_
 
 FORMAT = "multiview-keypoints"
 VERSION = 1
-#: Layouts a file may name, with their keypoint counts (one today; the layout module will own this).
-LAYOUTS: dict[str, int] = {keypoints.LAYOUT_VERSION: keypoints.NUM_KEYPOINTS}
+#: Layouts a file may name (by version id or bare name), with their keypoint counts: every shipped layout.
+LAYOUTS: dict[str, int] = {version: layout.num_keypoints for version, layout in keypoints.LAYOUTS.items()}
 #: The 2D conventions a file may declare (``Dataset.Convention2D`` values).
 CONVENTIONS: tuple[str, ...] = ("distorted", "pinhole")
 #: Longest subject name (``Subject.name``), detector name (``Detection2D.detector``).
@@ -70,6 +72,7 @@ class MultiviewFormatError(ValueError):
 class Header:
     """The first line: the layout, the units, the 2D convention, where the images and the rig are."""
 
+    #: The layout's version id (``keypoints.LAYOUTS``); a bare name in the file is read as its version.
     layout: str
     num_keypoints: int
     units: str = "mm"
@@ -160,8 +163,15 @@ def parse_header(obj) -> Header:
             f"header: version {_short(obj.get('version'))} is not {VERSION}, the one this tool reads"
         )
     layout = obj.get("layout", keypoints.LAYOUT_VERSION)
-    if layout not in LAYOUTS:
-        raise MultiviewFormatError(f"header: unknown layout {_short(layout)}; known: {', '.join(LAYOUTS)}")
+    try:
+        layout = keypoints.layout_get(layout).version if isinstance(layout, str) else None
+    except keypoints.LayoutError:
+        layout = None
+    if layout is None:
+        raise MultiviewFormatError(
+            f"header: unknown layout {_short(obj.get('layout'))}; known: {', '.join(LAYOUTS)} "
+            f"(or their bare names: {', '.join(lay.name for lay in keypoints.LAYOUTS.values())})"
+        )
     count = obj.get("keypoints", LAYOUTS[layout])
     if isinstance(count, bool) or count != LAYOUTS[layout]:
         raise MultiviewFormatError(

@@ -35,6 +35,13 @@ WRITERS = {
     multiview.FORMAT: multiview.MultiviewWriter,
 }
 FORMATS: tuple[str, ...] = tuple(WRITERS)
+#: Formats whose fields are COCO-WholeBody's parts (H3WB's and COCO-WholeBody's files), by what people call
+#: them; a dataset of another keypoint layout is refused them (``check_layout``). The generic format holds any.
+WHOLEBODY_FORMATS: dict[str, str] = {
+    h3wb.FORMAT: "the H3WB JSON export",
+    coco_wholebody.FORMAT: "the COCO-WholeBody export",
+    h3wb_npz.FORMAT: "the H3WB npz export",
+}
 
 #: The rule for exported 2D keypoints, repeated in every export's header.
 KEYPOINTS_2D_RULE = (
@@ -89,6 +96,12 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
+def check_layout(fmt: str, dataset: Dataset) -> None:
+    """Refuse (``NotApplicableError``, 400) a format that cannot hold ``dataset``'s keypoint layout."""
+    if fmt in WHOLEBODY_FORMATS:
+        keypoints.require_layout(dataset.layout, WHOLEBODY_FORMATS[fmt])
+
+
 def render_chunk(fmt: str, samples: list) -> tuple[list, list]:
     """The format writer's and the provenance writer's renderings of a chunk of samples (pure; runs in workers)."""
     render = WRITERS[fmt].render
@@ -120,6 +133,7 @@ def write_export(
     no file at ``out`` or at the provenance path, and no temporary file.
     """
     check_format(fmt)
+    check_layout(fmt, dataset)
     spec = parse_version(version)
     # A format that writes each view's own source sample id keys its samples by their position instead.
     renumber = renumber or not getattr(WRITERS[fmt], "source_keys", True)
@@ -131,7 +145,7 @@ def write_export(
         "version": spec.text,
         "format": fmt,
         "subjects": plan.subjects,
-        "layout_version": keypoints.LAYOUT_VERSION,
+        "layout_version": dataset.layout.version,
         "created_at": timezone.now().isoformat().replace("+00:00", "Z"),
         "export_file": out.name,
         "keypoints_2d": KEYPOINTS_2D_RULE,

@@ -18,7 +18,7 @@ from typing import TextIO
 
 import numpy as np
 
-from annotator import camera_formats, keypoints, multiview_format
+from annotator import camera_formats, multiview_format
 from annotator.exceptions import ApplicationError
 from annotator.exporters.samples import ExportSample
 from annotator.models import Camera, Dataset
@@ -69,7 +69,7 @@ class MultiviewWriter:
                 self.rig_format = "opencv"
         convention = dataset.keypoints_2d_convention or "distorted"  # unknown: exports write the images' pixels
         head = multiview_format.Header(
-            keypoints.LAYOUT_VERSION, keypoints.NUM_KEYPOINTS, units="mm", convention=convention,
+            dataset.layout.version, dataset.layout.num_keypoints, units="mm", convention=convention,
             images=dataset.image_root or None, rig_format=self.rig_format,
             rig_file=self.rig_file.name if self.rig_file else None,
             description=f"export of {dataset.name}, version {header['version']}",

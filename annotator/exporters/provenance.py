@@ -23,7 +23,6 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from annotator import keypoints
 from annotator.exporters.samples import KEYPOINT_STATUSES, ExportSample
 from annotator.exporters.writer import JsonItems
 
@@ -56,7 +55,7 @@ def record(sample: ExportSample) -> dict:
             "source": skeleton.source,
             "task": skeleton.task_id,
         },  # fmt: skip
-        "part_valid": {part: sample.part_valid.get(part, True) for part in keypoints.VALIDITY_PARTS},
+        "part_valid": {part: sample.part_valid.get(part, True) for part in sample.validity_parts},
         "quality_scores": sample.quality,
         "fbi_labels": [],
         "keypoints": {str(k): note for k, note in sorted(sample.notes.items())},

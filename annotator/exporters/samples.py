@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import F, Min
 
-from annotator import geometry, h3wb_format
+from annotator import geometry, h3wb_format, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.exporters.versions import ResolvedSkeleton, VersionSpec, resolve
 from annotator.importers import conventions
@@ -84,6 +84,8 @@ class ExportSample:
     skeleton: ResolvedSkeleton
     flags: dict[int, str] = field(default_factory=dict)  # keypoint -> occluded / unsure
     part_valid: dict[str, bool] = field(default_factory=dict)  # parts marked not annotatable are False
+    #: The parts of the dataset's layout whose validity is recorded (``Layout.validity_parts``).
+    validity_parts: tuple[str, ...] = keypoints.VALIDITY_PARTS
     notes: dict[int, dict] = field(default_factory=dict)  # keypoint -> provenance of a non-original keypoint
     quality: list[dict] = field(default_factory=list)
     key: int = -1  # the H3WB sample key written: the source sample id, or ``index`` when renumbered
@@ -209,6 +211,7 @@ def _chunk_samples(plan: ExportPlan, spec: VersionSpec, chunk: list[int], start:
             subject=info[frame_id][0], action=info[frame_id][1], frame_index=info[frame_id][2], camera=cam,
             image_path=image_path, bbox=(0, 0, 0, 0), points_3d=rotated[n], points_2d=xy, skeleton=skeleton,
             quality=quality.get(skeleton.id, []), key=start + n if plan.renumber else sample_id,
+            validity_parts=plan.dataset.layout.validity_parts,
         )  # fmt: skip
         if sample.key is None:
             raise ApplicationError(

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from annotator import names
 from annotator.exceptions import ApplicationError
-from annotator.exporters import check_format, write_export
+from annotator.exporters import check_format, check_layout, write_export
 from annotator.exporters.samples import export_plan
 from annotator.exporters.versions import parse_version
 from annotator.models import Export, Job, JobChunk
@@ -44,6 +44,7 @@ def export_create(*, dataset_name: str, fmt: str, version: str, subjects: list[s
     """A queued export of ``dataset_name``'s ``version`` as ``fmt``; bad names fail here, before any job exists."""
     dataset = dataset_get(name=dataset_name)
     check_format(fmt)
+    check_layout(fmt, dataset)
     spec = parse_version(version)
     subjects = sorted(set(subjects or []))
     export_plan(dataset=dataset, subjects=subjects)  # unknown subjects, empty dataset

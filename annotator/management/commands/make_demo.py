@@ -3,7 +3,9 @@
 On the Human3.6M cameras (``--rig h36m``, the default) the generator writes files in the H3WB release
 format and they go through ``import_h3wb``'s service like real data; on the 6-camera ring (``--rig
 ring6``) it writes the generic multi-view format with an Anipose ``calibration.toml``, which goes
-through ``import_dataset``'s service. Either way the demo is imported as real data is.
+through ``import_dataset``'s service. Either way the demo is imported as real data is. On the ring,
+``--layout coco-17`` writes the same people with the 17 COCO body keypoints (dataset
+``synthetic-ring6-coco-17``); the Human3.6M rig's H3WB files are COCO-WholeBody only.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator import h36m, roles
+from annotator import h36m, keypoints, roles
 from annotator.conf import option
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset
@@ -67,8 +69,13 @@ class Command(BaseCommand):
         parser.add_argument("--rig", choices=RIGS, default="h36m",
                             help="the cameras: h36m (the four Human3.6M cameras, H3WB files) or ring6 (six cameras "
                                  "on a circle, the generic format with an Anipose calibration)")  # fmt: skip
+        parser.add_argument("--layout", default=keypoints.DEFAULT_LAYOUT.name,
+                            help="keypoint layout of the dataset (a keypoints.LAYOUTS name: "
+                                 f"{', '.join(lay.name for lay in keypoints.LAYOUTS.values())}); other than "
+                                 f"{keypoints.DEFAULT_LAYOUT.name} needs a rig other than h36m")  # fmt: skip
         parser.add_argument("--dataset", default=None,
-                            help="dataset to import into (default: synthetic-demo, or synthetic-<rig>)")  # fmt: skip
+                            help="dataset to import into (default: synthetic-demo, or synthetic-<rig>, "
+                                 "or synthetic-<rig>-<layout>)")  # fmt: skip
         parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                             help=f"rendering processes (default: one per core, here {DEFAULT_WORKERS})")  # fmt: skip
         parser.add_argument("--no-users", action="store_true", help="do not create the demo accounts")
@@ -86,8 +93,19 @@ class Command(BaseCommand):
         rig = options["rig"]
         if rig not in RIGS:
             raise CommandError(f"--rig must be one of {', '.join(RIGS)}; got {rig!r}")
-        dataset_name = options["dataset"] or ("synthetic-demo" if rig == "h36m" else f"synthetic-{rig}")
+        try:
+            layout = keypoints.layout_get(options["layout"])
+        except keypoints.LayoutError as exc:
+            raise CommandError(f"--layout: {exc}") from None
+        if rig == "h36m" and layout is not keypoints.DEFAULT_LAYOUT:
+            raise CommandError(
+                f"--layout {layout.name} needs another rig (--rig ring6): the Human3.6M rig writes H3WB files, "
+                f"which hold {keypoints.DEFAULT_LAYOUT.title} keypoints only"
+            )
+        other = "" if layout is keypoints.DEFAULT_LAYOUT else f"-{layout.name}"
+        dataset_name = options["dataset"] or ("synthetic-demo" if rig == "h36m" else f"synthetic-{rig}{other}")
         key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}" + ("" if rig == "h36m" else f"_{rig}")
+        key += other.replace("-", "_", 1)
         try:
             out = path_under(option("DATA_DIR"), Path("synthetic") / key, what="the synthetic rig")
         except ApplicationError as exc:
@@ -95,15 +113,17 @@ class Command(BaseCommand):
         manifest_path = out / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else None
         if (manifest and manifest.get("format") == FORMAT and manifest.get("generator_version") == GENERATOR_VERSION
-                and manifest.get("rig", "h36m") == rig):  # fmt: skip
+                and manifest.get("rig", "h36m") == rig
+                and manifest.get("layout_version", keypoints.LAYOUT_VERSION) == layout.version):  # fmt: skip
             self.stdout.write(f"using the cached synthetic rig in {out}")
         else:
             self.stdout.write(f"generating the synthetic rig into {out} ...")
             started = time.perf_counter()
             try:
                 manifest = generate(
-                    out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"], rig=rig
-                )
+                    out, subjects=subjects, frames=frames, seed=seed, workers=options["workers"], rig=rig,
+                    layout=layout.version,
+                )  # fmt: skip
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
             seconds = time.perf_counter() - started
@@ -133,8 +153,8 @@ class Command(BaseCommand):
                     dataset_name=dataset_name,
                     path=out / MULTIVIEW_FILE,
                     description=(
-                        f"Synthetic whole-body people on a {rig} rig (Anipose calibration): {', '.join(subjects)}, "
-                        f"{frames} instants each, seed {seed}"
+                        f"Synthetic whole-body people on a {rig} rig (Anipose calibration), {layout.title} "
+                        f"keypoints: {', '.join(subjects)}, {frames} instants each, seed {seed}"
                     ),
                     progress=True,
                 )
