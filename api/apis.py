@@ -11,7 +11,7 @@ from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from annotator import keypoints, selectors
+from annotator import selectors
 from api.fields import TextField
 from api.throttling import PasswordRateThrottle
 
@@ -37,11 +37,29 @@ class ApiRootApi(APIView):
 
 
 class LayoutApi(APIView):
-    """The keypoint layout (names, parts, links, parents, flip index, colours) the tool works with."""
+    """A keypoint layout (names, parts, links, parents, flip index, colours): a dataset's, a preset, or the default.
 
-    @extend_schema(responses={200: dict})
+    ``?dataset=NAME`` gives that dataset's layout, ``?layout=coco-17`` (version or bare name) a shipped
+    preset; with neither, the default (COCO-WholeBody), as before layouts were per dataset.
+    """
+
+    class FilterSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "LayoutFilter"
+
+        dataset = serializers.CharField(required=False, max_length=200)
+        layout = serializers.CharField(required=False, max_length=100)
+
+        def validate(self, attrs):
+            if "dataset" in attrs and "layout" in attrs:
+                raise serializers.ValidationError("give dataset or layout, not both")
+            return attrs
+
+    @extend_schema(parameters=[FilterSerializer], responses={200: dict})
     def get(self, request):
-        return Response(keypoints.layout_json())
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return Response(selectors.layout_for(**filters.validated_data))
 
 
 class DatasetListApi(APIView):

@@ -15,14 +15,19 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotator import keypoints, selectors
-from annotator.models import Correction, Task
+from annotator import selectors
+from annotator.models import Correction, PartValidity, Task
 from annotator.services import annotations, reviews, tasks
 from annotator.services.reviews import MAX_COMMENT_CHARS
 from api.fields import IdField, PixelField, RevisionField, StrictIntegerField
 from api.permissions import IsReviewer
 
 #: Schema of the editor payload (GET /api/tasks/{id}/): documented as an object; see the selector.
+#: Longest part name a request may send (``PartValidity.part``); which names are valid is the layout's.
+PART_MAX_CHARS = PartValidity._meta.get_field("part").max_length
+#: Largest keypoint index a request may carry (the integer column's); the task's dataset layout bounds it
+#: further, checked by the services so their message names the layout.
+KEYPOINT_INDEX_MAX = 2**31 - 1
 EDITOR_PAYLOAD = OpenApiTypes.OBJECT
 
 
@@ -145,7 +150,8 @@ class TaskCorrectionCreateApi(_TaskApi):
             ref_name = "TaskCorrectionCreateInput"
 
         view = IdField()
-        keypoint = StrictIntegerField(min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        # The upper bound is the task's dataset layout's: ``correction_create`` checks it and names the layout.
+        keypoint = StrictIntegerField(min_value=0, max_value=KEYPOINT_INDEX_MAX)
         x = PixelField(allow_null=True)
         y = PixelField(allow_null=True)
         flag = serializers.ChoiceField(choices=Correction.Flag.choices, default=Correction.Flag.VISIBLE)
@@ -194,7 +200,8 @@ class TaskPartValidityApi(_TaskApi):
             ref_name = "TaskPartValidityInput"
 
         view = IdField()
-        part = serializers.ChoiceField(choices=keypoints.VALIDITY_PARTS)
+        # Which parts record validity is the task's dataset layout's: ``part_validity_set`` checks it.
+        part = serializers.CharField(max_length=PART_MAX_CHARS)
         valid = serializers.BooleanField()
         base_revision = RevisionField()
 
@@ -289,7 +296,7 @@ class TaskHistoryApi(_TaskApi):
             ref_name = "TaskHistoryFilter"
 
         view = IdField(required=False)
-        keypoint = StrictIntegerField(required=False, min_value=0, max_value=keypoints.NUM_KEYPOINTS - 1)
+        keypoint = StrictIntegerField(required=False, min_value=0, max_value=KEYPOINT_INDEX_MAX)
 
     @extend_schema(parameters=[FilterSerializer], responses={200: CorrectionOutputSerializer(many=True)})
     def get(self, request, task_id: int):

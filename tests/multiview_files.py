@@ -57,8 +57,17 @@ def write_multiview(
     images: str | None = None,
     edit=None,
     name: str = "frames.jsonl",
+    layout: str = keypoints.LAYOUT_VERSION,
 ) -> Written:
-    """Write a calibration and a frames file into ``directory``; ``edit(n, frame_dict)`` may change frame n's line."""
+    """Write a calibration and a frames file into ``directory``; ``edit(n, frame_dict)`` may change frame n's line.
+
+    ``layout``: the keypoint layout of the file (any ``fixtures.synthetic.dataset.layout_indices`` can fill
+    from the whole-body people, e.g. COCO-17); the truth in ``Written`` is in that layout.
+    """
+    from fixtures.synthetic.dataset import layout_indices
+
+    chosen = keypoints.layout_get(layout)
+    keep = layout_indices(chosen)
     directory.mkdir(parents=True, exist_ok=True)
     cameras = list(cameras if cameras is not None else rigs.ring(6))
     scale = camera_formats.UNITS[units]
@@ -71,13 +80,13 @@ def write_multiview(
                     for c in cameras]  # fmt: skip
         camera_formats.write_rig(in_units, rig_path, rig_format)
         rig_file = rig_path.name
-    header = multiview_format.Header(keypoints.LAYOUT_VERSION, keypoints.NUM_KEYPOINTS, units=units,
+    header = multiview_format.Header(chosen.version, chosen.num_keypoints, units=units,
                                      convention=convention, images=images, rig_format=rig_format,
                                      rig_file=rig_file)  # fmt: skip
     written = Written(directory / name, rig_path, cameras)
     lines = [multiview_format.header_text(header)]
     for n, (subject, sequence, index) in enumerate(frames):
-        X = skeleton(n)
+        X = skeleton(n)[keep]
         cams = cameras if rig_format != "h36m" else list(rigs.cameras("h36m", subject))
         written.world[(subject, sequence, index)] = X
         views = []

@@ -19,6 +19,10 @@ from annotator import keypoints
 from annotator.fields import KeypointArrayField
 from annotator.models.datasets import Frame, Skeleton3D, View
 
+#: Parts whose validity any shipped layout records, in first-seen order (COCO-WholeBody: face, hands).
+VALIDITY_PART_CHOICES: tuple[str, ...] = tuple(
+    dict.fromkeys(p for layout in keypoints.LAYOUTS.values() for p in layout.validity_parts)
+)
 #: An edit lock whose last heartbeat is older than this (seconds) has expired and may be taken over.
 LOCK_TTL_S = 30
 
@@ -138,10 +142,8 @@ class Correction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["task", "revision"], name="unique_correction_revision"),
             models.UniqueConstraint(fields=["supersedes"], name="correction_superseded_once"),
-            models.CheckConstraint(
-                condition=Q(keypoint__gte=0) & Q(keypoint__lt=keypoints.NUM_KEYPOINTS),
-                name="correction_keypoint_in_range",
-            ),
+            # The upper bound is the dataset layout's keypoint count, which ``correction_create`` checks.
+            models.CheckConstraint(condition=Q(keypoint__gte=0), name="correction_keypoint_in_range"),
             models.CheckConstraint(
                 condition=Q(x__isnull=True, y__isnull=True) | Q(x__isnull=False, y__isnull=False),
                 name="correction_xy_both_or_neither",
@@ -168,7 +170,9 @@ class PartValidity(models.Model):
     task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="part_validities")
     revision = models.PositiveIntegerField()
     view = models.ForeignKey(View, on_delete=models.PROTECT, related_name="part_validities")
-    part = models.CharField(max_length=20, choices=[(p, p) for p in keypoints.VALIDITY_PARTS])
+    #: One of the dataset layout's ``validity_parts`` (``part_validity_set`` checks which); the choices are
+    #: every shipped layout's.
+    part = models.CharField(max_length=20, choices=[(p, p) for p in VALIDITY_PART_CHOICES])
     valid = models.BooleanField()
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SET)
     #: For undo and redo: the revision of the write undone or redone.

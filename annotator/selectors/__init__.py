@@ -1,6 +1,6 @@
 """Every non-trivial read of the domain tables: datasets (``datasets``) and annotation tasks (``tasks``)."""
 
-from annotator.selectors.datasets import dataset_get, dataset_list, dataset_overview
+from annotator.selectors.datasets import dataset_get, dataset_list, dataset_overview, layout_for, layouts_in_use
 from annotator.selectors.tasks import (
     TaskState,
     correction_as_dict,
@@ -12,6 +12,7 @@ from annotator.selectors.tasks import (
     task_get_for,
     task_history,
     task_is_fbi,
+    task_layout,
     task_list_for,
     task_live_lock,
     task_lock_state,
@@ -29,6 +30,8 @@ __all__ = [
     "dataset_list",
     "dataset_overview",
     "image_content_type",
+    "layout_for",
+    "layouts_in_use",
     "pixel_check",
     "task_editor_payload",
     "task_epipolar_curves",
@@ -36,6 +39,7 @@ __all__ = [
     "task_get_for",
     "task_history",
     "task_is_fbi",
+    "task_layout",
     "task_list_for",
     "task_live_lock",
     "task_lock_state",

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models import Count, QuerySet
 
-from annotator.exceptions import NotFoundError
+from annotator import keypoints
+from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Dataset, Frame, Skeleton3D, View
+
+
+@cache
+def layout_json(version: str) -> dict:
+    """``keypoints.LAYOUTS[version].to_json()``, computed once per layout: every editor payload sends it."""
+    return keypoints.layout_get(version).to_json()
 
 
 def dataset_list() -> QuerySet[Dataset]:
@@ -53,3 +62,28 @@ def dataset_overview(*, dataset: Dataset) -> dict:
         "skeletons_by_source": sources,
         "subjects": per_subject,
     }
+
+
+def layout_for(*, dataset: str | None = None, layout: str | None = None) -> dict:
+    """The browser's JSON (``Layout.to_json``) of dataset ``dataset``'s layout, of preset ``layout``, or the default.
+
+    An unknown dataset is NotFoundError; an unknown layout an ApplicationError listing the known ones.
+    """
+    if dataset is not None:
+        return layout_json(dataset_get(name=dataset).layout_version)
+    if layout is not None:
+        try:
+            return layout_json(keypoints.layout_get(layout).version)
+        except keypoints.LayoutError as exc:
+            raise ApplicationError(str(exc), extra={"field": "layout", "choices": list(keypoints.LAYOUTS)}) from None
+    return layout_json(keypoints.LAYOUT_VERSION)
+
+
+def layouts_in_use() -> list[dict]:
+    """The layouts of the datasets (layout JSON plus ``datasets``: their names), the default first when none."""
+    by_version: dict[str, list[str]] = {}
+    for name, version in Dataset.objects.order_by("name").values_list("name", "layout_version"):
+        by_version.setdefault(version, []).append(name)
+    if not by_version:
+        by_version[keypoints.LAYOUT_VERSION] = []
+    return [{**layout_json(version), "datasets": names} for version, names in sorted(by_version.items())]

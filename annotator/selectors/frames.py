@@ -10,9 +10,10 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 from django.urls import reverse
 
-from annotator import geometry, keypoints
+from annotator import geometry
 from annotator.exceptions import NotFoundError
 from annotator.models import Dataset, Frame, Skeleton3D, Task
+from annotator.selectors.datasets import layout_json
 from annotator.selectors.tasks import _points_json
 
 
@@ -78,7 +79,7 @@ def frame_viewer_payload(*, frame: Frame) -> dict:
     ]  # fmt: skip
     return {
         "frame": frame_dict(frame),
-        "layout": keypoints.layout_json(),
+        "layout": layout_json(frame.sequence.subject.dataset.layout_version),
         "views": [
             {
                 "id": v.pk,

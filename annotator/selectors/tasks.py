@@ -22,7 +22,8 @@ from PIL import Image
 
 from annotator import access, geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
-from annotator.models import LOCK_TTL_S, Correction, PartValidity, Task, TaskLock, View
+from annotator.models import LOCK_TTL_S, Correction, Dataset, PartValidity, Task, TaskLock, View
+from annotator.selectors.datasets import layout_json
 
 #: What a keypoint looks like in a view before anyone corrects it there.
 DEFAULT_FLAG = Correction.Flag.VISIBLE
@@ -78,6 +79,25 @@ class TaskState:
             for (v, k), entry in self.points.items()
             if v == view_id and entry[0] is not None
         }
+
+
+def task_layout(task: Task) -> keypoints.Layout:
+    """The keypoint layout of the dataset ``task``'s frame belongs to (``Dataset.layout``).
+
+    Free when the task was read with ``frame__sequence__subject__dataset`` (the locked writes, the
+    payload); one query otherwise.
+    """
+    obj = task
+    for name in ("frame", "sequence", "subject", "dataset"):
+        if not type(obj)._meta.get_field(name).is_cached(obj):
+            version = (
+                Dataset.objects.filter(subjects__sequences__frames=task.frame_id)
+                .values_list("layout_version", flat=True)
+                .get()
+            )
+            return keypoints.layout_get(version)
+        obj = getattr(obj, name)
+    return obj.layout
 
 
 def task_list_for(*, user, status: str | None = None) -> QuerySet[Task]:
@@ -166,11 +186,18 @@ def image_content_type(path: Path, *, what: str = "the file") -> str:
 
 
 def task_history(*, task: Task, view: int | None = None, keypoint: int | None = None) -> QuerySet[Correction]:
-    """The task's corrections, oldest first, optionally of one view and/or keypoint."""
+    """The task's corrections, oldest first, optionally of one view and/or keypoint (of the dataset's layout)."""
     rows = Correction.objects.filter(task=task).select_related("author").order_by("revision")
     if view is not None:
         rows = rows.filter(view_id=view)
     if keypoint is not None:
+        layout = task_layout(task)
+        if not 0 <= keypoint < layout.num_keypoints:
+            raise ApplicationError(
+                f"keypoint must be from 0 to {layout.num_keypoints - 1} (the {layout.title} layout, {layout.version}, "
+                f"has {layout.num_keypoints} keypoints), got {keypoint}",
+                extra={"field": "keypoint", "layout": layout.version},
+            )
         rows = rows.filter(keypoint=keypoint)
     return rows
 
@@ -303,6 +330,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         .prefetch_related("views__camera")
         .get(pk=task.pk)
     )
+    layout = task_layout(task)
     state = task_state(task=task)
     undo, redo = task_undo_stacks(task=task, user=user)
     base = task.base_skeleton.keypoints
@@ -313,7 +341,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
     for view in sorted(task.views.all(), key=lambda v: v.camera.name):
         cam = view.camera.as_geometry()
         cameras.append(cam)
-        corrected = [state.is_corrected(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)]
+        corrected = [state.is_corrected(view.pk, k) for k in range(layout.num_keypoints)]
         corrected_keypoints.update(k for k, c in enumerate(corrected) if c)
         views.append(
             {
@@ -327,8 +355,8 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
                 "current": _points_json(geometry.project(cam, current)),
                 "corrected": corrected,
                 "annotated": state.annotated(view.pk),
-                "flags": [state.flag(view.pk, k) for k in range(keypoints.NUM_KEYPOINTS)],
-                "part_valid": {part: state.part_valid(view.pk, part) for part in keypoints.VALIDITY_PARTS},
+                "flags": [state.flag(view.pk, k) for k in range(layout.num_keypoints)],
+                "part_valid": {part: state.part_valid(view.pk, part) for part in layout.validity_parts},
             }
         )
     return {
@@ -343,7 +371,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "can_edit": access.task_editable_by(user=user, task=task),
         "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
-        "layout": keypoints.layout_json(),
+        "layout": layout_json(layout.version),
         "views": views,
         # Where epipolar curves are sampled (mm along the dragging camera's axis), for this rig's scale.
         "epipolar_depths": epipolar_depths(cameras).tolist(),

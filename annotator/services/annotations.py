@@ -118,13 +118,28 @@ class _Frame:
         return next(v for v in self.views if v.pk == view_id)
 
 
-def _check_keypoint(keypoint) -> int:
-    if isinstance(keypoint, bool) or not isinstance(keypoint, int) or not 0 <= keypoint < keypoints.NUM_KEYPOINTS:
+def _check_keypoint(layout: keypoints.Layout, keypoint) -> int:
+    """``keypoint`` if it is an index of ``layout`` (the task's dataset's), else an error naming the layout."""
+    if isinstance(keypoint, bool) or not isinstance(keypoint, int) or not 0 <= keypoint < layout.num_keypoints:
         raise ApplicationError(
-            f"keypoint must be an integer from 0 to {keypoints.NUM_KEYPOINTS - 1}, got {keypoint!r}",
-            extra={"field": "keypoint"},
+            f"keypoint must be an integer from 0 to {layout.num_keypoints - 1} (the {layout.title} layout, "
+            f"{layout.version}, has {layout.num_keypoints} keypoints), got {keypoint!r}",
+            extra={"field": "keypoint", "layout": layout.version},
         )
     return keypoint
+
+
+def _check_part(layout: keypoints.Layout, part) -> str:
+    """``part`` if ``layout`` records its validity per view, else an error naming the layout's such parts."""
+    if part not in layout.validity_parts:
+        known = (f"one of {', '.join(layout.validity_parts)}" if layout.validity_parts
+                 else "none: no part of this layout is marked annotatable or not")  # fmt: skip
+        raise ApplicationError(
+            f"part must be a part of the {layout.title} layout ({layout.version}) whose validity is recorded "
+            f"({known}), got {part!r}",
+            extra={"field": "part", "layout": layout.version, "choices": list(layout.validity_parts)},
+        )
+    return part
 
 
 def _check_xy(view: View, x, y) -> tuple[float | None, float | None]:
@@ -262,16 +277,17 @@ def correction_create(
     A to-do (or rejected) task is started by its first correction. ``editor_session``: the browser tab
     the write comes from (see ``task_check_writable``).
     """
-    keypoint = _check_keypoint(keypoint)
-    part = keypoints.PART_NAMES[keypoints.PART_OF[keypoint]]
     task = task_lock_for_write(task)
+    layout = selectors.task_layout(task)
+    keypoint = _check_keypoint(layout, keypoint)
+    part = layout.part_names[layout.part_of[keypoint]]
     task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
-    frame = _Frame.load(task, part if part in keypoints.VALIDITY_PARTS else None)
+    frame = _Frame.load(task, part if part in layout.validity_parts else None)
     view = frame.task_view(task, view)
     x, y = _check_xy(view, x, y)
     flag = _check_choice("flag", flag, Correction.Flag.values)
     source = _check_choice("source", source, Correction.Source.values)
-    if part in keypoints.VALIDITY_PARTS and not frame.part_valid[view.pk]:
+    if part in layout.validity_parts and not frame.part_valid[view.pk]:
         raise ApplicationError(
             f"the {part.replace('_', ' ')} is marked not annotatable in view {view.pk}; mark it valid first",
             extra={"field": "keypoint", "part": part},
@@ -284,11 +300,14 @@ def part_validity_set(
     *, task: Task, user, view: View | int, part: str, valid: bool, base_revision: int | None,
     editor_session: str | None = None,
 ):  # fmt: skip
-    """Mark ``part`` (one of ``keypoints.VALIDITY_PARTS``) annotatable or not in ``view``; returns the PartValidity."""
+    """Mark ``part`` (one of the dataset layout's ``validity_parts``) annotatable or not in ``view``.
+
+    Returns the PartValidity.
+    """
     task = task_lock_for_write(task)
     task_check_writable(task=task, user=user, base_revision=base_revision, editor_session=editor_session)
     view = _Frame.load(task).task_view(task, view)
-    part = _check_choice("part", part, keypoints.VALIDITY_PARTS)
+    part = _check_part(selectors.task_layout(task), part)
     if not isinstance(valid, bool):
         raise ApplicationError(f"valid must be true or false, got {valid!r}", extra={"field": "valid"})
     validity = _write_validity(task, user, view.pk, part, valid, PartValidity.Kind.SET)

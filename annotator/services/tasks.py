@@ -33,7 +33,10 @@ def task_lock_for_write(task: Task) -> Task:
 
     Its edit lock and holder come in the same query (``selectors.task_live_lock`` reads them without one).
     """
-    rows = Task.objects.select_for_update(of=("self",)).select_related("base_skeleton", "assignee", "lock__holder")
+    # The dataset comes along too: writes check keypoints and parts against its layout (``selectors.task_layout``).
+    rows = Task.objects.select_for_update(of=("self",)).select_related(
+        "base_skeleton", "assignee", "lock__holder", "frame__sequence__subject__dataset"
+    )
     return rows.get(pk=task.pk)
 
 

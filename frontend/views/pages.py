@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 
-from annotator import access, keypoints, selectors
+from annotator import access, selectors
 from annotator.selectors import frames as frame_selectors
 from frontend.views.common import or_404, reviewer_page
 
@@ -33,7 +33,7 @@ def home(request):
     return render(
         request,
         "frontend/home.html",
-        {"datasets": selectors.dataset_list(), "layout": keypoints.layout_json()},
+        {"datasets": selectors.dataset_list(), "layouts": selectors.layouts_in_use()},
     )
 
 

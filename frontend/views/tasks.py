@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from annotator import access, keypoints, selectors
+from annotator import access, selectors
 from annotator.models import Task
 from annotator.selectors import queues
 from api.routing import socket_path
@@ -61,7 +61,8 @@ def task_editor(request, task_id: int):
     task = or_404(selectors.task_get_for, user=request.user, task_id=task_id)
     if task.kind == Task.Kind.FBI:
         return redirect("frontend:fbi", task_id=task.pk)
-    layout = keypoints.layout_json()
+    # The shortcut help lists the task's dataset layout's parts (a body-only layout has no face or hand keys).
+    layout = selectors.task_layout(task)
     config = {
         "task_id": task.pk,
         "task_url": api_url("task-detail", task_id=task.pk),
@@ -73,8 +74,8 @@ def task_editor(request, task_id: int):
     context = {
         "task_id": task.pk,
         "config": config,
-        "focus_parts": _shortcut_parts(layout["focus_parts"]),
-        "validity_parts": _shortcut_parts(layout["validity_parts"]),
+        "focus_parts": _shortcut_parts(layout.focus_parts),
+        "validity_parts": _shortcut_parts(layout.validity_parts),
     }
     return render(request, "frontend/editor.html", context)
 

@@ -177,9 +177,10 @@ class TaskCorrectionApiTests:
         [
             (
                 {"keypoint": keypoints.NUM_KEYPOINTS},
-                f"keypoint: Ensure this value is less than or equal to {keypoints.NUM_KEYPOINTS - 1}",
+                f"keypoint must be an integer from 0 to {keypoints.NUM_KEYPOINTS - 1} (the COCO-WholeBody layout",
             ),
             ({"keypoint": True}, "keypoint: A number is required, not a boolean"),
+            ({"keypoint": 2**40}, "keypoint: Ensure this value is less than or equal to"),
             ({"x": True}, "x: A number is required, not a boolean"),
             ({"x": 1e308}, "x: Ensure this value is less than or equal to"),
             ({"view": 10**23}, "view: Ensure this value is less than or equal to"),

@@ -4,7 +4,8 @@
 file, renders the synthetic rig's people (real images, Human3.6M cameras), imports them, creates the
 users and gives the annotator tasks; ``prepare(workdir, rig="ring6")`` films them with the six cameras of
 the ring instead and imports them through ``manage.py import_dataset`` (the generic format, an Anipose
-calibration). It does that once per test session (in a template folder beside the
+calibration), and ``prepare(workdir, rig="ring6", layout="coco-17")`` writes them with another keypoint
+layout (the 17 COCO body keypoints) before that import. It does that once per test session (in a template folder beside the
 workdirs) and copies the database into each module's workdir, so every module starts from the same fresh
 data without rendering it again. ``serve(workdir)`` runs the server on a free port against that file and
 yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
@@ -102,27 +103,29 @@ def _stop(proc: subprocess.Popen, log) -> None:
     log.close()
 
 
-def _build_once(target: Path, rig: str = "h36m") -> None:
+def _build_once(target: Path, rig: str = "h36m", layout: str | None = None) -> None:
     if (target / "info.json").exists():
         return
     target.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [PYTHON, "-m", "tests.frontend.live", str(target), rig],
+        [PYTHON, "-m", "tests.frontend.live", str(target), rig, *([layout] if layout else [])],
         cwd=ROOT, env=_env(target), check=True, timeout=SETUP_TIMEOUT_S,
     )  # fmt: skip
 
 
-def prepare(workdir: Path, rig: str = "h36m") -> dict:
+def prepare(workdir: Path, rig: str = "h36m", layout: str | None = None) -> dict:
     """A fresh database in ``workdir`` and its description (accounts, task ids).
 
     The data are built once per session in ``<workdir's parent>/live-template-f<FRAMES>`` (a pytest basetemp
     is one per session) and the database file is copied; the rendered images stay in the template, which
-    the database points at.
+    the database points at. ``layout``: a keypoint layout other than the default (another rig than h36m).
     """
     info_path = workdir / "info.json"
     if not info_path.exists():
         template = workdir.parent / (f"live-template-f{FRAMES}" if rig == "h36m" else f"live-template-{rig}")
-        _build_once(template, rig)
+        if layout:
+            template = template.with_name(f"{template.name}-{layout.replace('/', '-')}")
+        _build_once(template, rig, layout)
         workdir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(template / "live.sqlite3", workdir / "live.sqlite3")
         shutil.copyfile(template / "info.json", info_path)
@@ -165,7 +168,7 @@ def serve(
         _stop(proc, log)
 
 
-def _build(workdir: Path, rig_name: str = "h36m") -> dict:
+def _build(workdir: Path, rig_name: str = "h36m", layout: str | None = None) -> dict:
     """In the subprocess: migrate, render and import the rig, create accounts and tasks."""
     import django
 
@@ -191,7 +194,8 @@ def _build(workdir: Path, rig_name: str = "h36m") -> dict:
             description="synthetic rig for the browser tests",
         )
     else:
-        generate(rig, subjects=("S1",), frames=RING_FRAMES, workers=1, progress=False, rig=rig_name)
+        generate(rig, subjects=("S1",), frames=RING_FRAMES, workers=1, progress=False, rig=rig_name,
+                 **({"layout": layout} if layout else {}))  # fmt: skip
         call_command("import_dataset", str(rig / "frames.jsonl"), dataset=rig_name, no_progress=True)
     users = {name: user_ensure(username=name, password=pw, role=role)[0] for name, (pw, role) in ACCOUNTS.items()}
     tasks = [
@@ -211,6 +215,6 @@ def _build(workdir: Path, rig_name: str = "h36m") -> dict:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1])
-    info = _build(target, *sys.argv[2:3])
+    info = _build(target, *sys.argv[2:4])
     (target / "info.json").write_text(json.dumps(info))
     print(json.dumps(info))

@@ -262,7 +262,8 @@ class PartValiditySetTests:
         validity = part_validity_set(task=task, user=users["annotator"], view=d.views[0].pk, part="face",
                                      valid=False, base_revision=0)  # fmt: skip
         assert (validity.revision, validity.valid) == (1, False)
-        with pytest.raises(ApplicationError, match="part must be one of face, left_hand, right_hand"):
+        message = r"COCO-WholeBody layout .*\(one of face, left_hand, right_hand\), got 'body'"
+        with pytest.raises(ApplicationError, match=message):
             part_validity_set(task=task, user=users["annotator"], view=d.views[0].pk, part="body", valid=False,
                               base_revision=1)  # fmt: skip
         assert PartValidity.objects.count() == 1
