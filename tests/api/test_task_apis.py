@@ -419,3 +419,57 @@ class TaskEpipolarApiTests:
         view = frames[0].views[0]
         response = _as(client, users["annotator"]).get(f"/api/tasks/{task.pk}/epipolar/?view={view.pk}&x=1400&y=-300")
         assert response.status_code == status.HTTP_200_OK and set(response.json()["curves"])
+
+
+@pytest.mark.django_db
+class TaskOtherLayoutApiTests:
+    """A task of a COCO-17 dataset (6-camera ring, generic format): its own keypoint range and no part validity."""
+
+    @pytest.fixture
+    def coco17(self, tmp_path, users):
+        from tests.annotator.services.task_data import import_layout_frames
+
+        frames = import_layout_frames(tmp_path, "coco-17")
+        return frames, make_task(frames[0], users["annotator"])
+
+    def test_keypoint_16_is_corrected_keypoint_17_refused_naming_the_layout(self, client, coco17, users):
+        frames, task = coco17
+        c = _as(client, users["annotator"])
+        d = frames[0]
+        response = _correct(c, task, d.views[2], keypoint=16, x=float(d.project(2, d.world[16])[0] + 20.0),
+                            y=float(d.project(2, d.world[16])[1]))  # fmt: skip
+        assert response.status_code == status.HTTP_201_CREATED, response.json()
+        assert len(response.json()["reprojections"]) == 6
+        before = _stored()
+        response = _correct(c, task, d.views[2], keypoint=17, base_revision=1)
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        body = response.json()
+        assert body["message"] == (
+            "keypoint must be an integer from 0 to 16 (the COCO-17 layout, coco-17/v1, has 17 keypoints), got 17"
+        )
+        assert body["extra"] == {"field": "keypoint", "layout": "coco-17/v1"}
+        assert _stored() == before
+        history = c.get(f"/api/tasks/{task.pk}/history/?keypoint=17")
+        assert history.status_code == status.HTTP_400_BAD_REQUEST and "COCO-17" in history.json()["message"]
+
+    def test_part_validity_is_refused_and_the_payload_has_the_layout(self, client, coco17, users):
+        frames, task = coco17
+        c = _as(client, users["annotator"])
+        body = {"view": frames[0].views[0].pk, "part": "left_hand", "valid": False, "base_revision": 0}
+        response = c.post(f"/api/tasks/{task.pk}/parts/", body, format="json")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "COCO-17 layout" in response.json()["message"] and _stored()[1] == 0
+        payload = c.get(f"/api/tasks/{task.pk}/").json()
+        assert payload["layout"]["version"] == "coco-17/v1" and len(payload["views"]) == 6
+        assert all(len(v["base"]) == 17 and v["part_valid"] == {} for v in payload["views"])
+
+    def test_the_layout_endpoint_gives_a_datasets_layout_or_a_preset(self, client, coco17, users):
+        c = _as(client, users["annotator"])
+        assert c.get("/api/layout/").json()["version"] == keypoints.LAYOUT_VERSION
+        assert c.get("/api/layout/?dataset=ring-coco17").json() == keypoints.layout_get("coco-17").to_json()
+        assert c.get("/api/layout/?layout=h36m-17").json()["version"] == "h36m-17/v1"
+        response = c.get("/api/layout/?layout=coco-18")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert "unknown keypoint layout 'coco-18'; known: coco-wholebody-133/v1" in response.json()["message"]
+        assert c.get("/api/layout/?dataset=nope").status_code == status.HTTP_404_NOT_FOUND
+        assert c.get("/api/layout/?dataset=ring-coco17&layout=coco-17").status_code == status.HTTP_400_BAD_REQUEST

@@ -53,3 +53,20 @@ def import_frames(tmp_path: Path, *, images: bool = False) -> list[FrameData]:
 
 def make_task(data: FrameData, assignee, **kwargs) -> Task:
     return task_create(frame=data.frame, assignee=assignee, **kwargs)
+
+
+def import_layout_frames(tmp_path: Path, layout: str, *, dataset: str = "ring-coco17") -> list[FrameData]:
+    """Frames of the 6-camera ring in keypoint layout ``layout`` (e.g. ``coco-17``), imported in the generic
+    format with an Anipose calibration, as ``import_dataset`` does; ``world`` is in that layout."""
+    from annotator.services.multiview_imports import dataset_import_multiview
+    from tests.multiview_files import write_multiview
+
+    written = write_multiview(tmp_path / "multiview", layout=layout)
+    dataset_import_multiview(dataset_name=dataset, path=written.path)
+    out = []
+    for (subject, action, index), world in written.world.items():
+        frame = Frame.objects.get(sequence__subject__dataset__name=dataset, sequence__subject__name=subject,
+                                  sequence__action=action, index=index)  # fmt: skip
+        views = list(frame.views.select_related("camera").order_by("camera__name"))
+        out.append(FrameData(frame, world, views, [v.camera.as_geometry() for v in views]))
+    return out

@@ -324,3 +324,67 @@ class ReplayTests:
                 assert view["flags"][k] == replayed.flag(view["id"], k)
             for part, valid in view["part_valid"].items():
                 assert valid == replayed.part_valid(view["id"], part)
+
+
+@pytest.fixture
+def coco17(db, tmp_path, users):
+    """(frames, task) of a COCO-17 dataset on the 6-camera ring, imported in the generic format."""
+    from tests.annotator.services.task_data import import_layout_frames, make_task
+
+    frames = import_layout_frames(tmp_path, "coco-17")
+    return frames, make_task(frames[0], users["annotator"])
+
+
+@pytest.mark.django_db
+class CorrectionCreateOtherLayoutTests:
+    """A task of a COCO-17 dataset is corrected over its own 17 keypoints and none of the whole body's parts."""
+
+    def test_the_last_keypoint_is_corrected_and_retriangulated_from_six_views(self, coco17, users):
+        frames, task = coco17
+        d = frames[0]
+        assert len(d.views) == 6 and task.base_skeleton.keypoints.shape == (17, 3)
+        k = keypoints.layout_get("coco-17").index("right_ankle")
+        assert k == 16
+        target = d.world[k] + [50.0, -40.0, 30.0]
+        _move(task, users["annotator"], d.views[0], k, d.project(0, target))
+        result = _move(task, users["annotator"], d.views[3], k, d.project(3, target))
+        # Two corrected views decide the point; the four uncorrected ones (weight UNCORRECTED_VIEW_WEIGHT) barely pull.
+        assert np.linalg.norm(np.asarray(result.point_3d) - target) < 3.0
+        assert np.linalg.norm(np.asarray(result.point_3d) - d.world[k]) > 60.0
+        assert set(result.reprojections) == {v.pk for v in d.views}
+        task.refresh_from_db()
+        assert task.current_keypoints.shape == (17, 3)
+        np.testing.assert_allclose(task.current_keypoints[k], result.point_3d)
+
+    @pytest.mark.parametrize("keypoint", [17, 132])
+    def test_a_keypoint_beyond_the_layout_is_refused_naming_it(self, coco17, users, keypoint):
+        frames, task = coco17
+        before = _counts()
+        with pytest.raises(ApplicationError, match=r"from 0 to 16 \(the COCO-17 layout, coco-17/v1, has 17 keypoints\)"):
+            correction_create(task=task, user=users["annotator"], view=frames[0].views[0].pk, keypoint=keypoint,
+                              x=100.0, y=100.0, base_revision=0)  # fmt: skip
+        assert _counts() == before
+
+    def test_no_part_validity_on_a_body_only_layout(self, coco17, users):
+        frames, task = coco17
+        with pytest.raises(ApplicationError, match=r"COCO-17 layout .*\(none: no part of this layout"):
+            part_validity_set(task=task, user=users["annotator"], view=frames[0].views[0].pk, part="face",
+                              valid=False, base_revision=0)  # fmt: skip
+        assert PartValidity.objects.count() == 0
+
+    def test_the_payload_sends_the_datasets_layout(self, coco17, users):
+        frames, task = coco17
+        payload = selectors.task_editor_payload(task=task, user=users["annotator"])
+        layout = payload["layout"]
+        assert (layout["version"], layout["num_keypoints"], layout["validity_parts"]) == ("coco-17/v1", 17, [])
+        assert layout == keypoints.layout_get("coco-17").to_json()
+        for view in payload["views"]:
+            assert len(view["base"]) == len(view["current"]) == len(view["flags"]) == len(view["corrected"]) == 17
+            assert view["part_valid"] == {}
+        assert selectors.task_layout(task) is keypoints.layout_get("coco-17")
+
+    def test_history_of_a_keypoint_beyond_the_layout_is_refused(self, coco17):
+        _, task = coco17
+        assert list(selectors.task_history(task=task, keypoint=16)) == []
+        with pytest.raises(ApplicationError, match="the COCO-17 layout"):
+            selectors.task_history(task=task, keypoint=17)
