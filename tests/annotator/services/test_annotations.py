@@ -360,7 +360,8 @@ class CorrectionCreateOtherLayoutTests:
     def test_a_keypoint_beyond_the_layout_is_refused_naming_it(self, coco17, users, keypoint):
         frames, task = coco17
         before = _counts()
-        with pytest.raises(ApplicationError, match=r"from 0 to 16 \(the COCO-17 layout, coco-17/v1, has 17 keypoints\)"):
+        message = r"from 0 to 16 \(the COCO-17 layout, coco-17/v1, has 17 keypoints\)"
+        with pytest.raises(ApplicationError, match=message):
             correction_create(task=task, user=users["annotator"], view=frames[0].views[0].pk, keypoint=keypoint,
                               x=100.0, y=100.0, base_revision=0)  # fmt: skip
         assert _counts() == before
