@@ -8,7 +8,8 @@ calibration), and ``prepare(workdir, rig="ring6", layout="coco-17")`` writes the
 layout (the 17 COCO body keypoints) before that import. It does that once per test session (in a
 template folder beside the workdirs) and copies the database into each module's workdir, so every
 module starts from the same fresh data without rendering it again. ``serve(workdir)`` runs the server
-on a free port against that file and yields its base URL. Run ``python -m tests.frontend.live WORKDIR`` to do the first step by hand.
+on a free port against that file and yields its base URL. Run ``python -m tests.frontend.live WORKDIR``
+to do the first step by hand.
 """
 
 from __future__ import annotations
