@@ -227,7 +227,11 @@ def _dataset_ids(dataset: Dataset, task: str, fold: int) -> tuple[np.ndarray, st
 
 def evaluation_pairs(*, dataset: Dataset, predictions: str | Path, version: str = "dataset",
                      task: str | None = None, fold: int | None = None) -> EvaluationPairs:  # fmt: skip
-    """Read ``predictions`` and pair each with its reference in ``dataset``; PredictionsError names the sample."""
+    """Read ``predictions`` and pair each with its reference in ``dataset``; PredictionsError names the sample.
+
+    The H3WB protocol (its files, tasks and part groups) is COCO-WholeBody's: another layout is refused.
+    """
+    keypoints.require_layout(dataset.layout, f"H3WB evaluation against dataset {dataset.name}")
     spec = parse_version(version)
     task, fold = _task(predictions, task, fold)
     expected, where = _dataset_ids(dataset, task, fold)
@@ -334,6 +338,7 @@ def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task
             extra={"limit_bytes": MAX_PREDICTIONS_BYTES},
         )
     dataset = dataset_get(name=dataset_name)
+    keypoints.require_layout(dataset.layout, f"H3WB evaluation against dataset {dataset.name}")  # before the upload
     # Like the official evaluator, the task and fold default to what the name says: the uploaded name only,
     # never the temporary folder's (whose random letters could spell "cv3").
     name = Path(upload.name or "predictions.json").name

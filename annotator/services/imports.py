@@ -22,7 +22,7 @@ import numpy as np
 from django.db import transaction
 from tqdm import tqdm
 
-from annotator import h36m, names
+from annotator import h36m, keypoints, names
 from annotator.exceptions import ImportFormatError
 from annotator.h3wb_format import H3WBFormatError, format_image_path, mask_missing_2d
 from annotator.importers import conventions
@@ -179,6 +179,9 @@ def dataset_import_h3wb(
         detections: side file with detector ``keypoints_2d`` and ``scores`` per sample.
     """
     names.name_check(dataset_name, what="dataset", field="dataset")  # before reading anything
+    existing = Dataset.objects.filter(name=dataset_name).first()
+    if existing is not None:  # H3WB files hold COCO-WholeBody keypoints only
+        keypoints.require_layout(existing.layout, f"importing H3WB files into dataset {dataset_name}")
     annotations = Path(annotations)
     image_root = ""
     if images is not None:

@@ -297,3 +297,30 @@ class ImportCommandTests:
             call_command("import_h3wb", annotations=str(tmp_path / "none.json"), dataset="cmd", no_progress=True)
         with pytest.raises(CommandError, match="image directory .* does not exist"):
             call_command("import_h3wb", annotations="x.json", images=str(tmp_path / "nope"), dataset="cmd")
+
+
+@pytest.mark.django_db
+class H3WBIntoAnotherLayoutTests:
+    """H3WB files hold COCO-WholeBody keypoints: importing them into a COCO-17 dataset is refused, changing nothing."""
+
+    def test_refused_by_the_service_and_the_command(self, tmp_path):
+        from annotator.exceptions import NotApplicableError
+        from annotator.services.multiview_imports import dataset_import_multiview
+        from tests.multiview_files import write_multiview
+
+        dataset_import_multiview(dataset_name="ring17", path=write_multiview(tmp_path / "mv", layout="coco-17").path)
+        written = write_release(tmp_path / "rel.json", [("S1", "Walking 1", 10)])
+        before = _counts()
+        message = (
+            "importing H3WB files into dataset ring17 applies to the COCO-WholeBody layout (coco-wholebody-133/v1) "
+            "only; this data uses COCO-17 (coco-17/v1)"
+        )
+        with pytest.raises(NotApplicableError) as caught:
+            dataset_import_h3wb(dataset_name="ring17", annotations=written.path)
+        assert caught.value.message == message
+        with pytest.raises(CommandError, match=r"importing H3WB files into dataset ring17 applies to the COCO-Whole"):
+            call_command("import_h3wb", annotations=str(written.path), dataset="ring17", no_progress=True)
+        assert _counts() == before
+        # A new dataset of the same file is the whole body, as always.
+        dataset_import_h3wb(dataset_name="fresh", annotations=written.path)
+        assert Dataset.objects.get(name="fresh").layout is keypoints.DEFAULT_LAYOUT
