@@ -52,8 +52,10 @@ class LayoutExportTests:
         back = Dataset.objects.get(name="ring17-back")
         assert back.layout_version == "coco-17/v1"
         for key, X in coco17.world.items():
-            stored = Skeleton3D.objects.get(frame__sequence__subject__dataset=back, frame__sequence__subject__name=key[0],
-                                            frame__index=key[2], source=Skeleton3D.Source.DATASET)  # fmt: skip
+            stored = Skeleton3D.objects.get(
+                frame__sequence__subject__dataset=back, frame__sequence__subject__name=key[0],
+                frame__sequence__action=key[1], frame__index=key[2], source=Skeleton3D.Source.DATASET,
+            )  # fmt: skip
             np.testing.assert_allclose(stored.keypoints, X, atol=1e-3)
 
     @pytest.mark.parametrize("fmt", sorted(WHOLEBODY_FORMATS))
