@@ -7,7 +7,7 @@ import { ApiError } from "./api.js";
 import { isTextInput, keyCommand, PointerInput } from "./editor-input.js";
 import { focusZoom } from "./geometry.js";
 import { focusKey, mountToolbar, renderPanel } from "./panel.js";
-import { keypointLabel, layoutGrid, mountView, render } from "./render.js";
+import { keypointLabel, layoutGrid, mountView, partLabel, render } from "./render.js";
 import * as S from "./state.js";
 import * as G from "./suggestions.js";
 import { WriteQueue } from "./write-queue.js";
@@ -377,9 +377,13 @@ export class Editor {
     if (!this.canEdit()) return;
     const part = this.state.focus;
     const view = this.view(this.active);
-    if (!this.state.layout.validity_parts.includes(part) || !view) {
-      const keys = this.state.layout.validity_parts.map(focusKey).join(", ");
-      this.state.notice = `suggestions are for the face and the hands: focus one (${keys}), then refine (g)`;
+    const parts = this.state.layout.validity_parts;
+    if (!parts.includes(part) || !view) {
+      // The refiners suggest the parts whose validity the layout records; a body-only layout has none.
+      const keys = parts.map(focusKey).join(", ");
+      this.state.notice = parts.length
+        ? `suggestions are for the ${parts.map(partLabel).join(", ")}: focus one (${keys}), then refine (g)`
+        : `no refiner for the ${this.state.layout.name} layout: its keypoints are corrected by hand`;
       this.render();
       return;
     }
