@@ -75,7 +75,7 @@ def test_a_coco17_skeleton_is_drawn_dragged_retriangulated_and_stored(browser, s
     assert "face" not in help_text and "hand" not in help_text and "refine" not in help_text
     page.keyboard.press("g")
     page.wait_for_selector(".banner.notice:not([hidden])")
-    assert "no refiner for the coco-17 layout" in page.inner_text(".banner.notice")
+    assert "no refiner for the COCO-17 layout" in page.inner_text(".banner.notice")
     page.click("[data-action=dismiss-notice]")
     page.screenshot(path=str(artifacts / "editor-ring6-coco17.png"))
 
