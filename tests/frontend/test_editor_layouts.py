@@ -116,3 +116,18 @@ def test_a_coco17_skeleton_is_drawn_dragged_retriangulated_and_stored(browser, s
         assert moved(reloaded[v], after[v]) < 0.05, f"view {v} after a reload"
     assert page.errors == []
     ctx.close()
+
+
+def test_the_frame_page_and_the_home_page_show_the_datasets_layout(browser, server, artifacts):
+    url, info, _ = server
+    ctx, page = live.sign_in(browser, url, "rev", info["accounts"]["rev"], "/")
+    assert "coco-17/v1" in page.inner_text("table.grid")
+    assert "COCO-17 (coco-17/v1): 17 keypoints, used by ring6" in page.inner_text("body")
+    page.goto(f"{url}/frames/{info['frames'][0]}/")
+    page.wait_for_selector("[data-ready='1']", timeout=10_000)
+    assert page.locator(".view").count() == 6
+    for v in view_ids(page):
+        assert page.locator(f'.view[data-view-id="{v}"] .layer-points circle[data-k]').count() == LAYOUT.num_keypoints
+    page.screenshot(path=str(artifacts / "frame-ring6-coco17.png"))
+    assert page.errors == []
+    ctx.close()
