@@ -82,7 +82,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from fixtures.synthetic import FORMAT, GENERATOR_VERSION, generate
-        from fixtures.synthetic.dataset import MULTIVIEW_FILE
+        from fixtures.synthetic.dataset import MULTIVIEW_FILE, layout_indices
 
         subjects = _subjects(options["subjects"])
         frames, seed = options["frames"], options["seed"]
@@ -102,6 +102,10 @@ class Command(BaseCommand):
                 f"--layout {layout.name} needs another rig (--rig ring6): the Human3.6M rig writes H3WB files, "
                 f"which hold {keypoints.DEFAULT_LAYOUT.title} keypoints only"
             )
+        try:
+            layout_indices(layout)  # the synthetic people can be written in it (before anything is rendered)
+        except ValueError as exc:
+            raise CommandError(f"--layout: {exc}") from None
         other = "" if layout is keypoints.DEFAULT_LAYOUT else f"-{layout.name}"
         dataset_name = options["dataset"] or ("synthetic-demo" if rig == "h36m" else f"synthetic-{rig}{other}")
         key = f"{'-'.join(subjects)}_f{frames}_s{seed}_v{GENERATOR_VERSION}" + ("" if rig == "h36m" else f"_{rig}")

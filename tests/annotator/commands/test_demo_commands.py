@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
@@ -75,6 +76,25 @@ def test_the_ring_demo_goes_through_the_generic_importer(capsys):
 
 
 @pytest.mark.django_db
+def test_the_ring_demo_in_the_coco17_layout(capsys):
+    """``--rig ring6 --layout coco-17``: the same people with the 17 COCO body keypoints (the first 17 of
+    COCO-WholeBody's body, matched by name), a dataset of that layout whose tasks the editor serves."""
+    from annotator import keypoints
+    from fixtures.synthetic.dataset import layout_indices
+
+    np.testing.assert_array_equal(layout_indices(keypoints.layout_get("coco-17")), np.arange(17))
+    call_command("make_demo", subjects="S1", frames=2, workers=1, rig="ring6", layout="coco-17")
+    out = capsys.readouterr().out
+    dataset = Dataset.objects.get(name="synthetic-ring6-coco-17")
+    assert dataset.layout_version == "coco-17/v1"
+    assert "dataset error vs ground truth (mm): all " in out and "face" not in out.split("dataset error")[1][:80]
+    assert {s.keypoints.shape for s in Skeleton3D.objects.filter(frame__sequence__subject__dataset=dataset)} == {
+        (17, 3)
+    }
+    assert "annotator1: 2 new correction tasks" in out
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -82,6 +102,9 @@ def test_the_ring_demo_goes_through_the_generic_importer(capsys):
         ({"frames": 0}, "--frames must be at least 1"),
         ({"seed": -1}, "--seed must be a non-negative integer"),
         ({"rig": "ring7"}, "--rig must be one of h36m, ring6; got 'ring7'"),
+        ({"layout": "coco-18"}, "--layout: unknown keypoint layout 'coco-18'; known: coco-wholebody-133/v1"),
+        ({"layout": "coco-17"}, "--layout coco-17 needs another rig .* COCO-WholeBody keypoints only"),
+        ({"layout": "h36m-17", "rig": "ring6"}, "cannot be written in the Human3.6M-17 layout .* root, right_foot"),
     ],
 )
 def test_make_demo_bad_arguments(options, message):
