@@ -384,6 +384,19 @@ class CorrectionCreateOtherLayoutTests:
             assert view["part_valid"] == {}
         assert selectors.task_layout(task) is keypoints.layout_get("coco-17")
 
+    def test_submitted_and_accepted_as_a_17_keypoint_version(self, coco17, users):
+        from annotator.services.reviews import review_accept
+
+        frames, task = coco17
+        d = frames[0]
+        _move(task, users["annotator"], d.views[1], 9, d.project(1, d.world[9]) + [15.0, 10.0])
+        task.refresh_from_db()
+        task = task_submit(task=task, user=users["annotator"], base_revision=task.revision)
+        task = review_accept(task=task, reviewer=users["reviewer"], base_revision=task.revision)
+        assert task.status == Task.Status.ACCEPTED
+        assert task.result_skeleton.keypoints.shape == (17, 3)
+        np.testing.assert_array_equal(task.result_skeleton.keypoints, task.current_keypoints)
+
     def test_history_of_a_keypoint_beyond_the_layout_is_refused(self, coco17):
         _, task = coco17
         assert list(selectors.task_history(task=task, keypoint=16)) == []

@@ -250,3 +250,51 @@ def test_correcting_a_keypoint_on_the_ring_retriangulates_from_six_views(tmp_pat
     np.testing.assert_allclose(results[-1].point_3d, moved, atol=1e-6)
     assert results[-1].flagged_views == []
     assert max(results[-1].residuals.values()) < 1e-6
+
+
+@pytest.mark.django_db
+class OtherLayoutImportTests:
+    """A file names its layout: the dataset gets it, every list is checked against its K, and a dataset keeps one."""
+
+    @pytest.mark.parametrize("name", ["coco-17", "coco-17/v1"])
+    def test_a_coco17_file_makes_a_coco17_dataset(self, tmp_path, name):
+        written = write_multiview(tmp_path, layout="coco-17")
+        header, *lines = written.path.read_text().splitlines()
+        head = json.loads(header)
+        assert (head["layout"], head["keypoints"]) == ("coco-17/v1", 17)
+        head["layout"] = name
+        del head["keypoints"]  # optional: the layout gives the count
+        written.path.write_text("\n".join([json.dumps(head), *lines]) + "\n")
+        dataset_import_multiview(dataset_name="ring17", path=written.path)
+        dataset = Dataset.objects.get(name="ring17")
+        assert dataset.layout_version == "coco-17/v1"
+        for key, X in written.world.items():
+            np.testing.assert_allclose(_skeleton(key).keypoints, X, atol=1e-3)
+        assert {v.keypoints_2d.shape for v in View.objects.all()} == {(17, 2)}
+
+    def test_2d_triangulated_in_the_layout(self, tmp_path):
+        written = write_multiview(tmp_path, layout="coco-17", with_3d=False)
+        report = dataset_import_multiview(dataset_name="ring17", path=written.path)
+        assert report.skeletons_triangulated == 3
+        for key, X in written.world.items():
+            np.testing.assert_allclose(_skeleton(key).keypoints, X, atol=0.05)
+
+    def test_a_list_of_another_count_is_refused_naming_frame_view_and_field(self, tmp_path):
+        def wholebody_2d(n, line):
+            if n == 1:
+                line["views"]["C"]["keypoints_2d"] = [[1.0, 2.0]] * 133
+            return line
+
+        written = write_multiview(tmp_path, layout="coco-17", edit=wholebody_2d)
+        before = _counts()
+        with pytest.raises(ImportFormatError, match=(r"frame 2 \(S1 / Walking 1 / frame 15\) view 'C' keypoints_2d must "
+                                                     r"be a list of 17 points .* got 133 entries")):  # fmt: skip
+            dataset_import_multiview(dataset_name="ring17", path=written.path)
+        assert _counts() == before
+
+    def test_a_dataset_keeps_its_layout(self, tmp_path):
+        dataset_import_multiview(dataset_name="ring", path=write_multiview(tmp_path / "a").path)
+        before = _counts()
+        with pytest.raises(ImportFormatError, match="has the coco-wholebody-133/v1 layout, this file coco-17/v1"):
+            dataset_import_multiview(dataset_name="ring", path=write_multiview(tmp_path / "b", layout="coco-17").path)
+        assert _counts() == before
