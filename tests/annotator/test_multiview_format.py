@@ -90,7 +90,7 @@ def test_bad_frames_are_refused_naming_frame_and_field(changes, message):
         ([], "the first line must be the header"),
         ({"format": "h3wb"}, "the first line must be the header"),
         ({"format": mf.FORMAT, "version": 2}, "version 2 is not 1"),
-        ({"format": mf.FORMAT, "version": 1, "layout": "coco-18"}, 'unknown layout "coco-18"; known: coco-wholebody-133/v1'),
+        ({"format": mf.FORMAT, "version": 1, "layout": "coco-18"}, 'layout "coco-18"; known: coco-wholebody-133'),
         ({"format": mf.FORMAT, "version": 1, "layout": 17}, "unknown layout 17"),
         ({"format": mf.FORMAT, "version": 1, "layout": "coco-17", "keypoints": 133}, "coco-17/v1 has 17 keypoints"),
         ({"format": mf.FORMAT, "version": 1, "keypoints": 17}, "has 133 keypoints, the header says 17"),
