@@ -56,6 +56,8 @@ def dataset_overview(*, dataset: Dataset) -> dict:
         "description": dataset.description,
         "source_format": dataset.source_format,
         "layout_version": dataset.layout_version,
+        # What the pages say about the layout: "COCO-17, 17 keypoints".
+        "layout": {"title": dataset.layout.title, "num_keypoints": dataset.layout.num_keypoints},
         "has_images": bool(dataset.image_root),
         "n_frames": frames.count(),
         "n_views": views.count(),

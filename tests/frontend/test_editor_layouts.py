@@ -123,6 +123,8 @@ def test_the_frame_page_and_the_home_page_show_the_datasets_layout(browser, serv
     ctx, page = live.sign_in(browser, url, "rev", info["accounts"]["rev"], "/")
     assert "coco-17/v1" in page.inner_text("table.grid")
     assert "COCO-17 (coco-17/v1): 17 keypoints, used by ring6" in page.inner_text("body")
+    page.goto(f"{url}/datasets/ring6/")
+    assert "COCO-17 (coco-17/v1, 17 keypoints)" in page.inner_text("body")
     page.goto(f"{url}/frames/{info['frames'][0]}/")
     page.wait_for_selector("[data-ready='1']", timeout=10_000)
     assert page.locator(".view").count() == 6
