@@ -133,3 +133,19 @@ def test_the_frame_page_and_the_home_page_show_the_datasets_layout(browser, serv
     page.screenshot(path=str(artifacts / "frame-ring6-coco17.png"))
     assert page.errors == []
     ctx.close()
+
+
+def test_the_review_page_shows_the_17_keypoint_correction(browser, server, artifacts):
+    """After the first test's drag: the reviewer sees six views, 17 markers each, and the move of that keypoint."""
+    url, info, _ = server
+    task_id = info["tasks"][0]
+    ctx, page = live.sign_in(browser, url, "rev", info["accounts"]["rev"], f"/review/tasks/{task_id}/")
+    page.wait_for_selector("#review[data-ready='1']", timeout=10_000)
+    assert page.locator(".view").count() == 6
+    for v in view_ids(page):
+        assert page.locator(f'.view[data-view-id="{v}"] .layer-points circle[data-k]').count() == LAYOUT.num_keypoints
+    moves = [int(k) for k in page.eval_on_selector_all(".kp-moves li[data-k]", "els => els.map(e => e.dataset.k)")]
+    assert moves and moves[0] == DRAGGED
+    page.screenshot(path=str(artifacts / "review-ring6-coco17.png"))
+    assert page.errors == []
+    ctx.close()
