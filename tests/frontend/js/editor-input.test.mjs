@@ -46,6 +46,19 @@ describe("keyCommand", () => {
     for (const [event, command] of cases) assert.deepEqual(keyCommand(event, state, 11), command, `key ${event.key}`);
   });
 
+  it("follows a body-only layout: no face or hand keys, no part validity", () => {
+    // COCO-17 as the server sends it: one part, no validity parts (its face and hands do not exist).
+    const body = payload(3);
+    body.layout = { ...body.layout, parts: { body: [0, 8] }, part_of: new Array(8).fill("body"), focus_parts: ["body"],
+                    validity_parts: [], links: [[0, 1, "body"]] };
+    for (const view of body.views) view.part_valid = {};
+    const state = S.createState(body, { user: "ann" });
+    assert.deepEqual(keyCommand(press("b"), state, 11), ["focusPart", "body"]);
+    for (const event of [press("f"), press("l"), press("r"), press("F", { shiftKey: true }), press("B", { shiftKey: true })]) {
+      assert.equal(keyCommand(event, state, 11), null, `key ${event.key}`);
+    }
+  });
+
   it("leaves keys it does not own to the browser", () => {
     const state = fresh();
     for (const event of [press("c", { ctrlKey: true }), press("o", { altKey: true }), press("x"), press("9"), press("F5")]) {
