@@ -394,9 +394,9 @@ class StudyOtherLayoutTests:
     """A COCO-17 dataset: the study, its simulated annotator and its report follow the dataset's layout."""
 
     def test_a_coco17_cross_check_study_end_to_end(self, rig):
-        from tests.annotator.services.study_data import as_coco17
+        from tests.coco17 import as_coco17
 
-        as_coco17()
+        as_coco17(DATASET)
         annotators(1)
         study = create(mode="frame", n_items=3, annotators=["sim0"])
         perfect = simulation.PerceivingAnnotator(threshold_px=1.5, noise_scale=0.0)
@@ -416,9 +416,9 @@ class StudyOtherLayoutTests:
 
     def test_the_pretrained_annotator_refuses_a_coco17_dataset_and_changes_nothing(self, rig):
         from annotator.exceptions import NotApplicableError
-        from tests.annotator.services.study_data import as_coco17
+        from tests.coco17 import as_coco17
 
-        as_coco17()
+        as_coco17(DATASET)
         annotators(1)
         study = create(mode="frame", n_items=2, annotators=["sim0"])
         with pytest.raises(NotApplicableError, match="pretrained annotator .* COCO-WholeBody"):
