@@ -318,7 +318,11 @@ class OtherLayoutRefusalTests:
         frame = Frame.objects.filter(sequence__subject__dataset=rig).order_by("pk").first()
         task = task_create(frame=frame, assignee=users["annotator"])
         view = _views(task)[0]
-        for body in ({"part": "face"}, {"part": "left_hand", "model": "pretrained"}, {"part": "body"}):
+        for body in (
+            {"part": "face"},
+            {"part": "left_hand", "model": "pretrained"},
+            {"part": "right_hand", "model": "refiner"},
+        ):
             response = _refine(users["annotator"], task, view=view.pk, **body)
             assert response.status_code == status.HTTP_400_BAD_REQUEST, body
             message = response.json()["message"]
