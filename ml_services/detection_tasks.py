@@ -31,7 +31,7 @@ JOB_KIND = DETECTION_JOB_KIND
 DEFAULT_CHUNK_SIZE = 8
 #: Parts counted as found in a view when every keypoint of theirs has a score.
 FOUND_PARTS: tuple[str, ...] = ("body", "face", "left_hand", "right_hand")
-#: The detector predicts COCO-WholeBody's 133 keypoints; another layout is refused in these words.
+#: The detector predicts COCO-WholeBody's keypoints; another layout is refused in these words.
 DETECTION_FEATURE = "2D detection with the pretrained whole-body model (it predicts COCO-WholeBody's keypoints)"
 
 
