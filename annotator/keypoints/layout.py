@@ -242,8 +242,11 @@ def _validate(layout: Layout) -> None:
     for name, children in layout.named_bones.items():
         if name == "all" or name in layout.parts:
             fail(f"bone subset {name!r} has the name of a part or of all bones")
-        if len(children) == 0 or children.min() < 0 or children.max() >= k or len(set(children.tolist())) != len(
-            children
+        if (
+            len(children) == 0
+            or children.min() < 0
+            or children.max() >= k
+            or len(set(children.tolist())) != len(children)
         ):
             fail(f"bone subset {name!r} must name distinct keypoints of the layout")
         if (layout.parents[children] < 0).any():
