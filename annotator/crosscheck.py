@@ -405,7 +405,7 @@ def study_report(
 ) -> dict:
     """The whole cross-check report of a study's finished tasks, JSON-ready.
 
-    Keys: ``layout`` (the data's layout version), ``n_tasks``, ``n_items``, ``n_views``, ``mode``; ``parts`` (the
+    Keys: ``layout`` (what the charts need of the data's layout: ``Layout.metric_json``), ``n_tasks``, ``n_items``, ``n_views``, ``mode``; ``parts`` (the
     H3WB table over the layout's metric parts, see ``part_table``); ``published`` (H3WB's numbers; empty for
     another layout, with ``published_note`` saying why); ``histograms``; ``keypoints`` (per-keypoint means);
     ``cameras``; ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None); and
@@ -421,7 +421,7 @@ def study_report(
     agreement_ = agreement(data)
     comparable = layout is keypoints.DEFAULT_LAYOUT
     return {
-        "layout": layout.version,
+        "layout": layout.metric_json(),
         "mode": mode,
         "n_tasks": data.n_tasks,
         "n_items": int(np.unique(data.item).size),

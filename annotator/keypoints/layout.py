@@ -86,6 +86,9 @@ class Layout:
     named_bones: Mapping[str, np.ndarray] = field(default_factory=dict)
     #: The subset FBI labelling asks about unless told otherwise (a key of ``bone_subsets``).
     default_bone_subset: str = "all"
+    #: Chart colour of each metric part that is not an anatomical part of the same name (COCO-WholeBody's "all"
+    #: and "hand"); the others take their part's colour (``metric_part_colors``).
+    metric_colors: Mapping[str, str] = field(default_factory=dict)
     _index: Mapping[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +101,7 @@ class Layout:
             "flip_index": _intp(self.flip_index),
             "sigmas": _frozen(self.sigmas, np.float64),
             "part_colors": MappingProxyType(dict(self.part_colors)),
+            "metric_colors": MappingProxyType(dict(self.metric_colors)),
             "named_bones": MappingProxyType({n: _intp(sorted(ix)) for n, ix in self.named_bones.items()}),
             "_index": MappingProxyType({n: i for i, n in enumerate(self.names)}),
         }
@@ -135,6 +139,34 @@ class Layout:
             for i in range(start, stop):
                 labels[i] = f"{region} {i - start + 1}"
         return tuple(labels)
+
+    @cached_property
+    def metric_part_colors(self) -> Mapping[str, str]:
+        """Chart colour of every metric part: its own (``metric_colors``), else the part of the same name's."""
+        return MappingProxyType({p: self.metric_colors.get(p) or self.part_colors[p] for p in self.metric_parts})
+
+    @cached_property
+    def metric_part_of(self) -> Mapping[str, str]:
+        """Anatomical part -> the smallest metric part holding all of it (COCO-WholeBody: feet -> body,
+        left_hand -> hand), which colours a part's keypoints in the metric charts."""
+        out = {}
+        for p, ix in self.parts.items():
+            holding = [m for m, mix in self.metric_parts.items() if np.isin(ix, mix).all()]
+            out[p] = min(holding, key=lambda m: (len(self.metric_parts[m]), m == "all"))  # a tie: not "all"
+        return MappingProxyType(out)
+
+    def metric_json(self) -> dict:
+        """What a metric report's charts need of the layout: version, title, the metric parts in order with their
+        label and colour, and the metric part of every anatomical part."""
+        return {
+            "version": self.version,
+            "name": self.title,
+            "metric_parts": [
+                {"name": p, "label": p.replace("_", " ").capitalize(), "color": self.metric_part_colors[p]}
+                for p in self.metric_parts
+            ],
+            "part_metric": dict(self.metric_part_of),
+        }
 
     def index(self, name: str) -> int:
         """Index of the keypoint called ``name`` (``KeyError`` names the unknown keypoint)."""
@@ -233,6 +265,11 @@ def _validate(layout: Layout) -> None:
             fail(f"link {lk} leaves the layout or has no colour")
     if missing := set(layout.part_names) - set(layout.part_colors):
         fail(f"parts {sorted(missing)} have no colour")
+    if uncoloured := set(layout.metric_parts) - set(layout.metric_colors) - set(layout.part_colors):
+        fail(f"metric parts {sorted(uncoloured)} have no colour")
+    for p, ix in layout.parts.items():
+        if not any(np.isin(ix, mix).all() for mix in layout.metric_parts.values()):
+            fail(f"part {p} lies in no metric part")
     anchors = [v for v in vars(layout.anchors).values() if isinstance(v, int)]
     if not layout.anchors.pelvis or not all(0 <= a < k for a in [*anchors, *layout.anchors.pelvis]):
         fail(f"anchors {layout.anchors} index outside the layout")

@@ -23,6 +23,10 @@ def _read(filename: str) -> dict:
     return json.loads((_DATA_DIR / filename).read_text())
 
 
+#: Chart colour of the metric part "all" (every keypoint) in every layout.
+_ALL_COLOR = "#2f6fde"
+
+
 def _sided(names: tuple[str, ...], joints: tuple[str, ...]) -> np.ndarray:
     """Indices of ``left_<joint>`` and ``right_<joint>`` for each of ``joints``: the children of a bone subset."""
     at = {name: i for i, name in enumerate(names)}
@@ -152,6 +156,7 @@ def _coco_wholebody() -> Layout:
         ),
         regions=tuple(regions),
         source=raw["_about"],
+        metric_colors={"all": _ALL_COLOR, "hand": "#00b050"},
         named_bones={
             "hemlets14": _sided(names, _HEMLETS14_WHOLEBODY),
             "limbs": _sided(names, ("elbow", "wrist", "hip", "knee", "ankle", "big_toe", "small_toe", "heel")),
@@ -210,6 +215,7 @@ def _body_only(
             }
         ),  # fmt: skip
         source=raw["_about"],
+        metric_colors={"all": _ALL_COLOR},
         named_bones={subset: _intp(sorted(at[n] for n in joints)) for subset, joints in named_bones.items()},
         default_bone_subset="hemlets14" if "hemlets14" in named_bones else "all",
     )

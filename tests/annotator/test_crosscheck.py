@@ -290,7 +290,8 @@ class CrossCheckOtherLayoutTests:
         data = make_data(T=2, shift=shift, truth_shift=np.array([0.0, 0.0, 4.0]), items=[0, 0], annotators=[0, 1],
                          layout=layout)  # fmt: skip
         report = crosscheck.study_report(data)
-        assert report["layout"] == "coco-17/v1"
+        assert report["layout"]["version"] == "coco-17/v1"
+        assert [p["name"] for p in report["layout"]["metric_parts"]] == ["all", "body"]
         assert set(report["parts"]) == {"all", "body"}
         for part in ("all", "body"):
             row = report["parts"][part]

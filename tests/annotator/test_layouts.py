@@ -356,3 +356,24 @@ class TestBoneSubsets:
     def test_malformed_bone_subsets_are_refused(self, named, default, message):
         with pytest.raises(kp.LayoutError, match=message):
             dataclasses.replace(kp.layout_get("coco-17"), named_bones=named, default_bone_subset=default)
+
+
+class TestMetricJson:
+    """What a study report's charts get of the layout (``Layout.metric_json``, read by study-parts.js)."""
+
+    def test_the_default_gives_the_colours_the_dashboard_always_drew(self):
+        data = kp.DEFAULT_LAYOUT.metric_json()
+        assert {p["name"]: p["color"] for p in data["metric_parts"]} == {
+            "all": "#2f6fde", "body": "#3399ff", "face": "#f72205", "hand": "#00b050"}  # fmt: skip
+        assert data["part_metric"] == {"body": "body", "feet": "body", "face": "face", "left_hand": "hand",
+                                       "right_hand": "hand"}  # fmt: skip
+
+    def test_a_body_only_layout_has_its_two_parts(self):
+        for name in ("coco-17", "h36m-17"):
+            data = kp.layout_get(name).metric_json()
+            assert [(p["name"], p["label"]) for p in data["metric_parts"]] == [("all", "All"), ("body", "Body")]
+            assert data["part_metric"] == {"body": "body"}
+
+    def test_a_metric_part_without_a_colour_is_refused(self):
+        with pytest.raises(kp.LayoutError, match=r"metric parts \['all'\] have no colour"):
+            dataclasses.replace(kp.layout_get("coco-17"), metric_colors={})

@@ -403,7 +403,7 @@ class StudyOtherLayoutTests:
         run = study_simulate_annotators(study=study, annotator=perfect, seed=3)
         assert run.tasks_done == 3 and run.counts["moved"] > 0
         report = study_report(study=study)
-        assert report["layout"] == "coco-17/v1" and set(report["parts"]) == {"all", "body"}
+        assert report["layout"]["version"] == "coco-17/v1" and set(report["parts"]) == {"all", "body"}
         assert len(report["keypoints"]["names"]) == 17 and report["published"] == {}
         truth = report["ground_truth"]
         # A perfect annotator in frame mode measures the dataset's true error, in this layout too.
