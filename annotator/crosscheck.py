@@ -405,8 +405,9 @@ def study_report(
 ) -> dict:
     """The whole cross-check report of a study's finished tasks, JSON-ready.
 
-    Keys: ``layout`` (what the charts need of the data's layout: ``Layout.metric_json``), ``n_tasks``, ``n_items``, ``n_views``, ``mode``; ``parts`` (the
-    H3WB table over the layout's metric parts, see ``part_table``); ``published`` (H3WB's numbers; empty for
+    Keys: ``layout`` (what the charts need of the data's layout: ``Layout.metric_json``), ``n_tasks``,
+    ``n_items``, ``n_views``, ``mode``; ``parts`` (the H3WB table over the layout's metric parts, see
+    ``part_table``); ``published`` (H3WB's numbers; empty for
     another layout, with ``published_note`` saying why); ``histograms``; ``keypoints`` (per-keypoint means);
     ``cameras``; ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None); and
     ``instrument`` (``annotator.instrument``: what the study shows and cannot, the assumptions it ran under
