@@ -71,7 +71,10 @@ def assumptions(data, simulations: list[dict]) -> dict:
             "perceiving": {
                 "placement": f"true projection + Gaussian noise, per axis noise_scale x sigma_k x s / sqrt(2); "
                 f"s = sqrt({simulation.SEGMENT_AREA_PER_BOX} x person box area)",
-                "sigma_reference": simulation.SIGMA_REFERENCE,
+                "sigma_reference": simulation.SIGMA_REFERENCE
+                if data.layout is keypoints.DEFAULT_LAYOUT
+                else f"the {data.layout.title} layout's per-keypoint OKS sigmas ({data.layout.version}); "
+                "sigma_k^2 = E[d^2 / s^2], s^2 the person's segment area",
                 "sees": "keypoints the camera sees (ground-truth visibility: the rig's depth buffer), inside the "
                 "part's crop at its focus zoom and inside the image",
                 "drags": "seen keypoints drawn more than threshold_px screen px from where it thinks they belong",

@@ -413,6 +413,8 @@ class StudyOtherLayoutTests:
         assert sens["at_study"]["parts"]["body"] == pytest.approx(truth["body"]["measured_over_true"], abs=1e-5)
         calibration = report["instrument"]["calibration"]
         assert all("COCO-17's" in w["message"] for w in calibration["warnings"])
+        assumed = report["instrument"]["assumptions"]["models"]["perceiving"]["sigma_reference"]
+        assert assumed.startswith("the COCO-17 layout's per-keypoint OKS sigmas (coco-17/v1)")
 
     def test_the_pretrained_annotator_refuses_a_coco17_dataset_and_changes_nothing(self, rig):
         from annotator.exceptions import NotApplicableError
