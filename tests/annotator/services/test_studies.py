@@ -415,6 +415,14 @@ class StudyOtherLayoutTests:
         assert all("COCO-17's" in w["message"] for w in calibration["warnings"])
         assumed = report["instrument"]["assumptions"]["models"]["perceiving"]["sigma_reference"]
         assert assumed.startswith("the COCO-17 layout's per-keypoint OKS sigmas (coco-17/v1)")
+        # The frames table filters by the layout's parts and keypoints; another layout's are a clear refusal.
+        from annotator.selectors.studies import study_frames
+
+        assert study_frames(study=study, part="body")["count"] == 3
+        with pytest.raises(ApplicationError, match="part 'face' is not a part of the COCO-17 layout"):
+            study_frames(study=study, part="face")
+        with pytest.raises(ApplicationError, match=r"keypoint 20 is not in the COCO-17 layout \(0 to 16\)"):
+            study_frames(study=study, keypoint=20)
 
     def test_the_pretrained_annotator_refuses_a_coco17_dataset_and_changes_nothing(self, rig):
         from annotator.exceptions import NotApplicableError
