@@ -3,7 +3,7 @@ sending probable depth errors back to the correction queue.
 
 An FBI task is a ``Task`` of kind ``fbi``: it shares the queue, start-next, visibility and review
 with correction tasks, and asks its assignee, image by image, whether each bone of
-``keypoints.bones(task.bones)`` points towards the camera (forward), away (backward) or is unclear
+``layout.bones(task.bones)`` (the dataset's layout) points towards the camera (forward), away (backward) or is unclear
 (unknown, or skipped). Answers are append-only ``FBIAnswer`` rows (the latest per view and bone
 counts) with the seconds the browser measured for each; the time per image is the sum over its
 answers. Labels computed from 3D skeletons live in ``annotator.services.fbi_labels``.
