@@ -320,6 +320,11 @@ class TestBoneSubsets:
                 np.testing.assert_array_equal(layout.parents[pairs[:, 1]], pairs[:, 0])
                 assert not pairs.flags.writeable
         assert set(kp.ALL_BONE_SUBSETS) == {s for layout in kp.LAYOUTS.values() for s in layout.bone_subsets}
+        # What an FBI task or label may store: the subsets of every layout.
+        from annotator.models import FBIAutoLabels, Task
+
+        for field in (Task._meta.get_field("bones"), FBIAutoLabels._meta.get_field("bones_subset")):
+            assert [value for value, _ in field.choices] == list(kp.ALL_BONE_SUBSETS)
 
     def test_h36m_hemlets14_are_hemlets_own_bones(self):
         # redrock303/HEMlets inference/table.py h36m_cons_n (VideoPose3D's joint order), without root -> spine.
