@@ -1,9 +1,11 @@
-"""A cross-check study of a COCO-17 dataset on the reviewer's study page, in Chromium: the page draws the
-layout's own parts (all and body) in the colours the report's layout data gives, hides the face and hand
-histograms, and says why H3WB's published figures are not beside it. Screenshot: review-report-coco17.png.
+"""A COCO-17 dataset's review pages in Chromium: a cross-check study's page draws the layout's own parts (all
+and body) in the colours the report's layout data gives, hides the face and hand histograms, and says why H3WB's
+published figures are not beside it; the FBI labeller asks about COCO-17's 14 bones on COCO-17's skeleton.
+Screenshots: review-report-coco17.png, fbi-coco17.png.
 
 Set-up through the command line like the H3WB study of test_review.py: the live rig imported a second time and
-turned into a COCO-17 dataset (``tests.coco17``), a frame-mode study of it completed by simulated annotators.
+turned into a COCO-17 dataset (``tests.coco17``), a frame-mode study of it completed by simulated annotators,
+and one FBI task on it for the second annotator.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ def server(browser, tmp_path_factory):
     manage(workdir, "create_study", "--dataset", "rig17", "--items", str(live.FRAMES), "--mode", "frame",
            "--annotators", ANNOTATOR, "--name", STUDY)  # fmt: skip
     manage(workdir, "simulate_annotators", "--study", "1", "--no-progress")
+    out = manage(workdir, "create_fbi_tasks", "--dataset", "rig17", "--frames", "1", "--seed", "0",
+                 "--annotators", ANNOTATOR)  # fmt: skip
+    assert "1 FBI tasks (hemlets14 bones)" in out
     with live.serve(workdir) as url:
         yield url, info
 
@@ -69,5 +74,29 @@ def test_a_coco17_study_draws_its_layouts_parts(browser, server, artifacts):
                                         "els => els.map(e => e.value)")  # fmt: skip
     assert options == ["all", "body"]
     page.screenshot(path=str(artifacts / "review-report-coco17.png"), full_page=True)
+    assert page.errors == []
+    ctx.close()
+
+
+def test_the_fbi_labeller_asks_about_coco17_bones(browser, server, artifacts):
+    from annotator import keypoints
+
+    url, info = server
+    coco17 = keypoints.layout_get("coco-17")
+    ctx, page = live.sign_in(browser, url, ANNOTATOR, info["accounts"][ANNOTATOR], "/tasks/")
+    page.wait_for_selector("#task-list td[data-status=todo]", timeout=WAIT_MS)
+    task_id = page.evaluate(
+        "() => fetch('/api/tasks/').then(r => r.json()).then(rows => rows.find(t => t.kind === 'fbi').id)"
+    )
+    page.goto(f"{url}/fbi/{task_id}/")
+    page.wait_for_selector("#fbi[data-ready='1']", timeout=WAIT_MS)
+    payload = page.evaluate(f"() => fetch('/api/tasks/{task_id}/fbi/').then(r => r.json())")
+    assert payload["bones"]["pairs"] == coco17.bones("hemlets14").tolist()
+    assert payload["layout"]["names"] == list(coco17.names)
+    first = payload["bones"]["pairs"][0]
+    bone = page.locator(".fbi-overlay line.bone")
+    assert (bone.get_attribute("data-parent"), bone.get_attribute("data-child")) == tuple(map(str, first))
+    page.wait_for_function("() => document.querySelector('.fbi-image').complete")
+    page.screenshot(path=str(artifacts / "fbi-coco17.png"))
     assert page.errors == []
     ctx.close()
