@@ -77,13 +77,15 @@ SENSITIVITY_NOISE_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0)
 def focus_of(layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT) -> np.ndarray:
     """(J,) index into ``layout.focus_parts`` of the focus each keypoint is checked in (parts without a focus of
     their own, COCO-WholeBody's feet, go with the first, the body)."""
-    return np.asarray(
+    out = np.asarray(
         [
             layout.focus_parts.index(p) if p in layout.focus_parts else 0
             for p in (layout.part_names[i] for i in layout.part_of)
         ],
         dtype=np.intp,
     )
+    out.setflags(write=False)  # cached and shared: nobody may change it
+    return out
 
 
 #: The default layout's ``focus_of``.
