@@ -488,8 +488,15 @@ def _flags(data: AnswerData, refs: dict[str, tuple[np.ndarray, np.ndarray]], pol
     checked = [e for e in errors if e["dataset_wrong"] is not None]
     contradicted = against >= 1
     precision = FLAG_CALIBRATION["precision"]
+    # A body-only layout has no face or hand bones: the default policy can list nothing there, and says so.
+    layout_groups = {"body", *(g for g in BONE_GROUPS if g in data.layout.metric_parts)}
+    policy_note = None
+    if not layout_groups & set(policy.groups):
+        policy_note = (f"the flag policy looks at {' and '.join(policy.groups)} bones, which the {data.layout.title} "
+                       "layout does not have: it lists nothing here")  # fmt: skip
     return {
         "policy": policy.as_dict(),
+        "policy_note": policy_note,
         "calibration": {
             **FLAG_CALIBRATION,
             "expected_false_alarm_rate": round(1.0 - precision[0], 3),

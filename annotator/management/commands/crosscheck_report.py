@@ -203,6 +203,8 @@ def flag_policy_text(fbi: dict) -> str:
     text = (f"A bone is listed when at least {p['min_agreeing']} people contradict the dataset skeleton and nobody "
             f"confirms it, among {' and '.join(p['groups'])} bones of {p['length_mm'][0]:g}-{p['length_mm'][1]:g} mm "
             f"tilted {p['tilt_deg'][0]:g}-{p['tilt_deg'][1]:g} degrees.")  # fmt: skip
+    if fbi.get("policy_note"):
+        text += f" Note: {fbi['policy_note']}."
     if cal["applies"]:
         text += (f" Expected false alarms: {100 * cal['expected_false_alarm_rate']:.0f}% of the list (precision "
                  f"{cal['precision'][0]:.2f} ± {cal['precision'][1]:.2f} over {cal['seeds']} unseen rigs, "

@@ -405,6 +405,8 @@ class FBIOtherLayoutTests:
         assert set(agreement["contradicted"]) == set(fbi.BONE_GROUPS)
         assert agreement["contradicted"]["face"] == {"bones": 0, "flagged": 0}
         assert agreement["calibration"]["applies"] is False  # measured on COCO-WholeBody rigs only
+        assert agreement["policy_note"] == ("the flag policy looks at face and hand bones, which the COCO-17 layout "
+                                            "does not have: it lists nothing here")  # fmt: skip
 
     def test_the_labelling_job_labels_coco17_bones(self, coco17):
         job, _ = fbi_label_job_start(dataset=coco17, source="ground_truth")
