@@ -5,9 +5,10 @@ the one it ended with (``result``, re-triangulated from the corrections). H3WB's
 the difference as the dataset's error: 3D error = |result - base| per keypoint (mm); 2D error = the
 distance between the two skeletons' projections in each view the task covers (px). Everything here
 is arrays in, plain JSON-ready dicts out; per-part statistics come from ``annotator.metrics``
-(``part_summary``), part membership from ``annotator.keypoints``. No Django.
+(``part_summary``), part membership from the dataset's layout (``StudyData.layout``: its
+``metric_parts`` group every table, its sigmas are the published ones). No Django.
 
-Shapes: T tasks, J = ``keypoints.NUM_KEYPOINTS``, R task views ("rows": one per task and view), C cameras.
+Shapes: T tasks, J = ``layout.num_keypoints``, R task views ("rows": one per task and view), C cameras.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from annotator import geometry, instrument, keypoints, metrics
+from annotator.keypoints import Layout
 
 #: H3WB's published cross-check (600 images, about 80K keypoints): part -> (mean 2D px, mean 3D mm).
 H3WB_CROSS_CHECK: dict[str, tuple[float, float]] = {
@@ -34,7 +36,10 @@ TYPICAL_BAND_MM = (10.0, 20.0)
 #: A keypoint whose result is farther than this from its base (mm) counts as corrected. The service puts
 #: an uncorrected keypoint back on the base point exactly, so any positive tolerance separates the two.
 CORRECTED_TOL_MM = 1e-6
+#: The default layout's metric parts (a study's own are ``data.layout.metric_parts``).
 PART_NAMES = keypoints.METRIC_PART_NAMES
+#: Why a study of another layout is not set beside H3WB's published cross-check.
+PUBLISHED_NOT_COMPARABLE = "H3WB's published cross-check is of COCO-WholeBody; {title} data is not comparable with it"
 
 
 @dataclass
@@ -87,9 +92,11 @@ class StudyData:
     drop_row: np.ndarray | None = None
     drop_keypoint: np.ndarray | None = None
     drop_xy: np.ndarray | None = None
+    #: The dataset's keypoint layout: J, the parts of every table and the published sigmas.
+    layout: Layout = keypoints.DEFAULT_LAYOUT
 
     def __post_init__(self) -> None:
-        J = keypoints.NUM_KEYPOINTS
+        J = self.layout.num_keypoints
         T = len(self.base)
         for name in ("base", "result", "truth"):
             arr = getattr(self, name)
@@ -190,13 +197,16 @@ def _list(values: np.ndarray) -> list[float | None]:
     return [_f(v) for v in np.asarray(values, dtype=np.float64).ravel()]
 
 
-def part_table(e3: np.ndarray, e2: np.ndarray, corrected: np.ndarray | None = None) -> dict[str, dict]:
-    """The H3WB table: per METRIC_PART mean 2D px and mean/median/p90 3D mm with counts (``metrics.part_summary``)."""
-    s3 = metrics.part_summary(e3)
-    s2 = metrics.part_summary(e2)
+def part_table(
+    e3: np.ndarray, e2: np.ndarray, corrected: np.ndarray | None = None, layout: Layout = keypoints.DEFAULT_LAYOUT
+) -> dict[str, dict]:
+    """The H3WB table: per ``layout.metric_parts`` group mean 2D px and mean/median/p90 3D mm with counts
+    (``metrics.part_summary``); e3 (T, J) mm, e2 (R, J) px, corrected (T, J) bool."""
+    s3 = metrics.part_summary(e3, layout)
+    s2 = metrics.part_summary(e2, layout)
     p = f"p{metrics.SUMMARY_PERCENTILE}"
     table = {}
-    for part, index in keypoints.METRIC_PARTS.items():
+    for part, index in layout.metric_parts.items():
         row = {
             "mean_2d_px": _f(s2[part]["mean"]),
             "median_2d_px": _f(s2[part]["median"]),
@@ -217,11 +227,12 @@ def part_table(e3: np.ndarray, e2: np.ndarray, corrected: np.ndarray | None = No
     return table
 
 
-def histograms(e3: np.ndarray) -> dict:
-    """3D error histograms per METRIC_PART: shared bin edges (mm), counts, and the overflow past the last edge."""
+def histograms(e3: np.ndarray, layout: Layout = keypoints.DEFAULT_LAYOUT) -> dict:
+    """3D error histograms of e3 (T, J) mm per ``layout.metric_parts`` group: shared bin edges (mm), counts, and
+    the overflow past the last edge."""
     edges = np.arange(0.0, HIST_MAX_MM + HIST_BIN_MM / 2, HIST_BIN_MM)
     counts, overflow = {}, {}
-    for part, index in keypoints.METRIC_PARTS.items():
+    for part, index in layout.metric_parts.items():
         values = e3[:, index]
         values = values[np.isfinite(values)]
         counts[part] = np.histogram(values, bins=edges)[0].tolist()
@@ -259,7 +270,7 @@ def per_camera(data: StudyData, err: Errors) -> list[dict]:
                 "mean_2d_px": _f(m2[c]) if n[c] else None,
                 "mean_3d_mm": _f(m3[c]) if n[c] else None,
                 "parts_2d_px": {p: _f(_nanmean(e2c[:, ix])) if e2c.size else None
-                                for p, ix in keypoints.METRIC_PARTS.items()},
+                                for p, ix in data.layout.metric_parts.items()},
             }
         )  # fmt: skip
     return out
@@ -304,7 +315,8 @@ def agreement(data: StudyData) -> dict | None:
     shared = per_item >= 2
     if not shared.any():
         return None
-    J = keypoints.NUM_KEYPOINTS
+    layout = data.layout
+    J = layout.num_keypoints
     # 3D: deviations of each task's result from its item's mean.
     tasks = np.flatnonzero(shared[data.item])
     mean3, count3 = _group_means(data.result[tasks], data.item[tasks], n_items)  # (I, J, 3)
@@ -336,8 +348,8 @@ def agreement(data: StudyData) -> dict | None:
         sigmas = np.sqrt(np.nansum(scaled, axis=0) / np.maximum(dof_s, 1))
     parts = {
         p: {"spread_2d_px": _f(_nanmean(spread2[ix])), "spread_3d_mm": _f(_nanmean(spread3[ix])),
-            "derived_sigma": _f(_nanmean(sigmas[ix])), "published_sigma": _f(keypoints.SIGMAS[ix].mean())}
-        for p, ix in keypoints.METRIC_PARTS.items()
+            "derived_sigma": _f(_nanmean(sigmas[ix])), "published_sigma": _f(layout.sigmas[ix].mean())}
+        for p, ix in layout.metric_parts.items()
     }  # fmt: skip
     return {
         "n_items": int(shared.sum()),
@@ -347,7 +359,7 @@ def agreement(data: StudyData) -> dict | None:
         "spread_2d_px": _list(spread2),
         "spread_3d_mm": _list(spread3),
         "derived_sigmas": _list(sigmas),
-        "published_sigmas": _list(keypoints.SIGMAS),
+        "published_sigmas": _list(layout.sigmas),
     }
 
 
@@ -362,11 +374,11 @@ def ground_truth_table(err: Errors, data: StudyData) -> dict | None:
     if not known.any():
         return None
     rows = known[data.row_task]
-    true = part_table(err.true3[known], err.true2[rows])
-    measured = metrics.part_summary(err.e3[known])
-    residual = metrics.part_summary(err.residual3[known])
+    true = part_table(err.true3[known], err.true2[rows], layout=data.layout)
+    measured = metrics.part_summary(err.e3[known], data.layout)
+    residual = metrics.part_summary(err.residual3[known], data.layout)
     out = {}
-    for part in PART_NAMES:
+    for part in data.layout.metric_parts:
         t, m = true[part], measured[part]["mean"]
         out[part] = {
             "mean_3d_mm": t["mean_3d_mm"],
@@ -393,29 +405,37 @@ def study_report(
 ) -> dict:
     """The whole cross-check report of a study's finished tasks, JSON-ready.
 
-    Keys: ``n_tasks``, ``n_items``, ``n_views``, ``mode``; ``parts`` (the H3WB table, see ``part_table``);
-    ``published`` (H3WB's numbers); ``histograms``; ``keypoints`` (per-keypoint means); ``cameras``;
-    ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None); and
+    Keys: ``layout`` (what the charts need of the data's layout: ``Layout.metric_json``), ``n_tasks``,
+    ``n_items``, ``n_views``, ``mode``; ``parts`` (the H3WB table over the layout's metric parts, see
+    ``part_table``); ``published`` (H3WB's numbers; empty for
+    another layout, with ``published_note`` saying why); ``histograms``; ``keypoints`` (per-keypoint means);
+    ``cameras``; ``annotators``; ``fraction_corrected``; ``agreement`` (or None); ``ground_truth`` (or None); and
     ``instrument`` (``annotator.instrument``: what the study shows and cannot, the assumptions it ran under
     (``simulations``: the recorded simulated-annotator runs), the sensitivity table (replayed with
     ``sensitivity_seed``, and at ``sensitivity_at``; None with ``sensitivity=False``, as it replays the study 25
     times), the design's bias per part and the annotators' calibration).
     """
     err = compute_errors(data)
-    parts = part_table(err.e3, err.e2, err.corrected)
+    layout = data.layout
+    parts = part_table(err.e3, err.e2, err.corrected, layout)
     ground_truth = ground_truth_table(err, data)
     agreement_ = agreement(data)
+    comparable = layout is keypoints.DEFAULT_LAYOUT
     return {
+        "layout": layout.metric_json(),
         "mode": mode,
         "n_tasks": data.n_tasks,
         "n_items": int(np.unique(data.item).size),
         "n_views": int(len(data.row_task)),
         "parts": parts,
-        "published": {p: {"mean_2d_px": v[0], "mean_3d_mm": v[1]} for p, v in H3WB_CROSS_CHECK.items()},
-        "histograms": histograms(err.e3),
+        "published": {p: {"mean_2d_px": v[0], "mean_3d_mm": v[1]} for p, v in H3WB_CROSS_CHECK.items()}
+        if comparable
+        else {},
+        "published_note": None if comparable else PUBLISHED_NOT_COMPARABLE.format(title=layout.title),
+        "histograms": histograms(err.e3, layout),
         "keypoints": {
-            "names": list(keypoints.NAMES),
-            "part_of": [keypoints.PART_NAMES[i] for i in keypoints.PART_OF],
+            "names": list(layout.names),
+            "part_of": [layout.part_names[i] for i in layout.part_of],
             "mean_3d_mm": _list(_nanmean(err.e3, axis=0)) if data.n_tasks else [],
             "mean_2d_px": _list(_nanmean(err.e2, axis=0)) if len(err.e2) else [],
             "fraction_corrected": _list(err.corrected.mean(axis=0)) if data.n_tasks else [],
@@ -461,8 +481,11 @@ def frame_rows(
     """
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, got {sort!r}")
-    if part not in keypoints.METRIC_PARTS:
-        raise ValueError(f"part must be one of {PART_NAMES}, got {part!r}")
+    parts = data.layout.metric_parts
+    if part not in parts:
+        raise ValueError(f"part must be one of {tuple(parts)} ({data.layout.title}), got {part!r}")
+    if keypoint is not None and not 0 <= keypoint < data.layout.num_keypoints:
+        raise ValueError(f"keypoint must be 0..{data.layout.num_keypoints - 1} ({data.layout.title}), got {keypoint}")
     T = data.n_tasks
     keep = np.ones(T, dtype=bool)
     row_sel = np.ones(len(data.row_task), dtype=bool)
@@ -475,8 +498,8 @@ def frame_rows(
         if annotator not in data.annotator_names:
             return []
         keep &= data.annotator == data.annotator_names.index(annotator)
-    index = keypoints.METRIC_PARTS[part]
-    part3 = {p: _nanmean(err.e3[:, ix], axis=1) for p, ix in keypoints.METRIC_PARTS.items()}  # (T,) each
+    index = parts[part]
+    part3 = {p: _nanmean(err.e3[:, ix], axis=1) for p, ix in parts.items()}  # (T,) each
     key = err.e3[:, keypoint] if keypoint is not None else part3[part]
     row2 = _nanmean(err.e2[:, index], axis=1)  # (R,)
     mean2, _ = _group_means(np.where(row_sel, row2, np.nan), data.row_task, T)
@@ -502,7 +525,7 @@ def frame_rows(
                 "annotator": data.annotator_names[data.annotator[t]],
                 "status": data.statuses[t],
                 "honeypot": bool(data.honeypot[t]),
-                "error_3d_mm": {p: _f(part3[p][t]) for p in PART_NAMES},
+                "error_3d_mm": {p: _f(part3[p][t]) for p in parts},
                 "sort_error": _f(key[t]),
                 "mean_2d_px": _f(mean2[t]),
                 "true_3d_mm": _f(true3[t]),

@@ -19,6 +19,10 @@ it), coordinates must be finite and within ``h3wb_format.MAX_ABS_MM`` (1e20 mm w
 itself away to a perfect 0.0). Inputs are rounded to float32 as the official loader reads them into
 float32 tensors, so the numbers equal ``test_score``'s to well under 1e-3 mm. The numbers come from
 ``annotator.metrics.benchmark_table``, overall and per subject where the reference names subjects.
+
+The submission format is COCO-WholeBody's, so a dataset of another layout is refused before anything is read
+(``keypoints.require_layout``); ``evaluate`` itself takes any layout's pairs, and a number the layout cannot
+give (the face on its nose tip in COCO-17) is None with its reason under ``not_applicable``.
 """
 
 from __future__ import annotations
@@ -279,15 +283,22 @@ def _task(predictions: str | Path, task: str | None, fold: int | None) -> tuple[
     return task, fold
 
 
-def evaluate(pairs: EvaluationPairs) -> dict:
-    """``benchmark_table`` overall and per subject, with sample counts, JSON-ready (mm)."""
+def evaluate(pairs: EvaluationPairs, layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT) -> dict:
+    """``benchmark_table`` of (N, K, 3) pairs in ``layout`` overall and per subject, with sample counts, JSON-ready
+    (mm); where the layout lacks what a number needs, ``not_applicable`` maps it to the reason."""
     subjects = np.asarray(pairs.subjects)
     per_subject = {}
     for name in sorted(set(pairs.subjects) - {""}):
         mask = subjects == name
-        per_subject[name] = {"samples": int(mask.sum()), **metrics.benchmark_table(pairs.pred[mask], pairs.gt[mask])}
-    overall = {"samples": len(pairs.sample_ids), **metrics.benchmark_table(pairs.pred, pairs.gt)}
-    return {"layout_version": keypoints.LAYOUT_VERSION, "unit": "mm", "overall": overall, "subjects": per_subject}
+        table = metrics.benchmark_table(pairs.pred[mask], pairs.gt[mask], layout)
+        table.pop("not_applicable", None)
+        per_subject[name] = {"samples": int(mask.sum()), **table}
+    overall = {"samples": len(pairs.sample_ids), **metrics.benchmark_table(pairs.pred, pairs.gt, layout)}
+    reasons = overall.pop("not_applicable", {})
+    report = {"layout_version": layout.version, "unit": "mm", "overall": overall, "subjects": per_subject}
+    if reasons:
+        report["not_applicable"] = reasons
+    return report
 
 
 def evaluate_predictions(*, predictions: str | Path, dataset: Dataset | None = None,
@@ -326,7 +337,9 @@ def format_text(report: dict) -> str:
     title = (f"H3WB benchmark, {source}, task {report['task']}{fold}, mm; "
              "all/body/face/hand pelvis-aligned, face/nose on the nose, hand/root on the hand roots, "
              "P = PAFUSE part frames")  # fmt: skip
-    return "\n".join([title, fmt(headers), *(fmt(r) for r in lines)])
+    notes = [f"- {label}: {report['not_applicable'][key]}" for key, label in COLUMNS
+             if key in report.get("not_applicable", {})]  # fmt: skip
+    return "\n".join([title, fmt(headers), *(fmt(r) for r in lines), *notes])
 
 
 def evaluate_upload(*, upload, dataset_name: str, version: str = "dataset", task: str | None = None,

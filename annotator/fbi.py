@@ -206,14 +206,16 @@ def agreement_by_tilt(human: np.ndarray, reference: np.ndarray, tilt: np.ndarray
 BONE_GROUPS: tuple[str, ...] = ("body", "face", "hand")
 
 
-def bone_groups(bones: np.ndarray) -> np.ndarray:
-    """(B, 2) bones -> (B,) group name of each (``BONE_GROUPS``: the metric part its child keypoint is in)."""
+def bone_groups(bones: np.ndarray, layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT) -> np.ndarray:
+    """(B, 2) bones -> (B,) group name of each (``BONE_GROUPS``: the metric part of ``layout`` its child keypoint
+    is in; a layout without a face or hands, such as COCO-17, has body bones only)."""
     bones = np.asarray(bones)
     if bones.ndim != 2 or bones.shape[1] != 2:
         raise ValueError(f"bones must have shape (B, 2), got {bones.shape}")
-    out = np.empty(len(bones), dtype=object)
+    out = np.full(len(bones), "body", dtype=object)
     for group in BONE_GROUPS:
-        out[np.isin(bones[:, 1], keypoints.METRIC_PARTS[group])] = group
+        if group in layout.metric_parts:
+            out[np.isin(bones[:, 1], layout.metric_parts[group])] = group
     return out.astype(str)
 
 
@@ -341,6 +343,7 @@ class AnswerData:
         skeletons: skeleton id -> (J, 3) world mm, for every id in ``skeleton_of``.
         answer_seconds: seconds of every stored answer (changed ones too).
         image_seconds: seconds spent on each (task, view) image, summed over its stored answers.
+        layout: the keypoint layout of the skeletons and bones (names, bone groups).
     """
 
     rows: list[dict]
@@ -352,6 +355,7 @@ class AnswerData:
     skeletons: dict[int, np.ndarray]
     answer_seconds: list[float]
     image_seconds: list[float]
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT
 
     def __post_init__(self) -> None:
         n = len(self.rows)
@@ -459,7 +463,7 @@ def _flags(data: AnswerData, refs: dict[str, tuple[np.ndarray, np.ndarray]], pol
         answers[: len(groups[key]), g] = human[groups[key]]
     against, with_ = contradiction_counts(answers, ds_labels[first])
     bone_pairs = np.asarray([[r["parent"], r["child"]] for r in (rows[a] for a in first)], dtype=np.intp)
-    group_of = bone_groups(bone_pairs)
+    group_of = bone_groups(bone_pairs, data.layout)
     lengths = _dataset_bone_lengths(data, first)
     flagged = depth_error_flags(against, with_, ds_tilt[first], lengths, group_of, policy)
     order = np.flatnonzero(flagged)
@@ -475,7 +479,7 @@ def _flags(data: AnswerData, refs: dict[str, tuple[np.ndarray, np.ndarray]], pol
         errors.append(
             {"task": r["task"], "tasks": [rows[m]["task"] for m in members], "frame": r["frame"],
              "frame_label": r["frame_label"], "view": r["view"], "camera": r["camera_name"], "parent": r["parent"],
-             "child": r["child"], "bone": keypoints.bone_name(r["parent"], r["child"]), "group": str(group_of[g]),
+             "child": r["child"], "bone": data.layout.bone_name(r["parent"], r["child"]), "group": str(group_of[g]),
              "annotators": sorted({rows[m]["annotator"] for m in contra}), "human": rows[contra[0]]["label"],
              "n_against": int(against[g]), "n_with": int(with_[g]), "dataset": dataset_label,
              "tilt_deg": round(float(ds_tilt[a]), 2), "length_mm": round(float(lengths[g]), 1),
@@ -484,12 +488,20 @@ def _flags(data: AnswerData, refs: dict[str, tuple[np.ndarray, np.ndarray]], pol
     checked = [e for e in errors if e["dataset_wrong"] is not None]
     contradicted = against >= 1
     precision = FLAG_CALIBRATION["precision"]
+    # A body-only layout has no face or hand bones: the default policy can list nothing there, and says so.
+    layout_groups = {"body", *(g for g in BONE_GROUPS if g in data.layout.metric_parts)}
+    policy_note = None
+    if not layout_groups & set(policy.groups):
+        policy_note = (f"the flag policy looks at {' and '.join(policy.groups)} bones, which the {data.layout.title} "
+                       "layout does not have: it lists nothing here")  # fmt: skip
     return {
         "policy": policy.as_dict(),
+        "policy_note": policy_note,
         "calibration": {
             **FLAG_CALIBRATION,
             "expected_false_alarm_rate": round(1.0 - precision[0], 3),
-            "applies": policy == DEFAULT_FLAG_POLICY,
+            # Measured on COCO-WholeBody rigs with the default policy: another layout or policy is not calibrated.
+            "applies": policy == DEFAULT_FLAG_POLICY and data.layout is keypoints.DEFAULT_LAYOUT,
         },  # fmt: skip
         "max_labellers": int(width),
         "contradicted": {

@@ -50,9 +50,10 @@ def _nanmean(values: np.ndarray):
         return np.nanmean(values) if np.size(values) else np.nan
 
 
-def published_sigma(index: np.ndarray) -> float:
-    """COCO-WholeBody's sigma of a group of keypoints, as a root mean square (comparable with a derived one)."""
-    return float(np.sqrt(np.mean(keypoints.SIGMAS[index] ** 2)))
+def published_sigma(index: np.ndarray, layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT) -> float:
+    """The layout's published sigma of a group of keypoints (COCO-WholeBody's by default), as a root mean square
+    (comparable with a derived one)."""
+    return float(np.sqrt(np.mean(layout.sigmas[index] ** 2)))
 
 
 # --- assumptions ----------------------------------------------------------------------------------------------
@@ -70,7 +71,10 @@ def assumptions(data, simulations: list[dict]) -> dict:
             "perceiving": {
                 "placement": f"true projection + Gaussian noise, per axis noise_scale x sigma_k x s / sqrt(2); "
                 f"s = sqrt({simulation.SEGMENT_AREA_PER_BOX} x person box area)",
-                "sigma_reference": simulation.SIGMA_REFERENCE,
+                "sigma_reference": simulation.SIGMA_REFERENCE
+                if data.layout is keypoints.DEFAULT_LAYOUT
+                else f"the {data.layout.title} layout's per-keypoint OKS sigmas ({data.layout.version}); "
+                "sigma_k^2 = E[d^2 / s^2], s^2 the person's segment area",
                 "sees": "keypoints the camera sees (ground-truth visibility: the rig's depth buffer), inside the "
                 "part's crop at its focus zoom and inside the image",
                 "drags": "seen keypoints drawn more than threshold_px screen px from where it thinks they belong",
@@ -103,13 +107,13 @@ def replay_study(data, seed: int) -> simulation.ReplayStudy | None:
     known = np.flatnonzero(np.isfinite(data.truth).all(axis=(1, 2)))
     if not known.size:
         return None
-    J = keypoints.NUM_KEYPOINTS
+    J = data.layout.num_keypoints
     new_index = {int(t): i for i, t in enumerate(known)}
     rows = np.flatnonzero(np.isin(data.row_task, known))
     rows = rows[np.argsort(data.row_task[rows], kind="stable")]
     counts = np.bincount(data.row_task[rows], minlength=data.n_tasks)
     noise = np.concatenate(
-        [simulation.task_noise(seed, int(data.sim_keys[t]), int(counts[t])) for t in known]
+        [simulation.task_noise(seed, int(data.sim_keys[t]), int(counts[t]), J) for t in known]
     ) if rows.size else np.zeros((0, J, 2))  # fmt: skip
     visible = data.row_visible[rows] if data.row_visible is not None else np.full((rows.size, J), np.nan)
     return simulation.ReplayStudy(
@@ -122,6 +126,7 @@ def replay_study(data, seed: int) -> simulation.ReplayStudy | None:
         row_visible=visible,
         row_scale=data.row_scale[rows],
         row_noise=noise,
+        layout=data.layout,
     )
 
 
@@ -144,7 +149,7 @@ def sensitivity_table(
     if at is not None:
         annotator = simulation.PerceivingAnnotator(threshold_px=at["threshold_px"], noise_scale=at["noise_scale"])
         result = simulation.replay(replay, annotator)
-        parts = simulation.measured_over_true(replay.base, result, replay.truth)
+        parts = simulation.measured_over_true(replay.base, result, replay.truth, data.layout)
         out["at_study"] = {"threshold_px": at["threshold_px"], "noise_scale": at["noise_scale"],
                            "parts": {p: _f(v) for p, v in parts.items()}}  # fmt: skip
     return out
@@ -157,7 +162,7 @@ def design_bias(data, err, mode: str, ground_truth: dict | None) -> dict:
     """Per part: ``single_view_share`` (of the corrected task keypoints, the share dropped in one view only) and,
     with ground truth, ``measured_over_true``; plus the views per task and what the mode implies."""
     parts = {}
-    for part, index in keypoints.METRIC_PARTS.items():
+    for part, index in data.layout.metric_parts.items():
         row = {"single_view_share": None, "n_corrected": 0}
         if data.dropped_views is not None:
             dv = data.dropped_views[:, index]
@@ -188,13 +193,13 @@ def design_bias(data, err, mode: str, ground_truth: dict | None) -> dict:
 # --- calibration ----------------------------------------------------------------------------------------------
 
 
-def _spread_warning(name: str, part: str, ratio: float) -> str | None:
+def _spread_warning(name: str, part: str, ratio: float, reference: str = "COCO-WholeBody") -> str | None:
     low, high = PLAUSIBLE_SPREAD
     if ratio < low:
-        return (f"{name}'s {part} placement spread is {ratio:.2f} x COCO-WholeBody's: implausibly small for a person "
+        return (f"{name}'s {part} placement spread is {ratio:.2f} x {reference}'s: implausibly small for a person "
                 f"(copies of the reference, or an annotator model that reads the truth)")  # fmt: skip
     if ratio > high:
-        return (f"{name}'s {part} placement spread is {ratio:.2f} x COCO-WholeBody's: implausibly large (careless "
+        return (f"{name}'s {part} placement spread is {ratio:.2f} x {reference}'s: implausibly large (careless "
                 f"placement, or keypoints mistaken for others)")  # fmt: skip
     return None
 
@@ -227,7 +232,8 @@ def calibration(data, agreement: dict | None) -> dict | None:
         return None
     err3 = np.linalg.norm(data.result - data.reference, axis=-1)  # (T, J)
     d_task, d_k, d_ratio = _drop_errors(data, scored)
-    part_of_k = {p: np.isin(d_k, ix) for p, ix in keypoints.METRIC_PARTS.items()}
+    layout = data.layout
+    part_of_k = {p: np.isin(d_k, ix) for p, ix in layout.metric_parts.items()}
     annotators, warns = [], []
     for a, name in enumerate(data.annotator_names):
         mine = scored & (data.annotator == a)
@@ -236,12 +242,12 @@ def calibration(data, agreement: dict | None) -> dict | None:
         kinds = sorted({data.reference_kind[t] for t in np.flatnonzero(mine)})
         row = {"annotator": name, "n_tasks": int(mine.sum()), "references": kinds, "parts": {}}
         drop_mine = data.annotator[d_task] == a if len(d_task) else np.zeros(0, dtype=bool)
-        for part, index in keypoints.METRIC_PARTS.items():
+        for part, index in layout.metric_parts.items():
             sel = drop_mine & part_of_k[part]
             values = d_ratio[sel]
             values = values[np.isfinite(values)]
             sigma = math.sqrt(values.mean()) if values.size else None
-            published = published_sigma(index)
+            published = published_sigma(index, layout)
             ratio = sigma / published if sigma is not None else None
             row["parts"][part] = {
                 "error_3d_mm": _f(_nanmean(err3[mine][:, index])),
@@ -251,7 +257,7 @@ def calibration(data, agreement: dict | None) -> dict | None:
                 "sigma_ratio": _f(ratio),
             }
             if ratio is not None and values.size >= MIN_DROPS and part != "all":
-                message = _spread_warning(name, part, ratio)
+                message = _spread_warning(name, part, ratio, layout.title)
                 if message:
                     warns.append({"annotator": name, "part": part, "sigma_ratio": _f(ratio), "message": message})
         annotators.append(row)
@@ -260,7 +266,7 @@ def calibration(data, agreement: dict | None) -> dict | None:
             if part == "all" or v["derived_sigma"] is None or not v["published_sigma"]:
                 continue
             ratio = v["derived_sigma"] / v["published_sigma"]
-            message = _spread_warning("the annotators' (between them)", part, ratio)
+            message = _spread_warning("the annotators' (between them)", part, ratio, layout.title)
             if message:
                 warns.append({"annotator": None, "part": part, "sigma_ratio": _f(ratio), "message": message})
     return {"basis": basis, "n_tasks": int(scored.sum()), "annotators": annotators, "warnings": warns,

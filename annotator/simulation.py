@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import asdict, dataclass
+from functools import cache
 
 import numpy as np
 
@@ -70,14 +71,25 @@ DEFAULT_MIN_SCORE = 0.5
 #: The sensitivity grid: thresholds (screen px) x noise scales (x COCO-WholeBody sigmas).
 SENSITIVITY_THRESHOLDS_PX: tuple[float, ...] = (1.5, 3.0, 6.0, 12.0, 24.0)
 SENSITIVITY_NOISE_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0)
-#: Index into ``keypoints.FOCUS_PARTS`` of the focus each keypoint is checked in (feet go with the body).
-FOCUS_OF: np.ndarray = np.asarray(
-    [
-        keypoints.FOCUS_PARTS.index(p) if p in keypoints.FOCUS_PARTS else 0
-        for p in (keypoints.PART_NAMES[i] for i in keypoints.PART_OF)
-    ],
-    dtype=np.intp,
-)
+
+
+@cache
+def focus_of(layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT) -> np.ndarray:
+    """(J,) index into ``layout.focus_parts`` of the focus each keypoint is checked in (parts without a focus of
+    their own, COCO-WholeBody's feet, go with the first, the body)."""
+    out = np.asarray(
+        [
+            layout.focus_parts.index(p) if p in layout.focus_parts else 0
+            for p in (layout.part_names[i] for i in layout.part_of)
+        ],
+        dtype=np.intp,
+    )
+    out.setflags(write=False)  # cached and shared: nobody may change it
+    return out
+
+
+#: The default layout's ``focus_of``.
+FOCUS_OF: np.ndarray = focus_of()
 #: The published reference of the placement spread, as the report cites it.
 SIGMA_REFERENCE = (
     "COCO-WholeBody per-keypoint sigmas (Jin et al., ECCV 2020; body from COCO, Lin et al. 2014): "
@@ -160,10 +172,13 @@ def view_scale(bbox, truth_2d: np.ndarray | None = None) -> float:
     return s
 
 
-def placement_sigma(scale: np.ndarray, noise_scale: float) -> np.ndarray:
-    """Per-axis standard deviation (px) of a perceiving annotator's placement: (n,) scales -> (n, J)."""
+def placement_sigma(
+    scale: np.ndarray, noise_scale: float, layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT
+) -> np.ndarray:
+    """Per-axis standard deviation (px) of a perceiving annotator's placement: (n,) scales -> (n, J), J and the
+    per-keypoint sigmas from ``layout``."""
     scale = np.asarray(scale, dtype=np.float64)
-    return noise_scale * keypoints.SIGMAS[None, :] * scale[:, None] / math.sqrt(2.0)
+    return noise_scale * layout.sigmas[None, :] * scale[:, None] / math.sqrt(2.0)
 
 
 def _median_spacing(points: np.ndarray) -> np.ndarray:
@@ -186,14 +201,20 @@ def _median_spacing(points: np.ndarray) -> np.ndarray:
     return out
 
 
-def focus(displayed: np.ndarray, image_size: np.ndarray, viewport=VIEWPORT_PX) -> tuple[np.ndarray, np.ndarray]:
+def focus(
+    displayed: np.ndarray,
+    image_size: np.ndarray,
+    viewport=VIEWPORT_PX,
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT,
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the editor's part focus puts each keypoint: screen scale and the image crop on screen.
 
     Ports geometry.js ``focusZoom`` (``zoomToBox`` then the spacing rule, clamped to ``MIN_ZOOM``..``MAX_ZOOM``).
 
     Args:
-        displayed: (n, J, 2) where the keypoints are drawn, image px (NaN: not drawn).
+        displayed: (n, J, 2) where the keypoints are drawn, image px (NaN: not drawn); J = ``layout.num_keypoints``.
         image_size: (n, 2) width, height, px.
+        layout: whose focus parts frame the keypoints.
     Returns:
         scale: (n, J) screen px per image px of the focus each keypoint is checked in (NaN when its part
             has no drawn point); crop: (n, J, 4) x0, y0, x1, y1 of the image region on screen there.
@@ -205,8 +226,11 @@ def focus(displayed: np.ndarray, image_size: np.ndarray, viewport=VIEWPORT_PX) -
     fit = np.minimum(vw / size[:, 0], vh / size[:, 1])  # (n,)
     scale = np.full((n, J), np.nan)
     crop = np.full((n, J, 4), np.nan)
-    for f, _ in enumerate(keypoints.FOCUS_PARTS):
-        members = np.flatnonzero(FOCUS_OF == f)
+    if J != layout.num_keypoints:
+        raise ValueError(f"displayed must have {layout.num_keypoints} keypoints ({layout.title}), got {J}")
+    of = focus_of(layout)
+    for f, _ in enumerate(layout.focus_parts):
+        members = np.flatnonzero(of == f)
         pts = displayed[:, members]  # (n, m, 2)
         finite = np.isfinite(pts).all(axis=-1)
         has = finite.any(axis=1)
@@ -256,10 +280,12 @@ def _inside(points: np.ndarray, box: np.ndarray) -> np.ndarray:
         )  # fmt: skip
 
 
-def _decide(displayed, target, anchor, seen, image_size, threshold_px, viewport) -> tuple[np.ndarray, np.ndarray]:
+def _decide(
+    displayed, target, anchor, seen, image_size, threshold_px, viewport, layout
+) -> tuple[np.ndarray, np.ndarray]:
     """Common rule: keypoints seen (``anchor``, where the landmark is on the image, lies inside the part's crop)
     whose drawn position is over the threshold (screen px) from ``target``, where the annotator puts them."""
-    scale, crop = focus(displayed, image_size, viewport)
+    scale, crop = focus(displayed, image_size, viewport, layout)
     seen = seen & _inside(anchor, crop) & np.isfinite(displayed).all(axis=-1)
     with np.errstate(invalid="ignore"):
         off = np.linalg.norm(displayed - target, axis=-1) * scale  # (n, J) screen px
@@ -282,8 +308,9 @@ def perceiving_decisions(
     image_size: np.ndarray,
     noise: np.ndarray,
     viewport=VIEWPORT_PX,
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT,
 ) -> Decisions:
-    """A perceiving annotator's decisions in n views.
+    """A perceiving annotator's decisions in n views (J = ``layout.num_keypoints``; its sigmas and focus parts).
 
     Args:
         displayed: (n, J, 2) where the editor draws the keypoints (the current skeleton's projection), px.
@@ -301,11 +328,11 @@ def perceiving_decisions(
             raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
     visible = np.asarray(visible, dtype=np.float64)
     hidden = visible == 0
-    sigma = placement_sigma(scale, annotator.noise_scale)  # (n, J)
+    sigma = placement_sigma(scale, annotator.noise_scale, layout)  # (n, J)
     sigma = np.where(np.isfinite(sigma), sigma, 0.0) if annotator.noise_scale == 0 else sigma
     perceived = truth + sigma[..., None] * np.asarray(noise, dtype=np.float64)
     seen = ~hidden & np.isfinite(perceived).all(axis=-1) & _in_image(truth, image_size)
-    move, seen = _decide(displayed, perceived, truth, seen, image_size, annotator.threshold_px, viewport)
+    move, seen = _decide(displayed, perceived, truth, seen, image_size, annotator.threshold_px, viewport, layout)
     drops = np.where(move[..., None], perceived, np.nan)
     occluded = hidden if annotator.occluded == "flag" else np.zeros_like(hidden)
     return Decisions(move=move, drops=drops, occluded=occluded, unseen=~seen, hidden=hidden)
@@ -318,6 +345,7 @@ def model_decisions(
     scores: np.ndarray,
     image_size: np.ndarray,
     viewport=VIEWPORT_PX,
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT,
 ) -> Decisions:
     """The pretrained annotator's decisions in n views: ``predicted`` (n, J, 2) px and ``scores`` (n, J)."""
     displayed, predicted = np.asarray(displayed, np.float64), np.asarray(predicted, np.float64)
@@ -327,7 +355,7 @@ def model_decisions(
             f"predicted {predicted.shape} and scores {scores.shape} must match displayed {displayed.shape}"
         )
     seen = (scores >= annotator.min_score) & np.isfinite(predicted).all(axis=-1) & _in_image(predicted, image_size)
-    move, seen = _decide(displayed, predicted, predicted, seen, image_size, annotator.threshold_px, viewport)
+    move, seen = _decide(displayed, predicted, predicted, seen, image_size, annotator.threshold_px, viewport, layout)
     none = np.zeros(displayed.shape[:2], dtype=bool)
     return Decisions(move=move, drops=np.where(move[..., None], predicted, np.nan), occluded=none, unseen=~seen,
                      hidden=none)  # fmt: skip
@@ -339,11 +367,12 @@ def simulation_key(frame_label: str, username: str) -> int:
     return zlib.crc32(f"{frame_label}/{username}".encode())
 
 
-def task_noise(seed: int, key: int, n_views: int) -> np.ndarray:
-    """The standard normal draws of one task: (n_views, J, 2), one (J, 2) block per view in working order."""
+def task_noise(seed: int, key: int, n_views: int, num_keypoints: int = keypoints.NUM_KEYPOINTS) -> np.ndarray:
+    """The standard normal draws of one task: (n_views, J, 2), one (J, 2) block per view in working order
+    (J = ``num_keypoints``, the layout's)."""
     rng = np.random.default_rng([seed, key])
-    return np.stack([rng.standard_normal((keypoints.NUM_KEYPOINTS, 2)) for _ in range(n_views)]) if n_views else \
-        np.zeros((0, keypoints.NUM_KEYPOINTS, 2))  # fmt: skip
+    return np.stack([rng.standard_normal((num_keypoints, 2)) for _ in range(n_views)]) if n_views else \
+        np.zeros((0, num_keypoints, 2))  # fmt: skip
 
 
 # --- replaying a study in memory ------------------------------------------------------------------------
@@ -371,9 +400,11 @@ class ReplayStudy:
     row_visible: np.ndarray
     row_scale: np.ndarray
     row_noise: np.ndarray
+    #: The keypoint layout of the skeletons (J, sigmas, focus parts, metric parts).
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT
 
     def __post_init__(self) -> None:
-        T, J = len(self.base), keypoints.NUM_KEYPOINTS
+        T, J = len(self.base), self.layout.num_keypoints
         R = len(self.row_task)
         for name, shape in (("base", (T, J, 3)), ("truth", (T, J, 3)), ("row_camera", (R,)), ("row_visible", (R, J)),
                             ("row_scale", (R,)), ("row_noise", (R, J, 2))):  # fmt: skip
@@ -428,6 +459,7 @@ def replay(study: ReplayStudy, annotator: PerceivingAnnotator, viewport=VIEWPORT
             size[cams],
             study.row_noise[rows],
             viewport,
+            study.layout,
         )
         changed = np.zeros((T, J), dtype=bool)
         for i, (t, c) in enumerate(zip(tasks.tolist(), cams.tolist(), strict=True)):
@@ -447,12 +479,15 @@ def replay(study: ReplayStudy, annotator: PerceivingAnnotator, viewport=VIEWPORT
     return current
 
 
-def measured_over_true(base: np.ndarray, result: np.ndarray, truth: np.ndarray) -> dict[str, float | None]:
-    """Per metric part: mean |result - base| over mean |base - truth| (3D, mm; finite keypoints only)."""
+def measured_over_true(
+    base: np.ndarray, result: np.ndarray, truth: np.ndarray, layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT
+) -> dict[str, float | None]:
+    """Per ``layout.metric_parts`` group: mean |result - base| over mean |base - truth| of (T, J, 3) skeletons
+    (3D, mm; finite keypoints only)."""
     measured = np.linalg.norm(result - base, axis=-1)  # (T, J)
     true = np.linalg.norm(base - truth, axis=-1)
     out = {}
-    for part, index in keypoints.METRIC_PARTS.items():
+    for part, index in layout.metric_parts.items():
         m, t = measured[:, index], true[:, index]
         ok = np.isfinite(m) & np.isfinite(t)
         out[part] = float(m[ok].mean() / t[ok].mean()) if ok.any() and t[ok].mean() > 0 else None
@@ -474,13 +509,13 @@ def sensitivity(
     """
     if not thresholds_px or not noise_scales:
         raise ValueError("the sensitivity grid needs at least one threshold and one noise scale")
-    parts = {p: [[None] * len(noise_scales) for _ in thresholds_px] for p in keypoints.METRIC_PART_NAMES}
+    parts = {p: [[None] * len(noise_scales) for _ in thresholds_px] for p in study.layout.metric_parts}
     moved = [[None] * len(noise_scales) for _ in thresholds_px]
     for i, threshold in enumerate(thresholds_px):
         for j, noise_scale in enumerate(noise_scales):
             annotator = PerceivingAnnotator(threshold_px=threshold, noise_scale=noise_scale, occluded=occluded)
             result = replay(study, annotator, viewport)
-            for part, value in measured_over_true(study.base, result, study.truth).items():
+            for part, value in measured_over_true(study.base, result, study.truth, study.layout).items():
                 parts[part][i][j] = None if value is None else round(value, 4)
             changed = np.linalg.norm(result - study.base, axis=-1) > 0
             moved[i][j] = round(float(changed.mean()), 4) if changed.size else None

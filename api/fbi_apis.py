@@ -93,7 +93,8 @@ class JobFBICreateApi(APIView):
 
         dataset = DatasetNameField()
         source = serializers.ChoiceField(choices=SOURCE_CHOICES, default=ALL_SOURCES)
-        bones = serializers.ChoiceField(choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET)
+        # One of the dataset layout's subsets (the service checks); "" or absent: the layout's default.
+        bones = serializers.ChoiceField(choices=keypoints.ALL_BONE_SUBSETS, default="", allow_blank=True)
         unknown_tilt_deg = StrictFloatField(min_value=0, max_value=89.9, default=fbi.DEFAULT_UNKNOWN_TILT_DEG)
 
     @extend_schema(request=InputSerializer, responses={201: OpenApiTypes.OBJECT})

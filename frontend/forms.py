@@ -67,7 +67,9 @@ class FBITasksForm(forms.Form):
     seed = forms.IntegerField(min_value=0, max_value=2**31 - 1, initial=0)
     annotators = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
     per_frame = forms.IntegerField(min_value=1, max_value=100, initial=1, label="annotators per frame")
-    bones = forms.ChoiceField(choices=[(s, s) for s in keypoints.BONE_SUBSETS], initial=keypoints.DEFAULT_BONE_SUBSET)
+    bones = forms.ChoiceField(
+        choices=[(s, s) for s in keypoints.ALL_BONE_SUBSETS], initial=keypoints.DEFAULT_BONE_SUBSET
+    )  # the dataset's layout decides (service)
 
     def __init__(self, *args, datasets: list[str], annotators: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -31,6 +31,8 @@ JOB_KIND = DETECTION_JOB_KIND
 DEFAULT_CHUNK_SIZE = 8
 #: Parts counted as found in a view when every keypoint of theirs has a score.
 FOUND_PARTS: tuple[str, ...] = ("body", "face", "left_hand", "right_hand")
+#: The detector predicts COCO-WholeBody's keypoints; another layout is refused in these words.
+DETECTION_FEATURE = "2D detection with the pretrained whole-body model (it predicts COCO-WholeBody's keypoints)"
 
 
 def detection_job_start(
@@ -45,6 +47,7 @@ def detection_job_start(
     e.g. the views a finished job skipped, once their images are fixed): the latest job over the same views with
     the same model and boxes (resumed) or a new one. Returns (job, resumed). A missing model, a dataset without
     images, nothing left to detect or an unknown box source fail before any write."""
+    keypoints.require_layout(dataset.layout, DETECTION_FEATURE)
     if chunk_size < 1:
         raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
     if box_from is not None and box_from not in BOX_SOURCES:
@@ -90,5 +93,6 @@ def detect_views(view_ids: list[int], box_from: str | None = None) -> tuple[list
 def detect_chunk_run(*, job: Job, chunk: JobChunk) -> tuple[dict, Callable[[], None]]:
     """Detect in one claimed chunk's views: (its result, the write of its detections). A bad image is skipped
     and reported in the result; any other failure fails the chunk."""
+    keypoints.require_layout(job.dataset.layout, DETECTION_FEATURE)  # a job queued before the check existed
     rows, result = detect_views(chunk.payload["view_ids"], job.params.get("box_from"))
     return result, lambda: detections_write(detector=job.params["detector"], rows=rows)

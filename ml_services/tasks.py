@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from annotator import geometry
+from annotator import geometry, keypoints
 from annotator.exceptions import ApplicationError
 from annotator.models import Dataset, Job, JobChunk
-from annotator.selectors.quality import QUALITY_JOB_KIND, scoring_items, scoring_skeleton_ids
+from annotator.selectors.quality import QUALITY_JOB_KIND, SCORING_FEATURE, scoring_items, scoring_skeleton_ids
 from annotator.services.jobs import job_create, job_find_same, job_resume
 from annotator.services.quality import ScoreRow, quality_scores_write
 from annotator.tasks import job_submit
@@ -68,6 +68,7 @@ def scoring_job_start(
     same scorer and checkpoints (resumed; a finished one has nothing left to do) or a new one. Returns (job,
     resumed). ``scorer`` is ``refiner`` (the trained face/hand refiners) or ``pretrained`` (the pretrained model).
     Bad checkpoints, a missing model, a dataset without images or without skeletons fail before any write."""
+    keypoints.require_layout(dataset.layout, SCORING_FEATURE)
     if chunk_size < 1:
         raise ApplicationError(f"chunk size must be at least 1, got {chunk_size}")
     if scorer not in SCORERS:
@@ -137,6 +138,7 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner] | N
 
 def score_chunk_run(*, job: Job, chunk: JobChunk, device: str = "auto") -> tuple[dict, Callable[[], None]]:
     """Score one claimed chunk: (its result, the write of its quality scores)."""
+    keypoints.require_layout(job.dataset.layout, SCORING_FEATURE)  # a job queued before the check existed
     pretrained = job.params.get("scorer") == "pretrained"
     if pretrained:
         refiners = None

@@ -103,42 +103,39 @@ LABELS: tuple[str, ...] = DEFAULT_LAYOUT.labels
 
 
 def bones(subset: str | None = None) -> np.ndarray:
-    """The default layout's bones as (parent, child) index pairs, shape (B, 2), from ``PARENTS``.
+    """The default layout's bones as (parent, child) index pairs, shape (B, 2) (``Layout.bones``).
 
     ``subset`` restricts them: ``None`` or ``"all"`` gives every bone; a part name gives the bones
     whose child is in that part; ``"limbs"`` gives the body limbs and feet bones (no head, no face);
-    ``"hemlets14"`` gives the 14 body bones of ``HEMLETS14_CHILDREN`` (see there).
+    ``"hemlets14"`` gives the 14 HEMlets body bones (see ``presets.py``). Another layout's bones are
+    ``layout.bones(subset)``, its subsets ``layout.bone_subsets``.
     """
-    if subset in (None, "all") or subset in PARTS:
-        return DEFAULT_LAYOUT.bones(subset)
-    if subset == "limbs":
-        limb_children = [
-            index(f"{side}_{j}")
-            for side in ("left", "right")
-            for j in ("elbow", "wrist", "hip", "knee", "ankle", "big_toe", "small_toe", "heel")
-        ]
-        chosen = np.asarray(sorted(limb_children), dtype=np.intp)
-    elif subset == "hemlets14":
-        chosen = np.asarray(sorted(index(f"{side}_{j}") for side in ("left", "right") for j in HEMLETS14_CHILDREN))
-    else:
-        raise ValueError(f"unknown bone subset {subset!r}; use one of {BONE_SUBSETS}")
-    return np.stack([PARENTS[chosen], chosen], axis=1)
+    return DEFAULT_LAYOUT.bones(subset)
 
 
-#: Children (per side) of the ``"hemlets14"`` bones. HEMlets PoSh labels 14 body bones of the Human3.6M
-#: skeleton (upper arms, forearms, thighs, shins, the shoulder and hip girdles and the head/spine); COCO
-#: has no neck, pelvis or spine, so in its tree (``PARENTS``) the same 14 become: upper arm
-#: (shoulder->elbow), forearm (elbow->wrist), thigh (hip->knee), shin (knee->ankle), torso side
-#: (shoulder->hip), the head-to-shoulder girdle (nose->shoulder) and the foot (ankle->big toe), per side.
+#: Children (per side) of the default layout's ``"hemlets14"`` bones (``presets.py`` says why these).
 HEMLETS14_CHILDREN: tuple[str, ...] = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "big_toe")
-#: The bone subsets ``bones`` accepts; FBI labelling asks about ``"hemlets14"`` unless told otherwise.
-BONE_SUBSETS: tuple[str, ...] = ("hemlets14", "limbs", "all", *PART_NAMES)
-DEFAULT_BONE_SUBSET = "hemlets14"
+#: The default layout's bone subsets; FBI labelling asks about ``DEFAULT_BONE_SUBSET`` unless told otherwise.
+BONE_SUBSETS: tuple[str, ...] = tuple(DEFAULT_LAYOUT.bone_subsets)
+DEFAULT_BONE_SUBSET = DEFAULT_LAYOUT.default_bone_subset
+#: Every bone subset of any shipped layout (what a stored FBI task or label may name), default layout's first.
+ALL_BONE_SUBSETS: tuple[str, ...] = tuple(dict.fromkeys(s for layout in LAYOUTS.values() for s in layout.bone_subsets))
 
 
-def bone_name(parent: int, child: int) -> str:
-    """People's name of a bone: ``"left_elbow -> left_wrist"``."""
-    return f"{NAMES[parent]} -> {NAMES[child]}"
+def bone_name(parent: int, child: int, layout: Layout = DEFAULT_LAYOUT) -> str:
+    """People's name of a bone: ``"left_elbow -> left_wrist"`` (in ``layout``, default COCO-WholeBody)."""
+    return layout.bone_name(parent, child)
+
+
+def bone_subset_check(layout: Layout, subset: str) -> str:
+    """``subset`` if it is one of ``layout``'s bone subsets ("" or None: the layout's default); otherwise a
+    ``LayoutError`` naming the layout's subsets."""
+    subset = subset or layout.default_bone_subset
+    if subset not in layout.bone_subsets:
+        raise LayoutError(
+            f"unknown bone subset {subset!r} for the {layout.title} layout; use one of {', '.join(layout.bone_subsets)}"
+        )
+    return subset
 
 
 @cache

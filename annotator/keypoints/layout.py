@@ -81,6 +81,14 @@ class Layout:
     #: Named sub-ranges of a part that labels count within, as (name, first index, end index).
     regions: tuple[tuple[str, int, int], ...] = ()
     source: str = ""
+    #: Named bone subsets beyond "all" and the parts, as the children of their bones (each bone is
+    #: (parents[child], child)): COCO-WholeBody's "hemlets14" and "limbs", for example.
+    named_bones: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: The subset FBI labelling asks about unless told otherwise (a key of ``bone_subsets``).
+    default_bone_subset: str = "all"
+    #: Chart colour of each metric part that is not an anatomical part of the same name (COCO-WholeBody's "all"
+    #: and "hand"); the others take their part's colour (``metric_part_colors``).
+    metric_colors: Mapping[str, str] = field(default_factory=dict)
     _index: Mapping[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +101,8 @@ class Layout:
             "flip_index": _intp(self.flip_index),
             "sigmas": _frozen(self.sigmas, np.float64),
             "part_colors": MappingProxyType(dict(self.part_colors)),
+            "metric_colors": MappingProxyType(dict(self.metric_colors)),
+            "named_bones": MappingProxyType({n: _intp(sorted(ix)) for n, ix in self.named_bones.items()}),
             "_index": MappingProxyType({n: i for i, n in enumerate(self.names)}),
         }
         for name, value in frozen.items():
@@ -130,6 +140,34 @@ class Layout:
                 labels[i] = f"{region} {i - start + 1}"
         return tuple(labels)
 
+    @cached_property
+    def metric_part_colors(self) -> Mapping[str, str]:
+        """Chart colour of every metric part: its own (``metric_colors``), else the part of the same name's."""
+        return MappingProxyType({p: self.metric_colors.get(p) or self.part_colors[p] for p in self.metric_parts})
+
+    @cached_property
+    def metric_part_of(self) -> Mapping[str, str]:
+        """Anatomical part -> the smallest metric part holding all of it (COCO-WholeBody: feet -> body,
+        left_hand -> hand), which colours a part's keypoints in the metric charts."""
+        out = {}
+        for p, ix in self.parts.items():
+            holding = [m for m, mix in self.metric_parts.items() if np.isin(ix, mix).all()]
+            out[p] = min(holding, key=lambda m: (len(self.metric_parts[m]), m == "all"))  # a tie: not "all"
+        return MappingProxyType(out)
+
+    def metric_json(self) -> dict:
+        """What a metric report's charts need of the layout: version, title, the metric parts in order with their
+        label and colour, and the metric part of every anatomical part."""
+        return {
+            "version": self.version,
+            "name": self.title,
+            "metric_parts": [
+                {"name": p, "label": p.replace("_", " ").capitalize(), "color": self.metric_part_colors[p]}
+                for p in self.metric_parts
+            ],
+            "part_metric": dict(self.metric_part_of),
+        }
+
     def index(self, name: str) -> int:
         """Index of the keypoint called ``name`` (``KeyError`` names the unknown keypoint)."""
         try:
@@ -137,14 +175,29 @@ class Layout:
         except KeyError:
             raise KeyError(f"unknown keypoint name {name!r} in layout {self.version}") from None
 
-    def bones(self, subset: str | None = None) -> np.ndarray:
-        """Bones as (parent, child) index pairs, shape (B, 2): all of them, or those whose child is in a part."""
+    @cached_property
+    def bone_subsets(self) -> Mapping[str, np.ndarray]:
+        """Every bone subset by name, each (B, 2) read-only (parent, child) pairs in child order: the named ones
+        (``named_bones``), ``"all"``, then one per part (the bones whose child is in that part)."""
         children = np.flatnonzero(self.parents >= 0)
-        if subset not in (None, "all"):
-            if subset not in self.parts:
-                raise ValueError(f"unknown bone subset {subset!r}; use one of {('all', *self.part_names)}")
-            children = children[np.isin(children, self.parts[subset])]
-        return np.stack([self.parents[children], children], axis=1)
+        chosen = {name: ix for name, ix in self.named_bones.items()}
+        chosen["all"] = children
+        chosen.update({p: children[np.isin(children, self.parts[p])] for p in self.part_names})
+        return MappingProxyType({name: _intp(np.stack([self.parents[ix], ix], axis=1).reshape(-1, 2))
+                                 for name, ix in chosen.items()})  # fmt: skip
+
+    def bones(self, subset: str | None = None) -> np.ndarray:
+        """Bones as (parent, child) index pairs, shape (B, 2): ``subset`` (a key of ``bone_subsets``; None: all)."""
+        subsets = self.bone_subsets
+        if subset is None:
+            subset = "all"
+        if subset not in subsets:
+            raise ValueError(f"unknown bone subset {subset!r} of {self.title}; use one of {tuple(subsets)}")
+        return subsets[subset]
+
+    def bone_name(self, parent: int, child: int) -> str:
+        """People's name of a bone: ``"left_elbow -> left_wrist"``."""
+        return f"{self.names[parent]} -> {self.names[child]}"
 
     def to_json(self) -> dict:
         """The layout as plain JSON data for the browser and for exports."""
@@ -212,12 +265,31 @@ def _validate(layout: Layout) -> None:
             fail(f"link {lk} leaves the layout or has no colour")
     if missing := set(layout.part_names) - set(layout.part_colors):
         fail(f"parts {sorted(missing)} have no colour")
+    if uncoloured := set(layout.metric_parts) - set(layout.metric_colors) - set(layout.part_colors):
+        fail(f"metric parts {sorted(uncoloured)} have no colour")
+    for p, ix in layout.parts.items():
+        if not any(np.isin(ix, mix).all() for mix in layout.metric_parts.values()):
+            fail(f"part {p} lies in no metric part")
     anchors = [v for v in vars(layout.anchors).values() if isinstance(v, int)]
     if not layout.anchors.pelvis or not all(0 <= a < k for a in [*anchors, *layout.anchors.pelvis]):
         fail(f"anchors {layout.anchors} index outside the layout")
     for _, start, stop in layout.regions:
         if not 0 <= start < stop <= k:
             fail(f"region [{start}, {stop}) leaves the layout")
+    for name, children in layout.named_bones.items():
+        if name == "all" or name in layout.parts:
+            fail(f"bone subset {name!r} has the name of a part or of all bones")
+        if (
+            len(children) == 0
+            or children.min() < 0
+            or children.max() >= k
+            or len(set(children.tolist())) != len(children)
+        ):
+            fail(f"bone subset {name!r} must name distinct keypoints of the layout")
+        if (layout.parents[children] < 0).any():
+            fail(f"bone subset {name!r} names the root, which has no bone to its parent")
+    if layout.default_bone_subset not in ("all", *layout.parts, *layout.named_bones):
+        fail(f"default bone subset {layout.default_bone_subset!r} is not a bone subset")
 
 
 def _intp(values) -> np.ndarray:

@@ -23,6 +23,29 @@ def _read(filename: str) -> dict:
     return json.loads((_DATA_DIR / filename).read_text())
 
 
+#: Chart colour of the metric part "all" (every keypoint) in every layout.
+_ALL_COLOR = "#2f6fde"
+
+
+def _sided(names: tuple[str, ...], joints: tuple[str, ...]) -> np.ndarray:
+    """Indices of ``left_<joint>`` and ``right_<joint>`` for each of ``joints``: the children of a bone subset."""
+    at = {name: i for i, name in enumerate(names)}
+    return _intp(sorted(at[f"{side}_{joint}"] for side in ("left", "right") for joint in joints))
+
+
+# Bone subsets FBI labelling asks about. HEMlets PoSh (Zhou et al.) labels 14 body bones of Human3.6M's
+# 17-joint skeleton: redrock303/HEMlets inference/table.py ``h36m_cons_n`` (hips from the root, thighs, shins,
+# shoulders and neck from the thorax, head, upper arms, forearms) without its lower torso (root -> spine).
+# COCO has no neck, pelvis or spine, so in the COCO trees the same 14 become, per side: upper arm
+# (shoulder->elbow), forearm (elbow->wrist), thigh (hip->knee), shin (knee->ankle), torso side
+# (shoulder->hip), the head-to-shoulder girdle (nose->shoulder) and, for HEMlets' neck and head, the foot
+# (ankle->big toe) in COCO-WholeBody, as this project has always asked, and the head's side (nose->ear) in
+# COCO-17, which has no feet. "limbs": arms, legs and feet, no head or face.
+_HEMLETS14_WHOLEBODY = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "big_toe")
+_HEMLETS14_COCO17 = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "ear")
+_HEMLETS14_H36M = ("hip", "knee", "foot", "shoulder", "elbow", "wrist")  # and neck_base, head (no side)
+
+
 # ---------------------------------------------------------------------------------------------
 # COCO-WholeBody 133, the default: exactly the data and rules this module has always used.
 
@@ -133,6 +156,12 @@ def _coco_wholebody() -> Layout:
         ),
         regions=tuple(regions),
         source=raw["_about"],
+        metric_colors={"all": _ALL_COLOR, "hand": "#00b050"},
+        named_bones={
+            "hemlets14": _sided(names, _HEMLETS14_WHOLEBODY),
+            "limbs": _sided(names, ("elbow", "wrist", "hip", "knee", "ankle", "big_toe", "small_toe", "heel")),
+        },
+        default_bone_subset="hemlets14",
     )
 
 
@@ -143,7 +172,14 @@ def _coco_wholebody() -> Layout:
 _BODY_COLOR = "#3399ff"
 
 
-def _body_only(filename: str, *, name: str, title: str, anchors: dict[str, str | tuple[str, ...]]) -> Layout:
+def _body_only(
+    filename: str,
+    *,
+    name: str,
+    title: str,
+    anchors: dict[str, str | tuple[str, ...]],
+    named_bones: dict[str, tuple[str, ...]],
+) -> Layout:
     raw = _read(filename)
     names = tuple(raw["keypoints"])
     at = {n: i for i, n in enumerate(names)}
@@ -179,7 +215,14 @@ def _body_only(filename: str, *, name: str, title: str, anchors: dict[str, str |
             }
         ),  # fmt: skip
         source=raw["_about"],
+        metric_colors={"all": _ALL_COLOR},
+        named_bones={subset: _intp(sorted(at[n] for n in joints)) for subset, joints in named_bones.items()},
+        default_bone_subset="hemlets14" if "hemlets14" in named_bones else "all",
     )
+
+
+def _both_sides(*joints: str) -> tuple[str, ...]:
+    return tuple(f"{side}_{joint}" for side in ("left", "right") for joint in joints)
 
 
 def _presets() -> dict[str, Layout]:
@@ -189,11 +232,15 @@ def _presets() -> dict[str, Layout]:
             "coco17_layout.json", name="coco-17", title="COCO-17",
             anchors={"pelvis": ("left_hip", "right_hip"), "nose": "nose",
                      "left_wrist": "left_wrist", "right_wrist": "right_wrist"},
+            named_bones={"hemlets14": _both_sides(*_HEMLETS14_COCO17),
+                         "limbs": _both_sides("elbow", "wrist", "hip", "knee", "ankle")},
         ),
         # Human3.6M has no nose ("neck_base" is its neck/nose joint) and no hands: those anchors are absent.
         _body_only(
             "h36m17_layout.json", name="h36m-17", title="Human3.6M-17",
             anchors={"pelvis": ("root",), "left_wrist": "left_wrist", "right_wrist": "right_wrist"},
+            named_bones={"hemlets14": (*_both_sides(*_HEMLETS14_H36M), "neck_base", "head"),
+                         "limbs": _both_sides("knee", "foot", "elbow", "wrist")},
         ),
     )  # fmt: skip
     return {layout.version: layout for layout in layouts}

@@ -48,8 +48,9 @@ class Task(models.Model):
 
     frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.CORRECTION)
-    #: FBI tasks: the bone subset asked about (``keypoints.bones``); empty for correction tasks.
-    bones = models.CharField(max_length=20, blank=True, choices=[(s, s) for s in keypoints.BONE_SUBSETS])
+    #: FBI tasks: the bone subset asked about (one of the dataset layout's ``bone_subsets``, the choices are those of
+    #: every layout); empty for correction tasks.
+    bones = models.CharField(max_length=20, blank=True, choices=[(s, s) for s in keypoints.ALL_BONE_SUBSETS])
     views = models.ManyToManyField(View, related_name="tasks", help_text="the views the annotator corrects")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tasks")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.TODO)

@@ -2,7 +2,8 @@
 
 ``FBIAutoLabels`` holds the labels a skeleton version implies in one view for one bone subset, computed
 in batch by the worker (``annotator.fbi.skeleton_labels``): one row per (skeleton, view, subset) with
-the whole label and tilt vectors in two small binary columns, in ``keypoints.bones(subset)`` order, so
+the whole label and tilt vectors in two small binary columns, in ``layout.bones(subset)`` order (the dataset's
+layout), so
 the table grows with skeleton-views, not with bones. ``FBIAnswer`` rows are people's answers on FBI
 tasks (``Task.kind == "fbi"``): append-only, the latest row per (task, view, bone) is the answer.
 Fields and constraints only; writes live in ``annotator.services.fbi``.
@@ -25,7 +26,7 @@ class FBIAutoLabels(models.Model):
 
     skeleton = models.ForeignKey(Skeleton3D, on_delete=models.CASCADE, related_name="fbi_labels")
     view = models.ForeignKey(View, on_delete=models.CASCADE, related_name="fbi_labels")
-    bones_subset = models.CharField(max_length=20, choices=[(s, s) for s in keypoints.BONE_SUBSETS])
+    bones_subset = models.CharField(max_length=20, choices=[(s, s) for s in keypoints.ALL_BONE_SUBSETS])
     labels = SmallArrayField(dtype="<i1", help_text="one label per bone of keypoints.bones(bones_subset)")
     tilt = SmallArrayField(dtype="<f4", help_text="degrees out of the image plane, per bone; NaN if unknown")
     unknown_tilt_deg = models.FloatField(help_text="bones tilted less than this are labelled unknown")

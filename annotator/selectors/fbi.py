@@ -25,9 +25,16 @@ FINISHED = (Task.Status.SUBMITTED, Task.Status.ACCEPTED)
 VALUE_OF_LABEL = {"forward": fbi.FORWARD, "backward": fbi.BACKWARD, "unknown": fbi.UNKNOWN, "skipped": fbi.SKIPPED}
 
 
-def fbi_task_bones(task: Task) -> np.ndarray:
-    """(B, 2) the (parent, child) bones an FBI task asks about, in ``keypoints.bones`` order."""
-    return keypoints.bones(task.bones or keypoints.DEFAULT_BONE_SUBSET)
+def fbi_task_layout(task: Task) -> keypoints.Layout:
+    """The keypoint layout of an FBI task's dataset (its bones are that layout's)."""
+    return Dataset.objects.only("layout_version").get(subjects__sequences__frames=task.frame_id).layout
+
+
+def fbi_task_bones(task: Task, layout: keypoints.Layout | None = None) -> np.ndarray:
+    """(B, 2) the (parent, child) bones an FBI task asks about: its subset (else the layout's default) of its
+    dataset's layout (``layout``, when the caller has it), in ``Layout.bones`` order."""
+    layout = layout or fbi_task_layout(task)
+    return layout.bones(task.bones or layout.default_bone_subset)
 
 
 def fbi_answers_latest(*, task: Task) -> list[dict]:
@@ -56,7 +63,8 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         .prefetch_related("views__camera")
         .get(pk=task.pk)
     )
-    bones = fbi_task_bones(task)
+    layout_value = task.frame.sequence.subject.dataset.layout
+    bones = fbi_task_bones(task, layout_value)
     views = []
     for view in sorted(task.views.all(), key=lambda v: v.camera.name):
         cam = view.camera.as_geometry()
@@ -64,7 +72,7 @@ def fbi_task_payload(*, task: Task, user) -> dict:
                       "width": cam.width, "height": cam.height,
                       "points": _points_json(geometry.project(cam, task.base_skeleton.keypoints))})  # fmt: skip
     seconds = fbi_seconds_per_view(task=task)
-    layout = keypoints.layout_json()
+    layout = layout_value.to_json()
     return {
         "id": task.pk,
         "kind": task.kind,
@@ -76,9 +84,9 @@ def fbi_task_payload(*, task: Task, user) -> dict:
         "lock": task_lock_state(task=task, user=user),
         "frame": task_frame_dict(task),
         "bones": {
-            "subset": task.bones or keypoints.DEFAULT_BONE_SUBSET,
+            "subset": task.bones or layout_value.default_bone_subset,
             "pairs": bones.tolist(),
-            "names": [keypoints.bone_name(int(p), int(c)) for p, c in bones],
+            "names": [layout_value.bone_name(int(p), int(c)) for p, c in bones],
         },
         "labels": list(VALUE_OF_LABEL),
         "layout": {key: layout[key] for key in ("names", "part_of", "links", "colors")},
@@ -160,6 +168,7 @@ def fbi_answer_data(*, dataset: Dataset, frame_ids: list[int] | None = None) -> 
         skeletons=dict(Skeleton3D.objects.filter(pk__in=ids).values_list("id", "keypoints")) if ids else {},
         answer_seconds=answer_seconds,
         image_seconds=list(image_seconds.values()),
+        layout=dataset.layout,
     )
 
 

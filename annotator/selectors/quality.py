@@ -207,8 +207,15 @@ TRUSTED_2D_SOURCES: dict[str, Callable[[Dataset], list[TrustedView]]] = {
 }
 
 
+#: What the face and hand refiners and the multi-crop scores are called in a refusal for another layout.
+REFINER_FEATURE = "training the face and hand refiners"
+SCORING_FEATURE = "multi-crop quality scoring (face and hand crops)"
+
+
 def refiner_training_views(*, dataset: Dataset, source: str = "ground_truth") -> list[TrustedView]:
-    """Every view of ``dataset`` with trusted 2D from ``source`` (a key of ``TRUSTED_2D_SOURCES``)."""
+    """Every view of ``dataset`` with trusted 2D from ``source`` (a key of ``TRUSTED_2D_SOURCES``); a dataset of
+    another layout than COCO-WholeBody (whose face and hands the refiners learn) is refused first."""
+    keypoints.require_layout(dataset.layout, REFINER_FEATURE)
     if source not in TRUSTED_2D_SOURCES:
         raise ApplicationError(f"unknown trusted-2D source {source!r}; known: {', '.join(TRUSTED_2D_SOURCES)}")
     views = TRUSTED_2D_SOURCES[source](dataset)
@@ -218,7 +225,9 @@ def refiner_training_views(*, dataset: Dataset, source: str = "ground_truth") ->
 
 
 def scoring_skeleton_ids(*, dataset: Dataset, source: str) -> list[int]:
-    """Ids of the skeletons a scoring job covers: the newest ``source`` version of every frame with images."""
+    """Ids of the skeletons a scoring job covers: the newest ``source`` version of every frame with images (the
+    scores crop faces and hands: a dataset of another layout than COCO-WholeBody is refused)."""
+    keypoints.require_layout(dataset.layout, SCORING_FEATURE)
     _image_root(dataset)
     ids = list(latest_skeletons(dataset=dataset, source=source).values_list("pk", flat=True))
     if not ids:
@@ -409,5 +418,7 @@ def quality_report(
 
 
 def dataset_quality_report(*, dataset: Dataset, source: str, **options) -> dict:
-    """``quality_report`` of the newest scoring job of ``dataset``'s ``source`` skeletons (``quality_job_latest``)."""
+    """``quality_report`` of the newest scoring job of ``dataset``'s ``source`` skeletons (``quality_job_latest``);
+    a dataset of another layout than COCO-WholeBody has none and is told why."""
+    keypoints.require_layout(dataset.layout, SCORING_FEATURE)
     return quality_report(job=quality_job_latest(dataset=dataset, source=source), **options)

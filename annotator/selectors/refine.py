@@ -37,11 +37,17 @@ class RefineInput:
     points: np.ndarray
 
 
+#: What a refusal for another layout calls the suggestions (the refiners and the pretrained model's face and hands).
+SUGGESTIONS_FEATURE = "suggesting positions (with the face and hand refiners or the pretrained whole-body model)"
+
+
 def refine_input(*, task: Task, view: int, part: str) -> RefineInput:
-    """The drawn 2D of ``part`` in ``view`` of ``task`` and the view's image, checked for refinement."""
+    """The drawn 2D of ``part`` in ``view`` of ``task`` and the view's image, checked for refinement; a task of a
+    dataset of another layout than COCO-WholeBody is refused first (``NotApplicableError``)."""
+    task = Task.objects.select_related("frame__sequence__subject__dataset").get(pk=task.pk)
+    keypoints.require_layout(task.frame.sequence.subject.dataset.layout, SUGGESTIONS_FEATURE)
     if part not in REFINE_PARTS:
         raise ApplicationError(f"part must be one of {', '.join(REFINE_PARTS)}, got {part!r}", extra={"field": "part"})
-    task = Task.objects.select_related("frame").get(pk=task.pk)
     found = task.views.select_related("camera", "frame__sequence__subject__dataset").filter(pk=view).first()
     if found is None:
         raise ApplicationError(f"view {view} is not one of task {task.pk}'s views", extra={"field": "view"})

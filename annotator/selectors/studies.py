@@ -11,8 +11,8 @@ import numpy as np
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from annotator import crosscheck, keypoints, simulation
-from annotator.exceptions import NotFoundError
+from annotator import crosscheck, simulation
+from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Camera, Correction, Skeleton3D, Study, StudyItem, StudySimulation, Task, View
 
 #: Tasks whose corrections count in a report: handed in, and not sent back.
@@ -76,7 +76,8 @@ def study_data(*, study: Study) -> crosscheck.StudyData:
             "frame__sequence__action", "frame__index",
         )
     )  # fmt: skip
-    J = keypoints.NUM_KEYPOINTS
+    layout = study.dataset.layout
+    J = layout.num_keypoints
     T = len(rows)
     index_of = {r[0]: t for t, r in enumerate(rows)}
     views = list(
@@ -175,6 +176,7 @@ def study_data(*, study: Study) -> crosscheck.StudyData:
         drop_row=drops[0],
         drop_keypoint=drops[1],
         drop_xy=drops[2],
+        layout=layout,
     )  # fmt: skip
 
 
@@ -272,6 +274,13 @@ def study_frames(
 ) -> dict:
     """The frames table of a study: ``{"count", "rows"}``, rows filtered and sorted by ``crosscheck.frame_rows``."""
     data = study_data(study=study)
+    parts = data.layout.metric_parts
+    if part not in parts:
+        raise ApplicationError(f"part {part!r} is not a part of the {data.layout.title} layout of this study's "
+                               f"dataset; use one of {', '.join(parts)}", extra={"field": "part"})  # fmt: skip
+    if keypoint is not None and not 0 <= keypoint < data.layout.num_keypoints:
+        raise ApplicationError(f"keypoint {keypoint} is not in the {data.layout.title} layout (0 to "
+                               f"{data.layout.num_keypoints - 1})", extra={"field": "keypoint"})  # fmt: skip
     rows = crosscheck.frame_rows(
         data, crosscheck.compute_errors(data), sort=sort, part=part, camera=camera, annotator=annotator,
         keypoint=keypoint,

@@ -3,7 +3,7 @@ sending probable depth errors back to the correction queue.
 
 An FBI task is a ``Task`` of kind ``fbi``: it shares the queue, start-next, visibility and review
 with correction tasks, and asks its assignee, image by image, whether each bone of
-``keypoints.bones(task.bones)`` points towards the camera (forward), away (backward) or is unclear
+``layout.bones(task.bones)`` (the dataset's layout) points towards the camera (forward), away (backward) or is unclear
 (unknown, or skipped). Answers are append-only ``FBIAnswer`` rows (the latest per view and bone
 counts) with the seconds the browser measured for each; the time per image is the sum over its
 answers. Labels computed from 3D skeletons live in ``annotator.services.fbi_labels``.
@@ -155,7 +155,7 @@ def fbi_tasks_create(
     seed: int = 0,
     study: Study | None = None,
     per_frame: int = 1,
-    bones: str = keypoints.DEFAULT_BONE_SUBSET,
+    bones: str = "",
     created_by=None,
 ) -> list[Task]:
     """FBI tasks on ``n_frames`` frames of ``dataset`` drawn with ``seed`` (frames with a dataset skeleton, id
@@ -163,10 +163,15 @@ def fbi_tasks_create(
 
     Each frame goes to ``per_frame`` annotators, rotating through the list; an annotator who already has
     an open FBI task on a frame is skipped for it. All views of a frame; the base is its latest dataset
-    skeleton. Atomic: bad input creates nothing.
+    skeleton. ``bones`` is a bone subset of the dataset's layout ("": the layout's default, ``hemlets14`` in the
+    shipped ones). Atomic: bad input creates nothing.
     """
-    if bones not in keypoints.BONE_SUBSETS:
-        raise _fail(f"unknown bone subset {bones!r}; use one of {', '.join(keypoints.BONE_SUBSETS)}", "bones")
+    source = study.dataset if study is not None else dataset
+    if source is not None:
+        try:
+            bones = keypoints.bone_subset_check(source.layout, bones)
+        except keypoints.LayoutError as exc:
+            raise _fail(str(exc), "bones") from None
     users = _users(annotators)
     if not 1 <= per_frame <= len(users):
         raise _fail(f"per-frame must be from 1 to the number of annotators ({len(users)}), got {per_frame}",

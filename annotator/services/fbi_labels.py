@@ -41,18 +41,20 @@ def fbi_label_job_start(
     *,
     dataset: Dataset,
     source: str = ALL_SOURCES,
-    bones: str = keypoints.DEFAULT_BONE_SUBSET,
+    bones: str = "",
     unknown_tilt_deg: float = fbi.DEFAULT_UNKNOWN_TILT_DEG,
     chunk_frames: int = DEFAULT_CHUNK_FRAMES,
     created_by=None,
 ) -> tuple[Job, bool]:
     """The labelling job of ``dataset``'s ``source`` skeletons: the latest one over the same skeletons with the
-    same settings (resumed: finished chunks stay finished) or a new one. Returns (job, resumed).
-    Bad settings and a dataset without such skeletons fail before any write."""
+    same settings (resumed: finished chunks stay finished) or a new one. Returns (job, resumed). ``bones`` is a
+    bone subset of the dataset's layout ("": its default). Bad settings and a dataset without such skeletons fail
+    before any write."""
     sources = _sources(source)
-    if bones not in keypoints.BONE_SUBSETS:
-        raise ApplicationError(f"unknown bone subset {bones!r}; use one of {', '.join(keypoints.BONE_SUBSETS)}",
-                               extra={"field": "bones"})  # fmt: skip
+    try:
+        bones = keypoints.bone_subset_check(dataset.layout, bones)
+    except keypoints.LayoutError as exc:
+        raise ApplicationError(str(exc), extra={"field": "bones"}) from None
     if not 0 <= unknown_tilt_deg < 90:
         raise ApplicationError(f"the unknown tilt must be from 0 to 90 degrees (exclusive), got {unknown_tilt_deg}",
                                extra={"field": "unknown_tilt_deg"})  # fmt: skip
@@ -75,13 +77,19 @@ def fbi_label_job_start(
 
 
 def fbi_labels_compute(
-    *, frame_ids: list[int], sources: list[str], bones: str, unknown_tilt_deg: float
+    *,
+    frame_ids: list[int],
+    sources: list[str],
+    bones: str,
+    unknown_tilt_deg: float,
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT,
 ) -> list[FBIAutoLabels]:
-    """Unsaved ``FBIAutoLabels`` of every ``sources`` skeleton of the frames in each of its frame's views.
+    """Unsaved ``FBIAutoLabels`` of every ``sources`` skeleton of the frames in each of its frame's views, for the
+    ``bones`` subset of ``layout`` (the frames' dataset's).
 
     Vectorised per subject: all its skeletons x all its cameras in one ``fbi.skeleton_labels`` call.
     """
-    bone_pairs = keypoints.bones(bones)
+    bone_pairs = layout.bones(bones)
     skeletons = list(
         Skeleton3D.objects.filter(frame_id__in=frame_ids, source__in=sources)
         .order_by("id").values_list("id", "frame_id", "keypoints", "frame__sequence__subject_id")
@@ -130,7 +138,8 @@ def fbi_label_chunk_run(*, job: Job, chunk: JobChunk) -> tuple[dict, Callable[[]
     """Label one claimed chunk: (its result, the write of its rows)."""
     p = job.params
     rows = fbi_labels_compute(frame_ids=chunk.payload["frame_ids"], sources=_sources(p["source"]),
-                              bones=p["bones"], unknown_tilt_deg=p["unknown_tilt_deg"])  # fmt: skip
+                              bones=p["bones"], unknown_tilt_deg=p["unknown_tilt_deg"],
+                              layout=job.dataset.layout)  # fmt: skip
     labels = np.concatenate([r.labels for r in rows]) if rows else np.zeros(0, dtype=np.int8)
     result = {"skeleton_views": len(rows), **{name: int((labels == value).sum()) for value, name in
                                                ((fbi.FORWARD, "forward"), (fbi.BACKWARD, "backward"),

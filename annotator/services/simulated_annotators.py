@@ -93,11 +93,13 @@ def _predict(view: View, displayed: np.ndarray, stored: dict[int, tuple], counts
     return out[:, :2], out[:, 2]
 
 
-def _work_task(task: Task, annotator: Annotator, truth, noise, stored, counts: Counter) -> None:
+def _work_task(
+    task: Task, annotator: Annotator, truth, noise, stored, counts: Counter, layout: keypoints.Layout
+) -> None:
     """One task, as the annotator would do it in the editor (inside the caller's transaction)."""
     revision = task.revision
     current = task.current_keypoints
-    J = keypoints.NUM_KEYPOINTS
+    J = layout.num_keypoints
     for i, view in enumerate(sorted(task.views.all(), key=lambda v: v.camera.name)):
         cam = view.camera.as_geometry()
         displayed = geometry.project(cam, current)
@@ -110,7 +112,14 @@ def _work_task(task: Task, annotator: Annotator, truth, noise, stored, counts: C
                 visible = np.full(J, np.nan)
             scale = simulation.view_scale(view.bbox, truth_2d)
             decisions = simulation.perceiving_decisions(
-                annotator, displayed[None], truth_2d[None], visible[None], np.asarray([scale]), size, noise[i][None]
+                annotator,
+                displayed[None],
+                truth_2d[None],
+                visible[None],
+                np.asarray([scale]),
+                size,
+                noise[i][None],
+                layout=layout,
             )
         else:
             points, scores = _predict(view, displayed, stored, counts)
@@ -145,8 +154,10 @@ def study_simulate_annotators(
 ) -> SimulationReport:
     """Complete the study's open correction tasks with ``annotator`` (default: ``simulation.PerceivingAnnotator()``).
 
-    The perceiving annotator needs ground truth (tasks on frames without it are skipped and counted); the
-    pretrained one needs images (the model's stored ``detect_2d`` output is used where there is some). Each
+    The perceiving annotator needs ground truth (tasks on frames without it are skipped and counted) and works in
+    any keypoint layout (the dataset's sigmas and focus parts); the pretrained one needs images (the model's
+    stored ``detect_2d`` output is used where there is some) and a COCO-WholeBody dataset, as the model predicts
+    that layout (``NotApplicableError`` otherwise, before anything is written). Each
     task is one transaction; ``progress(done, total)`` is called after each. A run that submitted anything
     is recorded as a ``StudySimulation``.
     """
@@ -155,6 +166,9 @@ def study_simulate_annotators(
         raise ApplicationError(f"unknown annotator model {annotator!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
         raise ApplicationError(f"seed must be an integer from 0 to {2**31 - 1}, got {seed!r}", extra={"field": "seed"})
+    layout = study.dataset.layout
+    if isinstance(annotator, simulation.ModelAnnotator):
+        keypoints.require_layout(layout, "the pretrained annotator (the pretrained whole-body model)")
     tasks = list(
         Task.objects.filter(study=study, status__in=Task.EDITABLE_STATUSES, kind=Task.Kind.CORRECTION)
         .select_related("assignee", "frame__sequence__subject")
@@ -174,9 +188,10 @@ def study_simulate_annotators(
         if perceiving and truth is None:
             counts["skipped_no_truth"] += 1
             continue
-        noise = simulation.task_noise(seed, _task_key(task), len(task.views.all())) if perceiving else None
+        noise = (simulation.task_noise(seed, _task_key(task), len(task.views.all()), layout.num_keypoints)
+                 if perceiving else None)  # fmt: skip
         with transaction.atomic():
-            _work_task(task, annotator, truth, noise, stored, counts)
+            _work_task(task, annotator, truth, noise, stored, counts, layout)
         counts["tasks_done"] += 1
         if progress is not None:
             progress(n + 1, len(tasks))

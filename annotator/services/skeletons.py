@@ -113,7 +113,7 @@ def skeletons_lift_multiview(
         rows = [n for n, fid in enumerate(frame_ids) if (fid, source) in references]
         if rows:
             ref = np.stack([references[(frame_ids[n], source)] for n in rows])
-            summary = metrics.part_summary(metrics.keypoint_errors_3d(X[rows], ref))
+            summary = metrics.part_summary(metrics.keypoint_errors_3d(X[rows], ref), dataset.layout)
             setattr(report, attr, summary)
 
     versions = dict(

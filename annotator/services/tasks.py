@@ -139,14 +139,17 @@ def task_create(
 
     The base defaults to the frame's latest ``dataset`` skeleton. A frame has at most one open task
     of each kind per assignee. ``kind`` ``fbi`` asks for forward/backward labels of the base skeleton's
-    ``bones`` (a ``keypoints.bones`` subset, default ``keypoints.DEFAULT_BONE_SUBSET``) instead.
+    ``bones`` (a bone subset of the dataset's layout, ``Layout.bone_subsets``; default the layout's
+    ``default_bone_subset``) instead.
     """
     if kind not in Task.Kind.values:
         raise ApplicationError(f"kind must be one of {', '.join(Task.Kind.values)}, got {kind!r}")
     if kind == Task.Kind.FBI:
-        bones = bones or keypoints.DEFAULT_BONE_SUBSET
-        if bones not in keypoints.BONE_SUBSETS:
-            raise ApplicationError(f"unknown bone subset {bones!r}; use one of {', '.join(keypoints.BONE_SUBSETS)}")
+        layout = Dataset.objects.only("layout_version").get(subjects__sequences__frames=frame.pk).layout
+        try:
+            bones = keypoints.bone_subset_check(layout, bones)
+        except keypoints.LayoutError as exc:
+            raise ApplicationError(str(exc), extra={"field": "bones"}) from None
     elif bones:
         raise ApplicationError("only FBI tasks ask about bones")
     if base_skeleton is None:

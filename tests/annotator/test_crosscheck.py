@@ -12,12 +12,14 @@ J = keypoints.NUM_KEYPOINTS
 CENTRE = np.array([0.0, 0.0, 900.0])
 
 
-def make_data(T: int = 4, *, shift=None, truth_shift=None, items=None, annotators=None, seed: int = 0):
+def make_data(T: int = 4, *, shift=None, truth_shift=None, items=None, annotators=None, seed: int = 0,
+              layout=keypoints.DEFAULT_LAYOUT):  # fmt: skip
     """T tasks on one S1 frame, all four views each; result = base + shift, truth = base - truth_shift."""
     rng = np.random.default_rng(seed)
-    base = np.repeat(CENTRE + rng.normal(0.0, 300.0, size=(1, J, 3)), T, axis=0)  # one frame
-    shift = np.zeros((T, J, 3)) if shift is None else np.broadcast_to(shift, (T, J, 3))
-    truth = np.full((T, J, 3), np.nan) if truth_shift is None else base - truth_shift
+    K = layout.num_keypoints
+    base = np.repeat(CENTRE + rng.normal(0.0, 300.0, size=(1, K, 3)), T, axis=0)  # one frame
+    shift = np.zeros((T, K, 3)) if shift is None else np.broadcast_to(shift, (T, K, 3))
+    truth = np.full((T, K, 3), np.nan) if truth_shift is None else base - truth_shift
     cams = list(h36m.rig("S1").values())
     row_task = np.repeat(np.arange(T), len(cams))
     row_camera = np.tile(np.arange(len(cams)), T)
@@ -38,6 +40,7 @@ def make_data(T: int = 4, *, shift=None, truth_shift=None, items=None, annotator
         frame_ids=[1] * T,
         frame_labels=["S1 · Walking 1 · 10"] * T,
         statuses=["submitted"] * T,
+        layout=layout,
     )
 
 
@@ -273,3 +276,48 @@ class CrossCheckHandWorkedTableTests:
         # 2.5 mm bins: 1 and 2 mm in [0, 2.5), 3 in [2.5, 5), 10 in [10, 12.5), 30 in [30, 32.5).
         assert (counts[0.0], counts[2.5], counts[10.0], counts[30.0]) == (84 + 204, 46, 42, 23)
         assert sum(hist["counts"]["all"]) == 399 and hist["overflow"]["all"] == 0
+
+
+class CrossCheckOtherLayoutTests:
+    """A COCO-17 study: the tables group by the layout's metric parts and nothing reads COCO-WholeBody's 133."""
+
+    COCO17 = keypoints.layout_get("coco-17")
+
+    def test_a_coco17_study_report_by_hand(self):
+        layout = self.COCO17
+        shift = np.zeros((17, 3))
+        shift[layout.index("left_wrist")] = [0.0, 6.0, 8.0]  # 10 mm, one keypoint of 17
+        data = make_data(T=2, shift=shift, truth_shift=np.array([0.0, 0.0, 4.0]), items=[0, 0], annotators=[0, 1],
+                         layout=layout)  # fmt: skip
+        report = crosscheck.study_report(data)
+        assert report["layout"]["version"] == "coco-17/v1"
+        assert [p["name"] for p in report["layout"]["metric_parts"]] == ["all", "body"]
+        assert set(report["parts"]) == {"all", "body"}
+        for part in ("all", "body"):
+            row = report["parts"][part]
+            # 34 values: two 10s and 32 zeros; median 0, p90 at index 29.7 between two zeros: 0.
+            assert (row["mean_3d_mm"], row["median_3d_mm"], row["p90_3d_mm"]) == pytest.approx((20 / 34, 0.0, 0.0))
+            assert row["n_keypoints"] == 34 and row["fraction_corrected"] == pytest.approx(1 / 17, abs=1e-6)
+        assert report["published"] == {} and "COCO-17" in report["published_note"]
+        assert report["keypoints"]["names"] == list(layout.names) and report["keypoints"]["part_of"] == ["body"] * 17
+        assert report["keypoints"]["mean_3d_mm"][layout.index("left_wrist")] == pytest.approx(10.0)
+        assert set(report["histograms"]["counts"]) == {"all", "body"}
+        gt = report["ground_truth"]
+        assert gt["all"]["mean_3d_mm"] == pytest.approx(4.0) and gt["body"]["measured_3d_mm"] == pytest.approx(10 / 17)
+        agreement = report["agreement"]
+        assert len(agreement["published_sigmas"]) == 17
+        assert agreement["parts"]["all"]["published_sigma"] == pytest.approx(float(layout.sigmas.mean()), abs=1e-6)
+        assert set(report["instrument"]["bias"]["parts"]) == {"all", "body"}
+
+    def test_frame_rows_take_the_layouts_parts(self):
+        data = make_data(T=2, shift=np.array([1.0, 0.0, 0.0]), layout=self.COCO17)
+        rows = crosscheck.frame_rows(data, crosscheck.compute_errors(data), part="body")
+        assert [set(r["error_3d_mm"]) for r in rows] == [{"all", "body"}] * 2
+        with pytest.raises(ValueError, match=r"part must be one of \('all', 'body'\) \(COCO-17\)"):
+            crosscheck.frame_rows(data, crosscheck.compute_errors(data), part="face")
+        with pytest.raises(ValueError, match="keypoint must be 0..16"):
+            crosscheck.frame_rows(data, crosscheck.compute_errors(data), keypoint=20)
+
+    def test_a_skeleton_of_another_layout_is_refused(self):
+        with pytest.raises(ValueError, match=r"base must have shape \(4, 17, 3\)"):
+            make_data(layout=self.COCO17).__class__(**{**vars(make_data()), "layout": self.COCO17})

@@ -166,3 +166,37 @@ class EvaluateTests:
         with pytest.raises(UnknownVersionError):
             evaluation_pairs(dataset=dataset, predictions=_predictions(tmp_path / "RGB_p.json", written.data),
                              version="best")  # fmt: skip
+
+
+class OtherLayoutTests:
+    """``evaluate`` in another layout: face and hand columns say why they are empty; H3WB-format predictions
+    against a dataset of another layout are refused before anything is read."""
+
+    def test_a_coco17_evaluation_by_hand(self):
+        from annotator import keypoints
+        from annotator.evaluation import EvaluationPairs
+
+        coco17 = keypoints.layout_get("coco-17")
+        gt = np.random.default_rng(3).normal(0, 300, (2, 17, 3))
+        pred = gt + [50.0, 0.0, 0.0]  # a translation costs nothing ...
+        pred[:, coco17.index("left_hip")] += [6.0, 0.0, 0.0]  # ... a hip moved 6 mm puts every joint 3 mm off
+        report = evaluate(EvaluationPairs(np.arange(2), ["S1", "S9"], pred, gt), coco17)
+        assert report["layout_version"] == "coco-17/v1"
+        assert report["overall"]["all"] == pytest.approx(3.0) and report["subjects"]["S9"]["body"] == pytest.approx(3.0)
+        assert report["overall"]["face"] is None and report["overall"]["hand_root_aligned"] is None
+        assert report["not_applicable"]["face"] == "COCO-17 has no face keypoints"
+        text = format_text({"ground_truth": "x.json", "task": "2d", **report})
+        assert "- face/nose: COCO-17 has no face keypoints" in text.splitlines()
+        assert "not_applicable" not in evaluate(EvaluationPairs(np.arange(2), ["", ""], pred[:, :17], gt[:, :17]),
+                                                coco17)["subjects"]  # fmt: skip
+
+    def test_predictions_against_a_coco17_dataset_are_refused(self, release, tmp_path):
+        from annotator.exceptions import NotApplicableError
+        from tests.coco17 import as_coco17
+
+        written, dataset = release
+        path = _predictions(tmp_path / "RGB_pred.json", written.data)
+        as_coco17(dataset.name)
+        dataset.refresh_from_db()
+        with pytest.raises(NotApplicableError, match="H3WB evaluation against dataset .* applies to the COCO-WholeBody"):
+            evaluation_pairs(dataset=dataset, predictions=path)

@@ -305,3 +305,80 @@ def test_a_dataset_hands_out_its_own_layout():
 
     assert Dataset.objects.create(name="wb").layout is kp.DEFAULT_LAYOUT
     assert Dataset.objects.create(name="body", layout_version="coco-17/v1").layout is kp.layout_get("coco-17")
+
+
+class TestBoneSubsets:
+    """FBI's bone subsets live in the layout: "all" and one per part everywhere, the named ones per layout."""
+
+    def test_every_layout_has_all_its_parts_and_hemlets14(self):
+        for layout in kp.LAYOUTS.values():
+            subsets = layout.bone_subsets
+            assert {"all", *layout.part_names, "hemlets14", "limbs"} == set(subsets)
+            assert layout.default_bone_subset == "hemlets14" and len(subsets["hemlets14"]) == 14
+            assert len(subsets["all"]) == layout.num_keypoints - 1  # a tree: one bone per keypoint but the root
+            for pairs in subsets.values():
+                np.testing.assert_array_equal(layout.parents[pairs[:, 1]], pairs[:, 0])
+                assert not pairs.flags.writeable
+        assert set(kp.ALL_BONE_SUBSETS) == {s for layout in kp.LAYOUTS.values() for s in layout.bone_subsets}
+        # What an FBI task or label may store: the subsets of every layout.
+        from annotator.models import FBIAutoLabels, Task
+
+        for field in (Task._meta.get_field("bones"), FBIAutoLabels._meta.get_field("bones_subset")):
+            assert [value for value, _ in field.choices] == list(kp.ALL_BONE_SUBSETS)
+
+    def test_h36m_hemlets14_are_hemlets_own_bones(self):
+        # redrock303/HEMlets inference/table.py h36m_cons_n (VideoPose3D's joint order), without root -> spine.
+        h36m_cons_n = [[1, 0], [4, 0], [7, 0], [2, 1], [3, 2], [5, 4], [6, 5], [14, 8], [11, 8], [9, 8], [10, 9],
+                       [15, 14], [16, 15], [12, 11], [13, 12]]  # fmt: skip
+        expected = sorted((p, c) for c, p in h36m_cons_n if (p, c) != (0, 7))
+        bones = kp.layout_get("h36m-17").bones("hemlets14")
+        assert sorted(map(tuple, bones.tolist())) == expected
+
+    def test_coco17_hemlets14_are_wholebodys_with_the_ears_for_the_feet(self):
+        coco17, whole = kp.layout_get("coco-17"), kp.DEFAULT_LAYOUT
+        names17 = {coco17.bone_name(p, c) for p, c in coco17.bones("hemlets14")}
+        names133 = {whole.bone_name(p, c) for p, c in whole.bones("hemlets14")}
+        assert names17 - names133 == {"nose -> left_ear", "nose -> right_ear"}
+        assert names133 - names17 == {"left_ankle -> left_big_toe", "right_ankle -> right_big_toe"}
+
+    def test_unknown_subsets_name_the_layouts_own(self):
+        with pytest.raises(ValueError, match=r"unknown bone subset 'face' of COCO-17; use one of \('hemlets14'"):
+            kp.layout_get("coco-17").bones("face")
+        with pytest.raises(kp.LayoutError, match="for the Human3.6M-17 layout; use one of hemlets14, limbs, all"):
+            kp.bone_subset_check(kp.layout_get("h36m-17"), "feet")
+        assert kp.bone_subset_check(kp.layout_get("h36m-17"), "") == "hemlets14"
+
+    @pytest.mark.parametrize(
+        ("named", "default", "message"),
+        [
+            ({"body": [1]}, "all", "has the name of a part"),
+            ({"x": [0]}, "all", "names the root"),
+            ({"x": [1, 1]}, "all", "distinct keypoints"),
+            ({"x": [99]}, "all", "distinct keypoints"),
+            ({}, "x", "default bone subset 'x' is not a bone subset"),
+        ],
+    )
+    def test_malformed_bone_subsets_are_refused(self, named, default, message):
+        with pytest.raises(kp.LayoutError, match=message):
+            dataclasses.replace(kp.layout_get("coco-17"), named_bones=named, default_bone_subset=default)
+
+
+class TestMetricJson:
+    """What a study report's charts get of the layout (``Layout.metric_json``, read by study-parts.js)."""
+
+    def test_the_default_gives_the_colours_the_dashboard_always_drew(self):
+        data = kp.DEFAULT_LAYOUT.metric_json()
+        assert {p["name"]: p["color"] for p in data["metric_parts"]} == {
+            "all": "#2f6fde", "body": "#3399ff", "face": "#f72205", "hand": "#00b050"}  # fmt: skip
+        assert data["part_metric"] == {"body": "body", "feet": "body", "face": "face", "left_hand": "hand",
+                                       "right_hand": "hand"}  # fmt: skip
+
+    def test_a_body_only_layout_has_its_two_parts(self):
+        for name in ("coco-17", "h36m-17"):
+            data = kp.layout_get(name).metric_json()
+            assert [(p["name"], p["label"]) for p in data["metric_parts"]] == [("all", "All"), ("body", "Body")]
+            assert data["part_metric"] == {"body": "body"}
+
+    def test_a_metric_part_without_a_colour_is_refused(self):
+        with pytest.raises(kp.LayoutError, match=r"metric parts \['all'\] have no colour"):
+            dataclasses.replace(kp.layout_get("coco-17"), metric_colors={})

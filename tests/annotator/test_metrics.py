@@ -236,3 +236,65 @@ class BestByScoreTests:
         assert metrics.best_by_score(np.array([np.nan]), 0.5).size == 0
         with pytest.raises(ValueError, match="keep_fraction"):
             metrics.best_by_score(scores, 0.0)
+
+
+# --- other layouts: parts and anchors come from the layout, absent anchors say they do not apply -------------
+
+COCO17 = keypoints.layout_get("coco-17")
+H36M17 = keypoints.layout_get("h36m-17")
+
+
+def test_coco17_pelvis_aligned_by_hand() -> None:
+    gt = np.zeros((1, 17, 3))
+    pred = gt.copy()
+    pred[0, COCO17.index("left_hip")] += [6.0, 0.0, 0.0]  # pelvis moves 3 mm: every joint is 3 mm off relative to it
+    table = metrics.benchmark_table(pred, gt, COCO17)
+    assert table["all"] == pytest.approx(3.0) and table["body"] == pytest.approx(3.0)
+    # PAFUSE adds the hip midpoint as a joint of error 0: 17 joints of 3 mm over 18.
+    assert table["pafuse_body"] == pytest.approx(51.0 / 18) and table["pafuse_all"] == pytest.approx(51.0 / 18)
+    assert json.loads(json.dumps(table)) == table
+
+
+def test_coco17_nose_error_by_hand() -> None:
+    gt = np.random.default_rng(7).normal(0, 300, (2, 17, 3))
+    pred = gt + [10.0, -5.0, 2.0]  # a translation costs nothing
+    pred[:, COCO17.anchors.nose] += [3.0, 4.0, 0.0]
+    result = metrics.h3wb_mpjpe(pred, gt, COCO17)
+    assert result["all"] == pytest.approx(5.0 / 17) and result["body"] == pytest.approx(5.0 / 17)
+
+
+def test_face_and_hand_numbers_do_not_apply_to_a_body_only_layout() -> None:
+    gt = np.random.default_rng(8).normal(0, 300, (1, 17, 3))
+    for layout in (COCO17, H36M17):
+        table = metrics.benchmark_table(gt + 1.0, gt, layout)
+        missing = {"face", "hand", "face_nose_aligned", "hand_root_aligned", "pafuse_face", "pafuse_left_hand",
+                   "pafuse_right_hand", "pafuse_hand"}  # fmt: skip
+        assert {k for k, v in table.items() if v is None} == missing
+        assert set(table["not_applicable"]) == missing
+        assert table["not_applicable"]["face"] == f"{layout.title} has no face keypoints"
+        assert "hand root" in table["not_applicable"]["hand_root_aligned"]
+    assert "not_applicable" not in metrics.benchmark_table(np.zeros((1, J, 3)), np.zeros((1, J, 3)))
+    assert metrics.not_applicable() == {}
+
+
+def test_h36m17_aligns_on_its_root_joint_by_hand() -> None:
+    gt = np.zeros((1, 17, 3))
+    pred = gt.copy()
+    pred[0, H36M17.index("root")] += [0.0, 0.0, 12.0]  # every other joint is 12 mm off relative to the root
+    table = metrics.benchmark_table(pred, gt, H36M17)
+    assert table["all"] == pytest.approx(12.0 * 16 / 17) and table["body"] == pytest.approx(12.0 * 16 / 17)
+    # The root is a keypoint of Human3.6M: PAFUSE's body adds no joint for it.
+    assert table["pafuse_body"] == pytest.approx(12.0 * 16 / 17)
+
+
+def test_part_summary_of_other_layouts() -> None:
+    errors = np.arange(34, dtype=float).reshape(2, 17)
+    errors[1, 0] = np.nan
+    for layout in (COCO17, H36M17):
+        summary = metrics.part_summary(errors, layout)
+        assert set(summary) == {"all", "body"}
+        assert summary["all"]["count"] == 33 and summary["all"]["mean"] == pytest.approx((561 - 17) / 33)
+    with pytest.raises(ValueError, match=r"\(\.\.\., 17\) \(COCO-17\)"):
+        metrics.part_summary(np.zeros((2, J)), COCO17)
+    with pytest.raises(ValueError, match="must have 17 keypoints"):
+        metrics.h3wb_mpjpe(np.zeros((1, J, 3)), np.zeros((1, J, 3)), H36M17)

@@ -222,3 +222,29 @@ class SensitivityTests:
         np.testing.assert_array_equal(simulation.replay(study, annotator), simulation.replay(study, annotator))
         other = simulation.ReplayStudy(**{**study.__dict__, "row_noise": -study.row_noise})
         assert not np.allclose(simulation.replay(other, annotator), simulation.replay(study, annotator))
+
+
+class OtherLayoutTests:
+    """The perceiving annotator in a body-only layout: one focus, the layout's sigmas, its keypoint count."""
+
+    COCO17 = keypoints.layout_get("coco-17")
+
+    def test_one_focus_and_the_layouts_sigmas(self):
+        np.testing.assert_array_equal(simulation.focus_of(self.COCO17), np.zeros(17, dtype=np.intp))
+        np.testing.assert_array_equal(simulation.focus_of(), simulation.FOCUS_OF)
+        sigma = simulation.placement_sigma(np.array([100.0, 200.0]), 1.0, self.COCO17)  # (2, 17)
+        np.testing.assert_allclose(sigma, self.COCO17.sigmas[None] * np.array([[100.0], [200.0]]) / math.sqrt(2))
+        assert simulation.task_noise(0, 1, 3, 17).shape == (3, 17, 2)
+
+    def test_decisions_in_coco17(self):
+        rng = np.random.default_rng(0)
+        truth = rng.uniform(300, 700, (2, 17, 2))
+        displayed = truth + [[[40.0, 0.0]], [[0.0, 0.0]]]  # the first view is 40 px off everywhere
+        decisions = simulation.perceiving_decisions(
+            simulation.PerceivingAnnotator(noise_scale=0.0), displayed, truth, np.ones((2, 17)),
+            np.array([300.0, 300.0]), np.array([[1000.0, 1000.0]] * 2), np.zeros((2, 17, 2)), layout=self.COCO17,
+        )  # fmt: skip
+        assert decisions.move[0].all() and not decisions.move[1].any()
+        np.testing.assert_allclose(decisions.drops[0], truth[0])
+        with pytest.raises(ValueError, match="displayed must have 17 keypoints"):
+            simulation.focus(np.zeros((1, J, 2)), np.array([[1000.0, 1000.0]]), layout=self.COCO17)

@@ -194,3 +194,36 @@ class FBIAgreementByHandTests:
         assert report["calibration"]["expected_false_alarm_rate"] == pytest.approx(
             1 - fbi.FLAG_CALIBRATION["precision"][0], abs=1e-3
         )
+
+
+@pytest.mark.django_db
+class FBIOtherLayoutApiTests:
+    """A COCO-17 dataset's FBI: the labeller draws COCO-17's bones and skeleton; another layout's subset is a 400."""
+
+    @pytest.fixture
+    def coco17(self, db, users):
+        from tests.coco17 import as_coco17
+
+        import_rig()
+        as_coco17(DATASET)
+        return Frame.objects.filter(sequence__subject__dataset__name=DATASET).order_by("id").first()
+
+    def test_the_payload_is_the_layouts(self, coco17, users):
+        coco = keypoints.layout_get("coco-17")
+        task = task_create(frame=coco17, assignee=users["annotator"], kind=Task.Kind.FBI)
+        body = client_for(users["annotator"]).get(f"/api/tasks/{task.pk}/fbi/").json()
+        assert body["bones"]["subset"] == "hemlets14"
+        assert body["bones"]["pairs"] == coco.bones("hemlets14").tolist()
+        assert "nose -> left_ear" in body["bones"]["names"]
+        assert body["layout"]["names"] == list(coco.names) and len(body["views"][0]["points"]) == 17
+
+    def test_another_layouts_bone_subset_is_refused_and_creates_nothing(self, coco17, users):
+        client = client_for(users["reviewer"])
+        bad = client.post("/api/jobs/fbi/", {"dataset": DATASET, "bones": "face"}, format="json")
+        assert bad.status_code == status.HTTP_400_BAD_REQUEST
+        assert bad.json()["message"].startswith("unknown bone subset 'face' for the COCO-17 layout; use one of")
+        assert bad.json()["extra"] == {"field": "bones"}
+        assert not Job.objects.exists()
+        good = client.post("/api/jobs/fbi/", {"dataset": DATASET, "source": "ground_truth"}, format="json")
+        assert good.status_code == status.HTTP_201_CREATED
+        assert Job.objects.get().params["bones"] == "hemlets14"

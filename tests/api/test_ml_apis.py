@@ -305,3 +305,42 @@ class ScoringJobApiTests:
         assert client.get("/api/datasets/rig/quality/?bins=0").status_code == 400
         assert client.get("/api/datasets/rig/quality/?sort=random").status_code == 400
         assert client.get("/api/jobs/999999/").status_code == 404
+
+
+class OtherLayoutRefusalTests:
+    """Features that exist for COCO-WholeBody only answer a COCO-17 dataset with a 400 that says so, and write
+    nothing (``keypoints.require_layout`` at the service or job start)."""
+
+    def test_suggestions_are_not_offered_for_a_body_only_dataset(self, rig, users):
+        from tests.coco17 import as_coco17
+
+        as_coco17("rig")
+        frame = Frame.objects.filter(sequence__subject__dataset=rig).order_by("pk").first()
+        task = task_create(frame=frame, assignee=users["annotator"])
+        view = _views(task)[0]
+        for body in (
+            {"part": "face"},
+            {"part": "left_hand", "model": "pretrained"},
+            {"part": "right_hand", "model": "refiner"},
+        ):
+            response = _refine(users["annotator"], task, view=view.pk, **body)
+            assert response.status_code == status.HTTP_400_BAD_REQUEST, body
+            message = response.json()["message"]
+            assert message == ("suggesting positions (with the face and hand refiners or the pretrained whole-body "
+                               "model) applies to the COCO-WholeBody layout (coco-wholebody-133/v1) only; this data "
+                               "uses COCO-17 (coco-17/v1)")  # fmt: skip
+            assert response.json()["extra"] == {"layout": "coco-17/v1", "needed": "coco-wholebody-133/v1"}
+        assert not Correction.objects.exists()
+
+    def test_scoring_and_its_report_refuse_a_coco17_dataset(self, rig, users):
+        from tests.coco17 import as_coco17
+
+        as_coco17("rig")
+        client = _as(users["reviewer"])
+        response = client.post("/api/jobs/score/", {"dataset": "rig"}, format="json")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST
+        assert response.json()["message"].startswith("multi-crop quality scoring (face and hand crops) applies to")
+        assert "COCO-17" in response.json()["message"]
+        assert not Job.objects.exists() and not QualityScore.objects.exists()
+        response = client.get("/api/datasets/rig/quality/?source=dataset")
+        assert response.status_code == status.HTTP_400_BAD_REQUEST and "COCO-17" in response.json()["message"]

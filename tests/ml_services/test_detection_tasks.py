@@ -169,3 +169,23 @@ class PretrainedTrainingSourceTests:
         assert "held-out of S11 (other people)" in capsys.readouterr().out
         metrics = read_checkpoint(out, "hand")["metrics"]
         assert metrics["source"] == "pretrained" and metrics["train_subjects"] == ["S9"]
+
+
+class OtherLayoutTests:
+    """The pretrained detector predicts COCO-WholeBody's keypoints: a COCO-17 dataset is refused at the job start,
+    the command and the worker's chunk entry (a job queued before), and nothing is written."""
+
+    def test_detecting_in_a_coco17_dataset_is_refused(self, rig):
+        from annotator.exceptions import NotApplicableError
+        from tests.coco17 import as_coco17
+
+        job, _ = detection_tasks.detection_job_start(dataset=rig, chunk_size=VIEWS)
+        as_coco17(rig.name)
+        rig.refresh_from_db()
+        with pytest.raises(NotApplicableError, match="2D detection with the pretrained whole-body model .* COCO-17"):
+            detection_tasks.detection_job_start(dataset=rig)
+        with pytest.raises(NotApplicableError, match="COCO-17"):
+            detection_tasks.detect_chunk_run(job=Job.objects.get(pk=job.pk), chunk=chunk_claim(job=job))
+        with pytest.raises(CommandError, match="2D detection .* COCO-17"):
+            call_command("detect_2d", dataset=rig.name, stdout=StringIO())
+        assert Job.objects.count() == 1 and not Detection2D.objects.filter(detector=MODEL_NAME).exists()

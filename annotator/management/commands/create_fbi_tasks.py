@@ -23,8 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--study", type=int, help="use this study's frames instead of a sample")
         parser.add_argument("--annotators", required=True, help="comma list of usernames")
         parser.add_argument("--per-frame", type=int, default=1, help="annotators per frame (for agreement)")
-        parser.add_argument("--bones", choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET,
-                            help=f"bone subset asked (default {keypoints.DEFAULT_BONE_SUBSET})")  # fmt: skip
+        parser.add_argument("--bones", choices=keypoints.ALL_BONE_SUBSETS, default="",
+                            help=f"bone subset of the dataset's layout asked (default the layout's: "
+                                 f"{keypoints.DEFAULT_BONE_SUBSET})")  # fmt: skip
 
     def handle(self, *args, **options):
         study = dataset = None
@@ -46,5 +47,6 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(f"no task was created: {exc.message}") from None
         frames = len({t.frame_id for t in tasks})
-        self.stdout.write(f"{len(tasks)} FBI tasks ({options['bones']} bones) on {frames} frames for "
+        bones = tasks[0].bones if tasks else options["bones"] or "no"
+        self.stdout.write(f"{len(tasks)} FBI tasks ({bones} bones) on {frames} frames for "
                           f"{', '.join(annotators)}")  # fmt: skip

@@ -1,4 +1,8 @@
-"""``python manage.py crosscheck_report``: a study's cross-check report as JSON, Markdown or a standalone HTML page."""
+"""``python manage.py crosscheck_report``: a study's cross-check report as JSON, Markdown or a standalone HTML page.
+
+The parts, their labels and the published sigmas' name come from the report's own layout data (``report["layout"]``,
+the dataset's layout), so a COCO-17 study prints its two parts and no H3WB figures it cannot be compared with.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,11 @@ from annotator.exceptions import NotFoundError
 from annotator.selectors.studies import study_get, study_report
 
 FORMATS = ("json", "md", "html")
-PART_LABELS = {"all": "All", "body": "Body", "face": "Face", "hand": "Hand"}
+
+
+def _labels(layout: dict) -> dict[str, str]:
+    """The report's metric parts in order -> their labels (``Layout.metric_json``)."""
+    return {p["name"]: p["label"] for p in layout["metric_parts"]}
 
 
 def _num(value, digits: int = 2) -> str:
@@ -23,11 +31,11 @@ def _table_rows(report: dict) -> list[list[str]]:
     """The H3WB table, with the published and (when known) the true figures beside the measured ones."""
     truth = report.get("ground_truth")
     rows = []
-    for part, label in PART_LABELS.items():
-        row, pub = report["parts"][part], report["published"][part]
+    for part, label in _labels(report["layout"]).items():
+        row, pub = report["parts"][part], report["published"].get(part)
         cells = [label, _num(row["mean_2d_px"]), _num(row["mean_3d_mm"]), _num(row["median_3d_mm"]),
                  _num(row["p90_3d_mm"]), str(row["n_keypoints"]), _num(row["fraction_corrected"], 3),
-                 f"{pub['mean_2d_px']:.2f} / {pub['mean_3d_mm']:.2f}"]  # fmt: skip
+                 f"{pub['mean_2d_px']:.2f} / {pub['mean_3d_mm']:.2f}" if pub else "–"]  # fmt: skip
         if truth:
             g = truth[part]
             cells += [_num(g["mean_3d_mm"]), _num(g["measured_over_true"], 3), _num(g["residual_3d_mm"])]
@@ -56,6 +64,8 @@ def report_markdown(report: dict) -> str:
     head = _header(report)
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in _table_rows(report)]
+    if report.get("published_note"):
+        lines += ["", report["published_note"] + "."]
     lines += ["", "## Per camera", "", "| camera | views | mean 2D px | mean 3D mm |", "|---|---|---|---|"]
     lines += [f"| {c['camera']} | {c['n_views']} | {_num(c['mean_2d_px'])} | {_num(c['mean_3d_mm'])} |"
               for c in report["cameras"]]  # fmt: skip
@@ -73,11 +83,11 @@ def report_markdown(report: dict) -> str:
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {PART_LABELS[p]} | {_num(v['spread_2d_px'])} | {_num(v['spread_3d_mm'])} | "
+            f"| {_labels(report['layout'])[p]} | {_num(v['spread_2d_px'])} | {_num(v['spread_3d_mm'])} | "
             f"{_num(v['derived_sigma'], 4)} | {_num(v['published_sigma'], 4)} |"
             for p, v in ag["parts"].items()
         ]
-    lines += instrument_markdown(report.get("instrument"))
+    lines += instrument_markdown(report.get("instrument"), report["layout"])
     lines += fbi_markdown(report.get("fbi"))
     return "\n".join(lines) + "\n"
 
@@ -86,10 +96,12 @@ def _grid_label(value: float) -> str:
     return f"{value:g}"
 
 
-def instrument_markdown(ins: dict | None) -> list[str]:
-    """What the study shows and cannot, its assumptions, the sensitivity table, the design's bias, calibration."""
+def instrument_markdown(ins: dict | None, layout: dict) -> list[str]:
+    """What the study shows and cannot, its assumptions, the sensitivity table, the design's bias, calibration;
+    parts and sigmas named as ``layout`` (the report's ``layout``) names them."""
     if not ins:
         return []
+    labels, sigmas = _labels(layout), f"{layout['name']}'s sigmas"
     lines = ["", "## What this study shows and what it cannot", "", ins["limits"], "", "## Assumptions", ""]
     a = ins["assumptions"]
     if not a["simulated"]:
@@ -111,34 +123,34 @@ def instrument_markdown(ins: dict | None) -> list[str]:
             f"## Sensitivity to the assumed annotator ({sens['n_tasks']} tasks with ground truth, replayed)",
             "",
             "Measured / true 3D error per part, by threshold (screen px, rows) and placement spread (x "
-            "COCO-WholeBody's sigmas, columns); 1 = the study measures the dataset's true error.",
+            f"{sigmas}, columns); 1 = the study measures the dataset's true error.",
             "",
         ]
-        for part in ("all", "body", "face", "hand"):
+        for part in sens["parts"]:
             head = ["threshold px \\ spread"] + [f"x{_grid_label(n)}" for n in sens["noise_scales"]]
-            lines += [f"**{PART_LABELS[part]}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += [f"**{labels[part]}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             for t, row in zip(sens["thresholds_px"], sens["parts"][part], strict=True):
                 lines.append(f"| {_grid_label(t)} | " + " | ".join(_num(v, 3) for v in row) + " |")
             lines.append("")
         if sens.get("at_study"):
             at = sens["at_study"]
             lines.append(f"At this study's own annotator (threshold {at['threshold_px']:g} px, spread "
-                         f"x{at['noise_scale']:g}): " + ", ".join(f"{PART_LABELS[p]} {_num(v, 3)}"
+                         f"x{at['noise_scale']:g}): " + ", ".join(f"{labels[p]} {_num(v, 3)}"
                                                                    for p, v in at["parts"].items()) + ".")  # fmt: skip
     bias = ins["bias"]
     lines += ["", f"## Design bias ({bias['mode']} mode)", "", bias["note"], "",
               "| part | corrected in one view only | measured / true |", "|---|---|---|"]  # fmt: skip
     for part, row in bias["parts"].items():
-        lines.append(f"| {PART_LABELS[part]} | {_num(row['single_view_share'], 3)} | "
+        lines.append(f"| {labels[part]} | {_num(row['single_view_share'], 3)} | "
                      f"{_num(row.get('measured_over_true'), 3)} |")  # fmt: skip
     cal = ins.get("calibration")
     if cal:
         lines += ["", f"## Calibration ({cal['basis']}, {cal['n_tasks']} tasks)", "",
-                  "| annotator | reference | part | 3D error mm | drops | sigma | COCO-WholeBody sigma | ratio |",
+                  f"| annotator | reference | part | 3D error mm | drops | sigma | {layout['name']} sigma | ratio |",
                   "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for row in cal["annotators"]:
             for part, v in row["parts"].items():
-                lines.append(f"| {row['annotator']} | {', '.join(row['references'])} | {PART_LABELS[part]} | "
+                lines.append(f"| {row['annotator']} | {', '.join(row['references'])} | {labels[part]} | "
                              f"{_num(v['error_3d_mm'])} | {v['n_drops']} | {_num(v['sigma'], 4)} | "
                              f"{_num(v['published_sigma'], 4)} | {_num(v['sigma_ratio'], 2)} |")  # fmt: skip
         lines += [""] + [f"- **Warning**: {w['message']}" for w in cal["warnings"]]
@@ -191,6 +203,8 @@ def flag_policy_text(fbi: dict) -> str:
     text = (f"A bone is listed when at least {p['min_agreeing']} people contradict the dataset skeleton and nobody "
             f"confirms it, among {' and '.join(p['groups'])} bones of {p['length_mm'][0]:g}-{p['length_mm'][1]:g} mm "
             f"tilted {p['tilt_deg'][0]:g}-{p['tilt_deg'][1]:g} degrees.")  # fmt: skip
+    if fbi.get("policy_note"):
+        text += f" Note: {fbi['policy_note']}."
     if cal["applies"]:
         text += (f" Expected false alarms: {100 * cal['expected_false_alarm_rate']:.0f}% of the list (precision "
                  f"{cal['precision'][0]:.2f} ± {cal['precision'][1]:.2f} over {cal['seeds']} unseen rigs, "
@@ -210,7 +224,7 @@ def report_html(report: dict) -> str:
     hist = report["histograms"]
     edges = hist["bin_edges_mm"]
     charts = []
-    for part, label in PART_LABELS.items():
+    for part, label in _labels(report["layout"]).items():
         counts = hist["counts"][part]
         top = max(counts) or 1
         bars = "".join(
@@ -235,13 +249,13 @@ th {{ color: #6b7385; font-weight: 600; }} td:first-child, th:first-child {{ tex
 <p>Dataset {esc(s["dataset"])}, mode {esc(s["mode"])}, {s["n_items"]} items, {report["n_tasks"]} finished tasks.</p>
 <table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>
 {"".join(charts)}
-{_instrument_html(report.get("instrument"))}
+{_instrument_html(report.get("instrument"), report["layout"])}
 {_fbi_html(report.get("fbi"))}
 </body></html>
 """
 
 
-def _instrument_html(ins: dict | None) -> str:
+def _instrument_html(ins: dict | None, layout: dict) -> str:
     """The instrument section as HTML: the Markdown's paragraphs and tables, converted line by line."""
     if not ins:
         return ""
@@ -257,7 +271,7 @@ def _instrument_html(ins: dict | None) -> str:
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
             table.clear()
 
-    for line in instrument_markdown(ins):
+    for line in instrument_markdown(ins, layout):
         if line.startswith("|"):
             table.append(line)
             continue

@@ -32,8 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", required=True, help="dataset name")
         parser.add_argument("--source", choices=SOURCE_CHOICES, default=ALL_SOURCES,
                             help="which skeleton versions to label (default: all)")  # fmt: skip
-        parser.add_argument("--bones", choices=keypoints.BONE_SUBSETS, default=keypoints.DEFAULT_BONE_SUBSET,
-                            help=f"bone subset (default {keypoints.DEFAULT_BONE_SUBSET}: 14 body bones)")  # fmt: skip
+        parser.add_argument("--bones", choices=keypoints.ALL_BONE_SUBSETS, default="",
+                            help=f"bone subset of the dataset's layout (default the layout's: "
+                                 f"{keypoints.DEFAULT_BONE_SUBSET}, 14 body bones)")  # fmt: skip
         parser.add_argument("--unknown-tilt", type=float, default=fbi.DEFAULT_UNKNOWN_TILT_DEG,
                             help=f"unknown below this tilt (default {fbi.DEFAULT_UNKNOWN_TILT_DEG:g} deg)")  # fmt: skip
         parser.add_argument("--chunk-frames", type=int, default=DEFAULT_CHUNK_FRAMES, help="frames per chunk")
@@ -50,7 +51,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         verb = "resuming" if resumed else "created"
         self.stdout.write(f"{verb} job #{job.pk}: {job.params['skeletons']} {options['source']} skeletons, "
-                          f"{options['bones']} bones, in {job.progress_total} chunks "
+                          f"{job.params['bones']} bones, in {job.progress_total} chunks "
                           f"({job.progress_done} done)")  # fmt: skip
         if options["enqueue"]:
             n = job_enqueue(job=job)

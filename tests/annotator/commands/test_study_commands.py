@@ -93,3 +93,23 @@ class StudyCommandTests:
             run("crosscheck_report", "--study", "42")
         with pytest.raises(CommandError, match="no study 42"):
             run("simulate_annotators", "--study", "42")
+
+
+@pytest.mark.django_db
+class StudyCommandOtherLayoutTests:
+    def test_a_coco17_study_report_prints_its_own_parts(self, rig, tmp_path):
+        from tests.coco17 import as_coco17
+
+        as_coco17(DATASET)
+        run("create_study", "--dataset", DATASET, "--items", "2", "--mode", "frame", "--seed", "0",
+            "--annotators", rig[0], "--name", "cli17")  # fmt: skip
+        study = Study.objects.get(name="cli17")
+        assert "2 tasks submitted" in run("simulate_annotators", "--study", str(study.pk), "--no-progress")
+        md = run("crosscheck_report", "--study", str(study.pk), "--format", "md")
+        assert "| All |" in md and "| Body |" in md and "| Face |" not in md and "| Hand |" not in md
+        assert "COCO-17 data is not comparable with it." in md
+        assert "x COCO-17's sigmas" in md and "| COCO-17 sigma |" in md
+        target = tmp_path / "report17.html"
+        run("crosscheck_report", "--study", str(study.pk), "--format", "html", "--out", str(target))
+        page = target.read_text()
+        assert page.count("<figure>") == 2 and "Face" not in page.split("<h2>")[0]

@@ -364,3 +364,62 @@ class FBISimulationTests:
         # Under 20 s per image for 16 bones at about 1.2 s each.
         assert 10 < analysis["seconds"]["per_image_median"] < 25
         assert fbi_open_tasks(dataset=ds) == []
+
+
+class FBIOtherLayoutTests:
+    """A COCO-17 dataset: FBI asks about COCO-17's own bones, labels them from 3D, and refuses another layout's."""
+
+    COCO17 = keypoints.layout_get("coco-17")
+
+    @pytest.fixture
+    def coco17(self, rig):
+        from annotator.models import Dataset
+        from tests.coco17 import as_coco17
+
+        as_coco17(DATASET)
+        return Dataset.objects.get(name=DATASET)
+
+    def test_tasks_ask_about_the_layouts_bones_and_refuse_others(self, coco17):
+        tasks = services.fbi_tasks_create(annotators=["sim0", "sim1"], dataset=coco17, n_frames=2, seed=0)
+        assert [t.bones for t in tasks] == ["hemlets14", "hemlets14"]
+        bones = fbi_task_bones(tasks[0])
+        np.testing.assert_array_equal(bones, self.COCO17.bones("hemlets14"))
+        assert bones.max() < 17
+        for subset in ("face", "feet", "left_hand"):
+            with pytest.raises(ApplicationError, match=f"unknown bone subset '{subset}' for the COCO-17 layout"):
+                services.fbi_tasks_create(annotators=["sim2"], dataset=coco17, n_frames=1, bones=subset)
+            with pytest.raises(ApplicationError, match="COCO-17 layout; use one of hemlets14, limbs, all, body"):
+                fbi_task(first_frame(), "sim2", bones=subset)
+        assert Task.objects.count() == 2
+
+    def test_simulated_labellers_and_the_agreement_in_coco17(self, coco17):
+        tasks = services.fbi_tasks_create(annotators=["sim0", "sim1"], dataset=coco17, n_frames=3, seed=1,
+                                          per_frame=2)  # fmt: skip
+        report = services.fbi_simulate_labellers(tasks=tasks, seed=0, model=PERFECT)
+        assert report.tasks_done == 6 and report.answers == 6 * 4 * 14
+        agreement = fbi_agreement(dataset=coco17)
+        assert agreement["n_answers"] == 6 * 4 * 14
+        # Perfect labellers against the ground truth: every confident answer agrees with it.
+        truth_bins = agreement["references"]["ground_truth"]["bins"]
+        assert all(b["error_rate"] in (None, 0.0) for b in truth_bins if b["low"] >= 10.0)
+        assert set(agreement["contradicted"]) == set(fbi.BONE_GROUPS)
+        assert agreement["contradicted"]["face"] == {"bones": 0, "flagged": 0}
+        assert agreement["calibration"]["applies"] is False  # measured on COCO-WholeBody rigs only
+        assert agreement["policy_note"] == ("the flag policy looks at face and hand bones, which the COCO-17 layout "
+                                            "does not have: it lists nothing here")  # fmt: skip
+
+    def test_the_labelling_job_labels_coco17_bones(self, coco17):
+        job, _ = fbi_label_job_start(dataset=coco17, source="ground_truth")
+        assert job.params["bones"] == "hemlets14"
+        job_run_local(job=job, progress=False)
+        rows = list(FBIAutoLabels.objects.select_related("skeleton", "view__camera"))
+        assert len(rows) == RIG_FRAMES * 4 and {len(r.labels) for r in rows} == {14}
+        bones = self.COCO17.bones("hemlets14")
+        for stored in rows[:8]:
+            cam = stored.view.camera
+            by_hand = [label_by_hand(stored.skeleton.keypoints, cam.R, cam.t, p, c, stored.unknown_tilt_deg)
+                       for p, c in bones]  # fmt: skip
+            assert [NAMES[int(v)] for v in stored.labels] == by_hand
+        with pytest.raises(ApplicationError, match="unknown bone subset 'face' for the COCO-17 layout"):
+            fbi_label_job_start(dataset=coco17, bones="face")
+        assert Job.objects.count() == 1

@@ -178,3 +178,36 @@ class TrainRefinerCommandTests:
         with pytest.raises(CommandError, match=message):
             call_command("train_refiner", **options)
         assert not out.exists()
+
+
+class OtherLayoutTests:
+    """Scoring and refiner training crop COCO-WholeBody's faces and hands: a COCO-17 dataset is refused at the
+    service, the command and the worker's chunk entry, and nothing is written."""
+
+    def test_scoring_a_coco17_dataset_is_refused_everywhere(self, rig):
+        from annotator.exceptions import NotApplicableError
+        from tests.coco17 import as_coco17
+
+        job, _ = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=FRAMES)  # before the change
+        as_coco17(rig.name)
+        rig.refresh_from_db()
+        for scorer in tasks.SCORERS:
+            with pytest.raises(NotApplicableError, match="multi-crop quality scoring .* this data uses COCO-17"):
+                tasks.scoring_job_start(dataset=rig, source="dataset", scorer=scorer)
+        with pytest.raises(NotApplicableError, match="COCO-17"):
+            scoring_skeleton_ids(dataset=rig, source="dataset")
+        chunk = chunk_claim(job=job)
+        with pytest.raises(NotApplicableError, match="COCO-17"):
+            tasks.score_chunk_run(job=Job.objects.get(pk=job.pk), chunk=chunk)
+        with pytest.raises(CommandError, match="multi-crop quality scoring .* COCO-17"):
+            call_command("score_quality", dataset=rig.name, source="dataset")
+        assert Job.objects.count() == 1 and not QualityScore.objects.exists()
+
+    def test_training_a_refiner_on_a_coco17_dataset_is_refused(self, rig, tmp_path):
+        from tests.coco17 import as_coco17
+
+        as_coco17(rig.name)
+        out = tmp_path / "face.pt"
+        with pytest.raises(CommandError, match="training the face and hand refiners applies to the COCO-WholeBody"):
+            call_command("train_refiner", part="face", dataset=rig.name, epochs=1, out=out, no_progress=True)
+        assert not out.exists()

@@ -387,3 +387,51 @@ class StudyHandWorkedReportTests:
             got = (row["mean_3d_mm"], row["median_3d_mm"], row["p90_3d_mm"])
             assert got == pytest.approx((mean, median, p90), abs=1e-3), part
         assert parts["hand"]["fraction_corrected"] == 1.0 and parts["face"]["fraction_corrected"] == 0.0
+
+
+@pytest.mark.django_db
+class StudyOtherLayoutTests:
+    """A COCO-17 dataset: the study, its simulated annotator and its report follow the dataset's layout."""
+
+    def test_a_coco17_cross_check_study_end_to_end(self, rig):
+        from tests.coco17 import as_coco17
+
+        as_coco17(DATASET)
+        annotators(1)
+        study = create(mode="frame", n_items=3, annotators=["sim0"])
+        perfect = simulation.PerceivingAnnotator(threshold_px=1.5, noise_scale=0.0)
+        run = study_simulate_annotators(study=study, annotator=perfect, seed=3)
+        assert run.tasks_done == 3 and run.counts["moved"] > 0
+        report = study_report(study=study)
+        assert report["layout"]["version"] == "coco-17/v1" and set(report["parts"]) == {"all", "body"}
+        assert len(report["keypoints"]["names"]) == 17 and report["published"] == {}
+        truth = report["ground_truth"]
+        # A perfect annotator in frame mode measures the dataset's true error, in this layout too.
+        assert truth["body"]["measured_over_true"] == pytest.approx(1.0, abs=TRUE_ERROR_TOLERANCE)
+        sens = report["instrument"]["sensitivity"]
+        assert set(sens["parts"]) == {"all", "body"}
+        assert sens["at_study"]["parts"]["body"] == pytest.approx(truth["body"]["measured_over_true"], abs=1e-5)
+        calibration = report["instrument"]["calibration"]
+        assert all("COCO-17's" in w["message"] for w in calibration["warnings"])
+        assumed = report["instrument"]["assumptions"]["models"]["perceiving"]["sigma_reference"]
+        assert assumed.startswith("the COCO-17 layout's per-keypoint OKS sigmas (coco-17/v1)")
+        # The frames table filters by the layout's parts and keypoints; another layout's are a clear refusal.
+        from annotator.selectors.studies import study_frames
+
+        assert study_frames(study=study, part="body")["count"] == 3
+        with pytest.raises(ApplicationError, match="part 'face' is not a part of the COCO-17 layout"):
+            study_frames(study=study, part="face")
+        with pytest.raises(ApplicationError, match=r"keypoint 20 is not in the COCO-17 layout \(0 to 16\)"):
+            study_frames(study=study, keypoint=20)
+
+    def test_the_pretrained_annotator_refuses_a_coco17_dataset_and_changes_nothing(self, rig):
+        from annotator.exceptions import NotApplicableError
+        from tests.coco17 import as_coco17
+
+        as_coco17(DATASET)
+        annotators(1)
+        study = create(mode="frame", n_items=2, annotators=["sim0"])
+        with pytest.raises(NotApplicableError, match="pretrained annotator .* COCO-WholeBody"):
+            study_simulate_annotators(study=study, annotator=simulation.ModelAnnotator())
+        assert not Correction.objects.exists() and not study.simulations.exists()
+        assert set(study.tasks.values_list("status", flat=True)) == {Task.Status.TODO}

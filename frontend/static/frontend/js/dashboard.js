@@ -8,14 +8,12 @@ import * as api from "./api.js";
 import { escape, num, pct } from "./format.js";
 import { Listeners, mountPage } from "./lifecycle.js";
 import { renderInstrument } from "./study-instrument.js";
+import { histogramColors, keypointColors, partColor, partLabel, partNames, partOptions } from "./study-parts.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const root = document.getElementById("dashboard");
 
-const PART_LABELS = { all: "All", body: "Body", face: "Face", hand: "Hand" };
-const PART_COLORS = { all: "#2f6fde", body: "#3399ff", face: "#f72205", hand: "#00b050" };
-/** Anatomical part -> metric part, for colouring per-keypoint bars. */
-const METRIC_OF = { body: "body", feet: "body", face: "face", left_hand: "hand", right_hand: "hand" };
+// Parts, their labels and colours come from the layout data the report carries (study-parts.js).
 
 const listeners = new Listeners();
 
@@ -150,11 +148,13 @@ function renderPartsTable() {
     `<th class="num">in 10–20 mm</th><th class="num published">H3WB 2D px / 3D mm</th>` +
     (gt ? `<th class="num truth">true 3D mm</th><th class="num truth">measured / true</th><th class="num truth">residual mm</th>` : "") +
     `</tr>`;
-  const rows = Object.keys(PART_LABELS).map((part) => {
+  const layout = report.layout;
+  const rows = partNames(layout).map((part) => {
     const r = report.parts[part];
-    const p = report.published[part];
+    // H3WB's published cross-check is of COCO-WholeBody: another layout has no published row to compare with.
+    const p = report.published[part] ?? {};
     let html =
-      `<tr data-part="${part}"><th><i class="dot" style="background:${PART_COLORS[part]}"></i>${PART_LABELS[part]}</th>` +
+      `<tr data-part="${part}"><th><i class="dot" style="background:${partColor(layout, part)}"></i>${partLabel(layout, part)}</th>` +
       cell(r.mean_2d_px, 2, part) + cell(r.mean_3d_mm, 2, part) + cell(r.median_3d_mm, 2, part) + cell(r.p90_3d_mm, 2, part) +
       `<td class="num">${r.n_keypoints.toLocaleString()}</td><td class="num">${pct(r.fraction_corrected)}</td>` +
       `<td class="num">${pct(r.fraction_in_band)}</td><td class="num published">${num(p.mean_2d_px)} / ${num(p.mean_3d_mm)}</td>`;
@@ -169,6 +169,8 @@ function renderPartsTable() {
     return `${html}</tr>`;
   });
   const table = root.querySelector("#parts-table");
+  root.querySelector(".published-note")?.remove();
+  if (report.published_note) table.insertAdjacentHTML("afterend", `<p class="muted published-note">${escape(report.published_note)}</p>`);
   table.querySelector("thead").innerHTML = head;
   table.querySelector("tbody").innerHTML = rows.join("");
   const note = root.querySelector(".gt-note");
@@ -188,9 +190,16 @@ function renderHistograms() {
   const [lo, hi] = h.band_mm;
   root.querySelector(".band-note").textContent =
     `${edges[1] - edges[0]} mm bins · the ${lo}–${hi} mm band where H3WB reports its errors concentrate is darker · click: frames of that part`;
-  for (const part of Object.keys(PART_LABELS)) {
+  const parts = partNames(report.layout);
+  // The page has a histogram for each part a layout may have; those this study's layout lacks are hidden.
+  for (const canvas of root.querySelectorAll("canvas[id^=hist-]")) {
+    canvas.closest("figure").hidden = !parts.includes(canvas.id.slice("hist-".length));
+  }
+  for (const part of parts) {
+    const canvas = root.querySelector(`#hist-${part}`);
+    if (!canvas) continue;
     const data = h.counts[part].concat([h.overflow[part]]);
-    const colors = edges.slice(0, -1).map((e) => (e >= lo && e < hi ? PART_COLORS[part] : `${PART_COLORS[part]}80`)).concat(["#9aa3b5"]);
+    const colors = histogramColors(report.layout, part, edges, [lo, hi]);
     chart(`hist-${part}`, {
       type: "bar",
       data: { labels, datasets: [{ data, backgroundColor: colors, borderWidth: 0, barPercentage: 1, categoryPercentage: 0.92 }] },
@@ -212,7 +221,7 @@ function renderKeypointChart() {
     type: "bar",
     data: {
       labels: k.names,
-      datasets: [{ data: k.mean_3d_mm, backgroundColor: k.part_of.map((p) => PART_COLORS[METRIC_OF[p]] ?? "#888"), borderWidth: 0 }],
+      datasets: [{ data: k.mean_3d_mm, backgroundColor: keypointColors(report.layout, k.part_of), borderWidth: 0 }],
     },
     options: {
       ...BASE_OPTIONS,
@@ -268,9 +277,9 @@ function renderAgreement() {
   section.querySelector(".agreement-note").textContent =
     `${ag.n_items} items with more than one annotator · derived sigma = RMS distance to the annotators' mean / object scale (${ag.scale})`;
   section.querySelector("thead").innerHTML =
-    `<tr><th>Part</th><th class="num">spread 2D px</th><th class="num">spread 3D mm</th><th class="num">derived sigma</th><th class="num">published sigma (COCO-WholeBody)</th></tr>`;
+    `<tr><th>Part</th><th class="num">spread 2D px</th><th class="num">spread 3D mm</th><th class="num">derived sigma</th><th class="num">published sigma (${escape(report.layout.name)})</th></tr>`;
   section.querySelector("tbody").innerHTML = Object.entries(ag.parts)
-    .map(([p, v]) => `<tr><th>${PART_LABELS[p]}</th><td class="num">${num(v.spread_2d_px)}</td><td class="num">${num(v.spread_3d_mm)}</td>` +
+    .map(([p, v]) => `<tr><th>${partLabel(report.layout, p)}</th><td class="num">${num(v.spread_2d_px)}</td><td class="num">${num(v.spread_3d_mm)}</td>` +
       `<td class="num">${num(v.derived_sigma, 4)}</td><td class="num">${num(v.published_sigma, 4)}</td></tr>`)
     .join("");
   chart("chart-sigmas", {
@@ -291,7 +300,14 @@ function renderAgreement() {
 
 function setupFilters() {
   const form = root.querySelector("#frame-filters");
-  form.elements.part.innerHTML = Object.entries(PART_LABELS).map(([p, l]) => `<option value="${p}">${l}</option>`).join("");
+  form.elements.part.innerHTML = partOptions(report.layout);
+  // The frames table has one column per metric part of the layout.
+  const head = root.querySelector("#frames-table thead tr");
+  head.querySelectorAll("th.part-col").forEach((th) => th.remove());
+  const before = head.querySelector("th.sort-col").nextElementSibling;
+  for (const part of partNames(report.layout)) {
+    before.insertAdjacentHTML("beforebegin", `<th class="num part-col">${partLabel(report.layout, part)}</th>`);
+  }
   form.elements.camera.innerHTML += report.cameras.map((c) => `<option>${escape(c.camera)}</option>`).join("");
   form.elements.annotator.innerHTML += report.annotators.map((a) => `<option>${escape(a.annotator)}</option>`).join("");
 }
@@ -342,7 +358,7 @@ async function loadFrames() {
   const table = root.querySelector("#frames-table");
   table.dataset.loading = "1";
   const data = await api.get(`${config.frames_url}?${params}`);
-  const sortName = filters.keypoint !== null ? report.keypoints.names[filters.keypoint] : PART_LABELS[filters.part];
+  const sortName = filters.keypoint !== null ? report.keypoints.names[filters.keypoint] : partLabel(report.layout, filters.part);
   table.querySelector(".sort-col").textContent = `${sortName} 3D mm`;
   const back = `?study=${config.study_id}`;
   table.querySelector("tbody").innerHTML = data.rows
@@ -352,7 +368,7 @@ async function loadFrames() {
         `<tr data-task="${r.task}"${r.honeypot ? ' class="honeypot"' : ""}><td>${link(`#${r.task}`)}</td><td>${link(escape(r.label))}</td>` +
         `<td>${r.cameras.map(escape).join(", ")}</td><td>${escape(r.annotator)}</td><td data-status="${r.status}">${r.status}</td>` +
         `<td class="num strong">${link(num(r.sort_error))}</td>` +
-        ["all", "body", "face", "hand"].map((p) => `<td class="num">${num(r.error_3d_mm[p])}</td>`).join("") +
+        partNames(report.layout).map((p) => `<td class="num">${num(r.error_3d_mm[p])}</td>`).join("") +
         `<td class="num">${num(r.mean_2d_px)}</td><td class="num">${num(r.true_3d_mm)}</td><td class="num">${r.n_corrected}</td></tr>`
       );
     })

@@ -121,6 +121,7 @@ function policyText(report) {
   let text =
     `Listed: ${p.groups.join(" and ")} bones of ${p.length_mm[0]}–${p.length_mm[1]} mm tilted ${p.tilt_deg[0]}–${p.tilt_deg[1]}° ` +
     `that at least ${p.min_agreeing} people contradict and nobody confirms.`;
+  if (report.policy_note) text += ` Note: ${report.policy_note}.`;
   if (c.applies) {
     text +=
       ` Expected false alarms: ${Math.round(100 * c.expected_false_alarm_rate)}% of the list (precision ` +

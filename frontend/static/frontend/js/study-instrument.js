@@ -5,8 +5,7 @@
 
 import * as api from "./api.js";
 import { escape, num, pct } from "./format.js";
-
-const PART_LABELS = { all: "All", body: "Body", face: "Face", hand: "Hand" };
+import { partLabel, partOptions } from "./study-parts.js";
 
 /** A cell's shade: white at measured/true 1, redder the further off (log scale, saturating at x3 or /3). */
 function shade(ratio) {
@@ -50,7 +49,7 @@ function renderAssumptions(root, ins) {
     `(unknown counts as seen).</p>`;
 }
 
-function renderBias(root, ins) {
+function renderBias(root, ins, layout) {
   const b = ins.bias;
   const box = root.querySelector("#instrument-bias");
   box.querySelector(".bias-note").textContent = b.note;
@@ -60,13 +59,13 @@ function renderBias(root, ins) {
   box.querySelector("tbody").innerHTML = Object.entries(b.parts)
     .map(([p, r]) => {
       const ratio = r.measured_over_true;
-      return `<tr data-part="${p}"><th>${PART_LABELS[p]}</th><td class="num">${r.n_corrected.toLocaleString()}</td>` +
+      return `<tr data-part="${p}"><th>${partLabel(layout, p)}</th><td class="num">${r.n_corrected.toLocaleString()}</td>` +
         `<td class="num">${pct(r.single_view_share)}</td><td class="num" style="${shade(ratio)}">${num(ratio, 3)}</td></tr>`;
     })
     .join("");
 }
 
-function renderCalibration(root, ins) {
+function renderCalibration(root, ins, layout) {
   const c = ins.calibration;
   const box = root.querySelector("#instrument-calibration");
   if (!c) {
@@ -79,17 +78,17 @@ function renderCalibration(root, ins) {
   box.querySelector(".calibration-note").textContent =
     `Scored on ${c.basis} (${c.n_tasks} tasks). Sigma: the annotator's drops against the reference, as COCO defines ` +
     `it (RMS distance / object scale); a ratio outside ${num(c.plausible_ratio[0])}–${num(c.plausible_ratio[1], 0)} ` +
-    `of COCO-WholeBody's (over at least ${c.min_drops} drops) is implausible for a person.`;
+    `of ${escape(layout.name)}'s (over at least ${c.min_drops} drops) is implausible for a person.`;
   box.querySelector("thead").innerHTML =
     `<tr><th>Annotator</th><th>Reference</th><th>Part</th><th class="num">3D error mm</th><th class="num">drops</th>` +
-    `<th class="num">sigma</th><th class="num">COCO-WholeBody sigma</th><th class="num">ratio</th></tr>`;
+    `<th class="num">sigma</th><th class="num">${escape(layout.name)} sigma</th><th class="num">ratio</th></tr>`;
   const flagged = new Set(c.warnings.map((w) => `${w.annotator}/${w.part}`));
   box.querySelector("tbody").innerHTML = c.annotators
     .flatMap((a) =>
       Object.entries(a.parts).map(([p, v]) => {
         const warn = flagged.has(`${a.annotator}/${p}`);
         return `<tr data-annotator="${escape(a.annotator)}" data-part="${p}"><td>${escape(a.annotator)}</td>` +
-          `<td>${a.references.map(escape).join(", ")}</td><td>${PART_LABELS[p]}</td><td class="num">${num(v.error_3d_mm)}</td>` +
+          `<td>${a.references.map(escape).join(", ")}</td><td>${partLabel(layout, p)}</td><td class="num">${num(v.error_3d_mm)}</td>` +
           `<td class="num">${v.n_drops}</td><td class="num">${num(v.sigma, 4)}</td><td class="num">${num(v.published_sigma, 4)}</td>` +
           `<td class="num${warn ? " off" : ""}">${num(v.sigma_ratio)}</td></tr>`;
       }),
@@ -118,7 +117,7 @@ function drawSensitivity(box, table, part) {
   box.querySelector("table tbody").innerHTML = rows;
 }
 
-async function loadSensitivity(root, url) {
+async function loadSensitivity(root, url, layout) {
   const box = root.querySelector("#instrument-sensitivity");
   const note = box.querySelector(".sensitivity-note");
   note.textContent = "replaying the study under other annotators…";
@@ -135,13 +134,13 @@ async function loadSensitivity(root, url) {
     return;
   }
   const select = box.querySelector("select[name=part]");
-  select.innerHTML = Object.entries(PART_LABELS).map(([p, l]) => `<option value="${p}">${l}</option>`).join("");
+  select.innerHTML = partOptions(layout);
   select.addEventListener("change", () => drawSensitivity(box, table, select.value));
   drawSensitivity(box, table, select.value);
   const at = table.at_study;
   note.textContent =
     `Measured / true 3D error, replayed in memory from the study's ${table.n_tasks} tasks with ground truth (seed ${table.seed}): ` +
-    `the perceiving annotator with the threshold of each row and the spread of each column (× COCO-WholeBody's sigmas). ` +
+    `the perceiving annotator with the threshold of each row and the spread of each column (× ${escape(layout.name)}'s sigmas). ` +
     `1 is an instrument that measures the dataset's true error; the further from 1, the more of the figure is the ` +
     `assumed annotator.` + (at ? ` Outlined: this study's own annotator (threshold ${at.threshold_px} px, spread ×${at.noise_scale}).` : "");
   box.dataset.ready = "1";
@@ -152,7 +151,7 @@ export function renderInstrument(root, report, sensitivityUrl) {
   const ins = report.instrument;
   renderLimits(root, ins);
   renderAssumptions(root, ins);
-  renderBias(root, ins);
-  renderCalibration(root, ins);
-  return loadSensitivity(root, sensitivityUrl);
+  renderBias(root, ins, report.layout);
+  renderCalibration(root, ins, report.layout);
+  return loadSensitivity(root, sensitivityUrl, report.layout);
 }
