@@ -41,17 +41,18 @@ from annotator.models import (
 ARRAY_DECIMALS = 1
 
 
-def array_text(value) -> str:
-    """A keypoint or label array as readable text: shape, missing values, then the numbers (one row per keypoint
-    for 2-D arrays). ``value`` is what the array fields return: an ndarray, or None."""
+def array_text(value, layout: keypoints.Layout | None = None) -> str:
+    """A keypoint or label array as readable text: shape, missing values, then the numbers (one row per keypoint,
+    named in ``layout``, the row's dataset's, for 2-D arrays of its count). ``value`` is what the array fields
+    return: an ndarray, or None."""
     if value is None:
         return "–"
     arr = np.asarray(value)
     missing = int(np.isnan(arr).sum()) if arr.dtype.kind == "f" else 0
     head = f"shape {arr.shape}, {arr.dtype}, {missing} missing"
-    if arr.ndim == 2 and arr.shape[0] == keypoints.NUM_KEYPOINTS:
+    if layout is not None and arr.ndim == 2 and arr.shape[0] == layout.num_keypoints:
         rows = [
-            f"{k:>3} {keypoints.NAMES[k]:<22} " + " ".join(f"{v:10.{ARRAY_DECIMALS}f}" for v in row)
+            f"{k:>3} {layout.names[k]:<22} " + " ".join(f"{v:10.{ARRAY_DECIMALS}f}" for v in row)
             for k, row in enumerate(arr)
         ]
         return "\n".join([head, *rows])
@@ -59,8 +60,8 @@ def array_text(value) -> str:
     return f"{head}\n{body}"
 
 
-def array_html(value):
-    return format_html('<pre class="array">{}</pre>', array_text(value))
+def array_html(value, layout: keypoints.Layout | None = None):
+    return format_html('<pre class="array">{}</pre>', array_text(value, layout))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -133,7 +134,7 @@ class Detection2DAdmin(ReadOnlyAdmin):
 
     @admin.display(description="keypoints 2D (px)")
     def keypoints_2d_text(self, obj):
-        return array_html(obj.keypoints_2d)
+        return array_html(obj.keypoints_2d, obj.view.frame.sequence.subject.dataset.layout)
 
     @admin.display(description="scores")
     def scores_text(self, obj):
@@ -150,7 +151,7 @@ class Skeleton3DAdmin(ReadOnlyAdmin):
 
     @admin.display(description="keypoints (world mm)")
     def keypoints_text(self, obj):
-        return array_html(obj.keypoints)
+        return array_html(obj.keypoints, obj.frame.sequence.subject.dataset.layout)
 
 
 @admin.register(Task)
@@ -173,7 +174,7 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.display(description="current keypoints (world mm)")
     def current_keypoints_text(self, obj):
-        return array_html(obj.current_keypoints)
+        return array_html(obj.current_keypoints, obj.frame.sequence.subject.dataset.layout)
 
 
 @admin.register(Correction)
@@ -293,8 +294,8 @@ class FBIAutoLabelsAdmin(ReadOnlyAdmin):
 class FBIAnswerAdmin(ReadOnlyAdmin):
     list_display = ["task", "view", "bone", "label", "seconds", "author", "created_at"]
     list_filter = ["label"]
-    list_select_related = ["task", "view__camera", "view__frame__sequence__subject", "author"]
+    list_select_related = ["task", "view__camera", "view__frame__sequence__subject__dataset", "author"]
 
     @admin.display(description="bone")
     def bone(self, obj):
-        return keypoints.bone_name(obj.parent, obj.child)
+        return obj.view.frame.sequence.subject.dataset.layout.bone_name(obj.parent, obj.child)

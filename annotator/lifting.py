@@ -25,12 +25,14 @@ def lift_multiview(
     *,
     min_score: float = DEFAULT_MIN_SCORE,
     threshold_px: float = geometry.DEFAULT_THRESHOLD_PX,
+    layout: keypoints.Layout = keypoints.DEFAULT_LAYOUT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lift F frames of one rig from their per-view detections.
 
     Args:
         cameras: the V cameras of the rig.
-        points: (F, V, J, 2) detected pixels (anything where the score is below ``min_score``).
+        points: (F, V, J, 2) detected pixels (anything where the score is below ``min_score``),
+            J the keypoint count of ``layout`` (the dataset's).
         scores: (F, V, J) detector confidences in [0, 1].
     Returns:
         X: (F, J, 3) world mm, NaN where the keypoint could not be lifted.
@@ -44,8 +46,8 @@ def lift_multiview(
         raise ValueError(f"points must have shape (F, {V}, J, 2), got {points.shape}")
     if scores.shape != points.shape[:3]:
         raise ValueError(f"scores must have shape {points.shape[:3]}, got {scores.shape}")
-    if points.shape[2] != keypoints.NUM_KEYPOINTS:
-        raise ValueError(f"expected {keypoints.NUM_KEYPOINTS} keypoints per view, got {points.shape[2]}")
+    if points.shape[2] != layout.num_keypoints:
+        raise ValueError(f"expected {layout.num_keypoints} keypoints per view ({layout.title}), got {points.shape[2]}")
     F, _, J, _ = points.shape
     visible = (scores >= min_score) & np.isfinite(points).all(axis=-1)  # (F, V, J)
     obs = np.where(visible[..., None], points, np.nan).transpose(1, 0, 2, 3).reshape(V, F * J, 2)

@@ -78,4 +78,5 @@ class FBIAnswer(models.Model):
         indexes = [models.Index(fields=["task", "view", "child"], name="fbi_answer_task_bone")]
 
     def __str__(self) -> str:
-        return f"task {self.task_id} view {self.view_id}: {keypoints.bone_name(self.parent, self.child)} {self.label}"
+        layout = self.view.frame.sequence.subject.dataset.layout
+        return f"task {self.task_id} view {self.view_id}: {layout.bone_name(self.parent, self.child)} {self.label}"

@@ -97,7 +97,7 @@ def skeletons_lift_multiview(
             batch = subject_frames[start : start + LIFT_BATCH_FRAMES]
             points, scores = _stack(batch, per_frame, names)
             X, _ = lifting.lift_multiview([cameras[n] for n in names], points, scores, min_score=min_score,
-                                          threshold_px=threshold_px)  # fmt: skip
+                                          threshold_px=threshold_px, layout=dataset.layout)  # fmt: skip
             lifted_all.append(X)
             scores_all.append(scores)
             frame_ids += [f.pk for f in batch]

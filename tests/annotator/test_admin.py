@@ -114,6 +114,11 @@ def test_array_text_counts_missing_values():
     text = array_text(arr)
     assert text.splitlines()[0] == f"shape ({keypoints.NUM_KEYPOINTS}, 2), float64, 2 missing"
     assert array_text(None) == "–"
+    # Rows are named in the layout given (the row's dataset's), and in none when no layout fits.
+    coco17 = keypoints.layout_get("coco-17")
+    assert "right_ankle" in array_text(np.zeros((17, 3)), coco17).splitlines()[-1]
+    assert "left_wrist" in array_text(arr, keypoints.DEFAULT_LAYOUT)
+    assert "nose" not in array_text(np.zeros((17, 3)), keypoints.DEFAULT_LAYOUT)
     assert "shape (4,), int8" in array_text(np.array([1, -1, 0, 1], dtype=np.int8))
 
 

@@ -198,5 +198,5 @@ class OtherLayoutTests:
         path = _predictions(tmp_path / "RGB_pred.json", written.data)
         as_coco17(dataset.name)
         dataset.refresh_from_db()
-        with pytest.raises(NotApplicableError, match="H3WB evaluation against dataset .* applies to the COCO-WholeBody"):
+        with pytest.raises(NotApplicableError, match="H3WB evaluation against .* applies to the COCO-WholeBody"):
             evaluation_pairs(dataset=dataset, predictions=path)

@@ -79,3 +79,14 @@ def test_statistics_count_complete_and_seen_skeletons():
 def test_bad_shapes_are_clear_errors(points_shape, scores_shape, message):
     with pytest.raises(ValueError, match=message):
         lift_multiview(RIG, np.zeros(points_shape), np.zeros(scores_shape))
+
+
+def test_another_layouts_keypoints_are_lifted_and_the_count_is_checked_against_it():
+    coco17 = keypoints.layout_get("coco-17")
+    X, points, scores = _scene()
+    lifted, _ = lift_multiview(RIG, points[:, :, :17], scores[:, :, :17], layout=coco17)
+    np.testing.assert_allclose(lifted, X[:, :17], atol=1e-6)
+    with pytest.raises(ValueError, match=r"expected 17 keypoints per view \(COCO-17\), got 133"):
+        lift_multiview(RIG, points, scores, layout=coco17)
+    with pytest.raises(ValueError, match=r"expected 133 keypoints per view \(COCO-WholeBody\), got 17"):
+        lift_multiview(RIG, points[:, :, :17], scores[:, :, :17])

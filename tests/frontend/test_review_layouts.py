@@ -59,6 +59,10 @@ def test_a_coco17_study_draws_its_layouts_parts(browser, server, artifacts):
     visible = page.eval_on_selector_all("canvas[id^=hist-]", "els => els.filter(e => !e.closest('figure').hidden)"
                                         ".map(e => e.id)")  # fmt: skip
     assert visible == ["hist-all", "hist-body"]
+    captions = page.eval_on_selector_all(
+        ".hist-grid figure:not([hidden]) figcaption", "els => els.map(e => e.textContent)"
+    )
+    assert captions == ["All keypoints", "Body"]  # no "(with feet)": COCO-17 has none
     # Every keypoint bar has the colour the report's layout data gives its part.
     colors = page.evaluate(
         "() => window.Chart.getChart(document.getElementById('chart-keypoints')).data.datasets[0].backgroundColor"

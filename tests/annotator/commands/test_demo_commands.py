@@ -92,6 +92,12 @@ def test_the_ring_demo_in_the_coco17_layout(capsys):
         (17, 3)
     }
     assert "annotator1: 2 new correction tasks" in out
+    # The ring's detections lift in the dataset's layout, and the error is reported over its keypoints only.
+    call_command("lift_multiview", dataset="synthetic-ring6-coco-17", no_progress=True)
+    out = capsys.readouterr().out
+    assert "lifted 2 frames" in out and "face" not in out
+    lifted = Skeleton3D.objects.filter(frame__sequence__subject__dataset=dataset, source=Skeleton3D.Source.TRIANGULATED)
+    assert [s.keypoints.shape for s in lifted] == [(17, 3), (17, 3)]
 
 
 @pytest.mark.django_db

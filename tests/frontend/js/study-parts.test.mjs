@@ -9,6 +9,7 @@ import {
   UNKNOWN_COLOR,
   histogramColors,
   keypointColors,
+  partCaption,
   partColor,
   partLabel,
   partNames,
@@ -67,5 +68,15 @@ describe("parts of a study report", () => {
     assert.deepEqual(histogramColors(recolour(COCO17, "all", "#000000"), "all", edges, [10, 20]),
       ["#00000080", "#000000", "#00000080", OVERFLOW_COLOR]);
     assert.equal(partColor(COCO17, "hand"), UNKNOWN_COLOR);
+  });
+});
+
+describe("partCaption", () => {
+  it("names the anatomical parts a metric part groups, from the layout data", () => {
+    assert.equal(partCaption(WHOLEBODY, "all"), "All keypoints");
+    assert.equal(partCaption(WHOLEBODY, "body"), "Body (with feet)");
+    assert.equal(partCaption(WHOLEBODY, "face"), "Face");
+    assert.equal(partCaption(WHOLEBODY, "hand"), "Hand (left hand and right hand)");
+    assert.equal(partCaption(COCO17, "body"), "Body");
   });
 });

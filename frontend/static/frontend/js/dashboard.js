@@ -8,7 +8,15 @@ import * as api from "./api.js";
 import { escape, num, pct } from "./format.js";
 import { Listeners, mountPage } from "./lifecycle.js";
 import { renderInstrument } from "./study-instrument.js";
-import { histogramColors, keypointColors, partColor, partLabel, partNames, partOptions } from "./study-parts.js";
+import {
+  histogramColors,
+  keypointColors,
+  partCaption,
+  partColor,
+  partLabel,
+  partNames,
+  partOptions,
+} from "./study-parts.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const root = document.getElementById("dashboard");
@@ -193,7 +201,10 @@ function renderHistograms() {
   const parts = partNames(report.layout);
   // The page has a histogram for each part a layout may have; those this study's layout lacks are hidden.
   for (const canvas of root.querySelectorAll("canvas[id^=hist-]")) {
-    canvas.closest("figure").hidden = !parts.includes(canvas.id.slice("hist-".length));
+    const figure = canvas.closest("figure");
+    const part = canvas.id.slice("hist-".length);
+    figure.hidden = !parts.includes(part);
+    if (!figure.hidden) figure.querySelector("figcaption").textContent = partCaption(report.layout, part);
   }
   for (const part of parts) {
     const canvas = root.querySelector(`#hist-${part}`);

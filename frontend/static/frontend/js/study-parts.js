@@ -19,6 +19,18 @@ export function partLabel(layout, name) {
   return layout.metric_parts.find((p) => p.name === name)?.label ?? name;
 }
 
+/** A histogram's caption for metric part `name`, saying which anatomical parts it groups ("Body (with feet)",
+ * "Hand (left hand and right hand)"), from the layout data alone. */
+export function partCaption(layout, name) {
+  if (name === "all") return "All keypoints";
+  const label = partLabel(layout, name);
+  const members = Object.keys(layout.part_metric).filter((p) => layout.part_metric[p] === name);
+  const words = (ps) => ps.map((p) => p.replaceAll("_", " ")).join(" and ");
+  if (members.length <= 1) return label;
+  if (members.includes(name)) return `${label} (with ${words(members.filter((p) => p !== name))})`;
+  return `${label} (${words(members)})`;
+}
+
 /** The chart colour of metric part `name`. */
 export function partColor(layout, name) {
   return layout.metric_parts.find((p) => p.name === name)?.color ?? UNKNOWN_COLOR;
