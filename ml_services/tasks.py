@@ -82,8 +82,11 @@ def scoring_job_start(
     except (FileNotFoundError, ValueError) as exc:
         raise ApplicationError(str(exc)) from None
     ids = scoring_skeleton_ids(dataset=dataset, source=source)
+    # The score's definition is part of the job: a job of the old definition ("parts", no key) is not resumed
+    # as if it were this one, and a resumed job keeps the definition it started with.
     params = {"source": source, "chunk_size": chunk_size, "face": face, "hand": hand,
-              "checkpoint": checkpoint_hash(face, hand), "skeletons": len(ids),
+              "checkpoint": checkpoint_hash(face, hand), "part_weighting": ScoringConfig().part_weighting,
+              "skeletons": len(ids),
               "skeletons_hash": hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]}  # fmt: skip
     job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)
     if job is not None:
@@ -99,7 +102,8 @@ def _pretrained_job_start(*, dataset: Dataset, source: str, chunk_size: int, cre
     ids = scoring_skeleton_ids(dataset=dataset, source=source)
     digest = hashlib.sha256(json.dumps(ids).encode()).hexdigest()[:16]
     params = {"source": source, "chunk_size": chunk_size, "scorer": "pretrained", "checkpoint": PRETRAINED_CHECKPOINT,
-              "skeletons": len(ids), "skeletons_hash": digest}  # fmt: skip
+              "part_weighting": ScoringConfig().part_weighting, "skeletons": len(ids),
+              "skeletons_hash": digest}  # fmt: skip
     job = job_find_same(kind=JOB_KIND, dataset=dataset, params=params)
     if job is not None:
         return job_resume(job=job), True
@@ -107,9 +111,12 @@ def _pretrained_job_start(*, dataset: Dataset, source: str, chunk_size: int, cre
     return job_create(kind=JOB_KIND, dataset=dataset, params=params, payloads=payloads, created_by=created_by), False
 
 
-def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner] | None) -> list[ScoreRow]:
+def score_skeleton_ids(
+    skeleton_ids: list[int], refiners: dict[str, Refiner] | None, config: ScoringConfig | None = None
+) -> list[ScoreRow]:
     """Score skeletons (ids) from their projections into their frames' views, with the trained ``refiners`` or,
-    when None, the pretrained model."""
+    when None, the pretrained model; ``config`` (default ``ScoringConfig()``) says how parts are combined."""
+    config = config or ScoringConfig()
     items = scoring_items(skeleton_ids=skeleton_ids)
     rows: list[ScoreRow] = []
     for lo in range(0, len(items), SKELETONS_PER_BATCH):
@@ -123,9 +130,9 @@ def score_skeleton_ids(skeleton_ids: list[int], refiners: dict[str, Refiner] | N
             points = np.stack([np.stack([geometry.project(cam, it.keypoints) for cam in it.cameras]) for it in group])
             images = [load_rgb(path) for it in group for path in it.image_paths]
             if refiners is None:
-                result = score_views_pretrained(points, images)
+                result = score_views_pretrained(points, images, config.part_weighting)
             else:
-                result = score_views(refiners, points, images, ScoringConfig())
+                result = score_views(refiners, points, images, config)
             for s, it in enumerate(group):
                 rows.append(ScoreRow(
                     skeleton_id=it.skeleton_id,
@@ -147,7 +154,9 @@ def score_chunk_run(*, job: Job, chunk: JobChunk, device: str = "auto") -> tuple
             raise ApplicationError(f"the refiner checkpoints changed since job {job.pk} was created; start a "
                                    "new job")  # fmt: skip
         refiners = _refiners(job.params["face"], job.params["hand"], str(select_device(device)))
-    rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners)
+    # A job started before the score weighed parts by their keypoints has no key: it finishes as it began.
+    config = ScoringConfig(part_weighting=job.params.get("part_weighting", "parts"))
+    rows = score_skeleton_ids(chunk.payload["skeleton_ids"], refiners, config)
     scores = [r.score for r in rows if np.isfinite(r.score)]
     result = {"scored": len(scores), "unscorable": len(rows) - len(scores),
               "mean": float(np.mean(scores)) if scores else None}  # fmt: skip

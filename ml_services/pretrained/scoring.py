@@ -26,7 +26,7 @@ from ml_services.pretrained.parts import (
     HAND_UP,
     hand_index,
 )
-from ml_services.scoring import CORNERS, PART_NAMES, ScoreResult, _nanmean, check_views
+from ml_services.scoring import CORNERS, PART_NAMES, PART_WEIGHTINGS, ScoreResult, aggregate, check_views
 
 #: How far each corner crop's centre moves from the part's, along each crop axis, in crop sides.
 CORNER_SHIFT = 0.12
@@ -77,13 +77,18 @@ def part_displacements(image: np.ndarray, part: str, points: np.ndarray) -> np.n
     return out
 
 
-def score_views_pretrained(points_2d: np.ndarray, images: Sequence[np.ndarray]) -> ScoreResult:
-    """Score S skeletons from their projections into V views each.
+def score_views_pretrained(
+    points_2d: np.ndarray, images: Sequence[np.ndarray], part_weighting: str = "keypoints"
+) -> ScoreResult:
+    """Score S skeletons from their projections into V views each; parts combined as the trained refiners'
+    score combines them (``ml_services.scoring.aggregate``, ``part_weighting``).
 
     Args:
         points_2d: (S, V, J, 2) projected keypoints, pixels (NaN where unknown).
         images: S * V arrays (H, W, 3) uint8, skeleton-major (image s * V + v is view v of skeleton s).
     """
+    if part_weighting not in PART_WEIGHTINGS:
+        raise ValueError(f"part_weighting must be one of {', '.join(PART_WEIGHTINGS)}, got {part_weighting!r}")
     points_2d = check_views(points_2d, images, np.float64)
     S, V = points_2d.shape[:2]
     per_crop = np.full((S, V, len(PART_NAMES), len(CORNERS)), np.nan)
@@ -91,9 +96,4 @@ def score_views_pretrained(points_2d: np.ndarray, images: Sequence[np.ndarray]) 
         for v in range(V):
             for p, part in enumerate(PART_NAMES):
                 per_crop[s, v, p] = part_displacements(images[s * V + v], part, points_2d[s, v])
-    return ScoreResult(
-        score=_nanmean(per_crop.reshape(S, -1), axis=1),
-        per_view=_nanmean(per_crop.reshape(S, V, -1), axis=2),
-        per_part=_nanmean(per_crop.transpose(0, 2, 1, 3).reshape(S, len(PART_NAMES), -1), axis=2),
-        per_crop=per_crop,
-    )
+    return aggregate(per_crop, part_weighting)

@@ -11,7 +11,8 @@ as mean ± sample std (min..max) over the seeds:
 2. **Multi-crop quality scores** of every dataset skeleton by each scorer (``--scorers``): Spearman
    correlation with the true face+hand error (2D px, the mean over views, and 3D mm), the same with every
    image replaced by uniform grey (what the score gets from the keypoints alone: chance if it reads the
-   image), and how much keeping the best two-thirds by score lowers the mean true error (best-K reduction).
+   image), the Spearman of the same crops with the parts weighed alike (the score before issue 14), and how
+   much keeping the best two-thirds by score lowers the mean true error (best-K reduction).
 3. **Time per crop** of each scorer on this machine (CPU unless CUDA is present).
 
 ``--instants N`` measures only N evenly spaced instants of each subject per seed (same rigs, shorter run).
@@ -38,7 +39,7 @@ from ml_services.device import select_device
 from ml_services.heldout import KEEP_FRACTION, SCORED_KEYPOINTS, Spread, require_unseen, true_errors
 from ml_services.images import load_rgb
 from ml_services.refine import refine_part
-from ml_services.scoring import SCORED_PARTS, ScoringConfig, score_views
+from ml_services.scoring import SCORED_PARTS, ScoringConfig, aggregate, score_views
 from tests.ml_services.rig import read_instants
 
 SCORERS = ("refiner", "pretrained")
@@ -90,11 +91,14 @@ def part_errors(instants: list[dict], refiners: dict, with_pretrained: bool) -> 
     return rows
 
 
-def score_all(instants: list[dict], scorer: str, refiners: dict, grey: bool) -> tuple[np.ndarray, float, int]:
-    """(S,) scores of the dataset skeletons, seconds spent scoring, crops scored."""
+def score_all(
+    instants: list[dict], scorer: str, refiners: dict, grey: bool
+) -> tuple[np.ndarray, float, int, np.ndarray]:
+    """(S,) scores of the dataset skeletons, seconds spent scoring, crops scored, and the same (S,) scores with the
+    parts weighed alike (``part_weighting="parts"``, the score before issue 14; the same crops, aggregated)."""
     from ml_services.pretrained.scoring import score_views_pretrained
 
-    scores, seconds, crops = [], 0.0, 0
+    scores, seconds, crops, alike = [], 0.0, 0, []
     for lo in range(0, len(instants), BATCH):
         batch = instants[lo : lo + BATCH]
         points = np.stack([np.stack([geometry.project(c, it["dataset"]) for c in it["cameras"]]) for it in batch])
@@ -111,7 +115,8 @@ def score_all(instants: list[dict], scorer: str, refiners: dict, grey: bool) -> 
         # NaN also marks crops where it found nothing, so count the cuttable parts instead).
         crops += int(np.isfinite(score_views_cuttable(points, images)).sum()) * 4
         scores.append(result.score)
-    return np.concatenate(scores), seconds, crops
+        alike.append(aggregate(result.per_crop, "parts").score)
+    return np.concatenate(scores), seconds, crops, np.concatenate(alike)
 
 
 def score_views_cuttable(points: np.ndarray, images: list[np.ndarray]) -> np.ndarray:
@@ -161,9 +166,10 @@ def measure_seed(rig: Path, scorers: tuple[str, ...], refiners: dict, per_subjec
     out["parts"] = part_errors(instants, refiners, "pretrained" in scorers)
     out["scorers"] = {}
     for scorer in scorers:
-        scores, seconds, crops = score_all(instants, scorer, refiners, grey=False)
-        grey, _, _ = score_all(instants, scorer, refiners, grey=True)
+        scores, seconds, crops, alike = score_all(instants, scorer, refiners, grey=False)
+        grey, _, _, _ = score_all(instants, scorer, refiners, grey=True)
         entry = {"2d": ranking(scores, truth[:, 0]), "3d": ranking(scores, truth[:, 1]),
+                 "parts_alike_spearman_2d": spearman(alike, truth[:, 0]),
                  "grey_spearman_2d": spearman(grey, truth[:, 0]), "grey_scored": int(np.isfinite(grey).sum()),
                  "ms_per_crop": 1000 * seconds / max(crops, 1), "crops": crops,
                  "per_subject_spearman_2d": {s: spearman(scores[subjects == s], truth[subjects == s, 0])
@@ -221,6 +227,8 @@ def report(seeds: dict[int, dict], scorers: tuple[str, ...], subjects: list[str]
         per = "; ".join(f"{s} {Spread.of(e['per_subject_spearman_2d'][s] for e in entries).format(3)}"
                         for s in subjects)  # fmt: skip
         print(f"    2D Spearman per subject: {per}")
+        alike = Spread.of(e.get("parts_alike_spearman_2d") for e in entries)
+        print(f"    2D Spearman with the parts weighed alike (the score before issue 14): {alike.format(3)}")
         print(f"    2D Spearman with uniform grey images: "
               f"{Spread.of(e['grey_spearman_2d'] for e in entries).format(3)} "
               f"({Spread.of(e['grey_scored'] for e in entries).mean:.0f} of "

@@ -1,5 +1,6 @@
-"""Multi-crop scoring: corner placement, rank correlation, shapes, that the shipped refiners find a gross hand
-error on the synthetic rig, and that on people they never saw the score ranks the true error through the image."""
+"""Multi-crop scoring: corner placement, rank correlation, how parts and views are combined (the true error's own
+average), shapes, that the shipped refiners find a gross hand error on the synthetic rig, and that on people they
+never saw the score ranks the true error through the image."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from ml_services.config import RefinerConfig
 from ml_services.heldout import SCORED_KEYPOINTS, require_unseen, true_errors
 from ml_services.images import load_rgb
 from ml_services.models import build_refiner
-from ml_services.scoring import CORNERS, PART_NAMES, ScoringConfig, corner_boxes, score_views, spearman
+from ml_services.scoring import (
+    CORNERS,
+    PART_KEYPOINTS,
+    PART_NAMES,
+    SCORED_PARTS,
+    ScoringConfig,
+    aggregate,
+    corner_boxes,
+    score_views,
+    spearman,
+)
 from tests.ml_services.rig import UNSEEN_SUBJECTS, error_draws, rig_instants, unseen_instants
 
 TINY = {"channels": (8, 16), "token_dim": 8, "hidden": 16, "embed_dim": 4, "crop_size": 16, "context_size": 32}
@@ -39,6 +50,64 @@ class SpearmanTests:
         assert spearman(np.array([1.0, 2, 2, 3]), np.array([1.0, 2, 3, 4])) == pytest.approx(0.9486833)
         assert spearman(np.array([1.0, np.nan, 3, 4]), np.array([2.0, 1, 3, 5])) == pytest.approx(1.0)
         assert np.isnan(spearman(np.array([1.0, 2.0]), np.array([1.0, 2.0])))
+
+
+def _exact_displacements(skeletons, worlds, cameras) -> np.ndarray:
+    """(S, V, P, 4) crop displacements of a refiner that moves every keypoint exactly onto the truth."""
+    out = np.zeros((len(skeletons), len(cameras), len(SCORED_PARTS), len(CORNERS)))
+    for s, (skeleton, world) in enumerate(zip(skeletons, worlds, strict=True)):
+        for v, cam in enumerate(cameras):
+            err = np.linalg.norm(geometry.project(cam, skeleton) - geometry.project(cam, world), axis=1)  # (J,)
+            for p, (_, _, idx, _) in enumerate(SCORED_PARTS):
+                out[s, v, p] = err[idx].mean()
+    return out
+
+
+class AggregateTests:
+    """Parts weigh their keypoints, as the true face+hand error does (``ml_services.heldout.true_errors``)."""
+
+    def test_keypoint_weights_on_a_hand_built_case(self):
+        per_crop = np.full((2, 3, 3, 4), np.nan)
+        per_crop[0, 0] = np.array([1.0, 4.0, 4.0])[:, None]  # face 1 px, both hands 4 px
+        per_crop[0, 1, 0] = [1.0, 1.0, 3.0, 3.0]  # face only (crop mean 2 px); the hands are out of the image
+        # view 2 of skeleton 0: nothing scorable.
+        per_crop[1, :, 2] = 5.0  # skeleton 1: only its right hand, 5 px in every view
+        result = aggregate(per_crop)
+        assert PART_KEYPOINTS.tolist() == [68, 21, 21]
+        first = (68 * 1.0 + 21 * 4 + 21 * 4) / 110
+        assert result.per_view[0, :2] == pytest.approx([first, 2.0]) and np.isnan(result.per_view[0, 2])
+        assert result.score[0] == pytest.approx((first + 2.0) / 2)
+        assert result.score[1] == pytest.approx(5.0) and result.per_view[1] == pytest.approx([5.0] * 3)
+        assert result.per_part[0] == pytest.approx([1.5, 4.0, 4.0]) and np.isnan(result.per_part[1, :2]).all()
+        # The old definition: the plain mean of every scored crop, each part alike.
+        old = aggregate(per_crop, "parts")
+        assert old.score[0] == pytest.approx((4 * 1.0 + 8 * 4.0 + 4 * 2.0) / 16)
+        assert old.per_view[0, 0] == pytest.approx(3.0) and old.score[1] == pytest.approx(5.0)
+        assert np.array_equal(old.per_part, result.per_part, equal_nan=True)
+
+    def test_an_exact_refiner_scores_each_skeleton_its_true_error(self):
+        """Displacements equal to the true per-part errors give back the true face+hand 2D error itself."""
+        rng = np.random.default_rng(3)
+        inst = rig_instants()[0]
+        skeletons = error_draws(inst, 8, rng)
+        truth = np.array([true_errors(s, inst["world"], inst["cameras"], SCORED_KEYPOINTS)[0] for s in skeletons])
+        per_crop = _exact_displacements(skeletons, [inst["world"]] * len(skeletons), inst["cameras"])
+        assert aggregate(per_crop).score == pytest.approx(truth, rel=1e-9)
+        # Weighing the three parts alike ranks another quantity: a face 2 px off everywhere (true error over the 110
+        # keypoints 2 * 68 / 110 = 1.24 px) is worse than one hand 5 px off (5 * 21 / 110 = 0.95 px), but the old
+        # definition ranks them the other way round (2 / 3 < 5 / 3).
+        per_crop = np.zeros((2, 1, 3, 4))
+        per_crop[0, 0, 0], per_crop[1, 0, 2] = 2.0, 5.0
+        assert aggregate(per_crop).score == pytest.approx([2 * 68 / 110, 5 * 21 / 110])
+        assert aggregate(per_crop, "parts").score == pytest.approx([2 / 3, 5 / 3])
+
+    def test_bad_input_is_refused(self):
+        with pytest.raises(ValueError, match="part_weighting must be one of keypoints, parts"):
+            ScoringConfig(part_weighting="max")
+        with pytest.raises(ValueError, match="part_weighting must be one of"):
+            aggregate(np.zeros((1, 1, 3, 4)), "sum")
+        with pytest.raises(ValueError, match=r"per_crop must be \(S, V, 3, C\)"):
+            aggregate(np.zeros((1, 3, 4)))
 
 
 def _views(instants, world_override=None):

@@ -20,6 +20,7 @@ from annotator.tasks import job_chunk_task
 from ml_services import tasks
 from ml_services.checkpoints import read_checkpoint
 from ml_services.heldout import trained_subjects
+from ml_services.scoring import ScoringConfig
 from tests.ml_services.rig import FRAMES, import_rig, unseen_rig_dir
 
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -87,6 +88,29 @@ class ScoringJobTests:
         row = QualityScore.objects.get(skeleton_id=ids[0])
         assert set(row.per_view) == {"54138969", "55011271", "58860488", "60457274"}
         assert set(row.per_part) == {"face", "left_hand", "right_hand"}
+
+    def test_a_job_keeps_the_score_definition_it_started_with(self, rig):
+        """A job from before parts weighed their keypoints (no ``part_weighting``) finishes with the old definition
+        and is not resumed by a new start, which scores every skeleton again with the new one."""
+        job, _ = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=2)
+        assert job.params["part_weighting"] == "keypoints"
+        params = dict(job.params)
+        del params["part_weighting"]
+        Job.objects.filter(pk=job.pk).update(params=params)
+        job = job_run_local(job=Job.objects.get(pk=job.pk), progress=False)
+        ids = scoring_skeleton_ids(dataset=rig, source="dataset")
+        refiners = tasks._refiners(params["face"], params["hand"], "cpu")
+        old = {
+            r.skeleton_id: r.score
+            for r in tasks.score_skeleton_ids(ids, refiners, ScoringConfig(part_weighting="parts"))
+        }
+        new = {r.skeleton_id: r.score for r in tasks.score_skeleton_ids(ids, refiners)}
+        assert not np.allclose([old[k] for k in ids], [new[k] for k in ids], rtol=1e-3)
+        assert np.allclose([_stored(params["checkpoint"])[k] for k in ids], [old[k] for k in ids], rtol=1e-6)
+        again, resumed = tasks.scoring_job_start(dataset=rig, source="dataset", chunk_size=2)
+        assert not resumed and again.pk != job.pk
+        job_run_local(job=again, progress=False)
+        assert np.allclose([_stored(params["checkpoint"])[k] for k in ids], [new[k] for k in ids], rtol=1e-6)
 
     @override_settings(TASKS=IMMEDIATE_TASKS)
     def test_enqueue_runs_one_task_per_chunk(self, rig, capsys, django_capture_on_commit_callbacks):

@@ -63,6 +63,8 @@ class ScoreTests:
             score_views_pretrained(off[None], [image])
         with pytest.raises(ValueError, match="expected 2 images"):
             score_views_pretrained(np.stack([off, off])[None], [image])
+        with pytest.raises(ValueError, match="part_weighting must be one of keypoints, parts"):
+            score_views_pretrained(off[None, None], [image], "max")
 
 
 class ScoreQualityPretrainedTests:
@@ -75,6 +77,7 @@ class ScoreQualityPretrainedTests:
         assert "scored by the pretrained model" in text and "Spearman" in text
         job = Job.objects.get()
         assert job.params["scorer"] == "pretrained" and job.params["checkpoint"] == tasks.PRETRAINED_CHECKPOINT
+        assert job.params["part_weighting"] == "keypoints"  # parts combined as the refiners' score combines them
         scores = QualityScore.objects.filter(checkpoint=tasks.PRETRAINED_CHECKPOINT)
         assert scores.count() == FRAMES and set(scores.values_list("model_name", flat=True)) == {"multicrop-pretrained"}
         assert all(s.score > 0 for s in scores)
