@@ -12,7 +12,7 @@ every further line one frame (one instant of one subject's sequence) with its vi
      "views": {"A": {"image": "S1/Walking 1/A/frame_0125.jpg", "keypoints_2d": [[u, v], null, ...]}, ...}}
 
 * ``layout`` names the keypoint layout, one of ``annotator.keypoints.LAYOUTS`` by version
-  (``coco-17/v1``) or bare name (``coco-17``); COCO-WholeBody (``coco-wholebody-133/v1``) when absent;
+  (``coco-17/v1``) or bare name (``coco-17``); the default (``keypoints.LAYOUT_VERSION``, COCO-WholeBody) when absent;
   ``keypoints`` is its keypoint count K (optional; checked against the layout when given);
 * ``keypoints_3d`` (optional): the frame's skeleton in world coordinates of the rig, in ``units``;
   ``ground_truth_3d`` (optional): the true skeleton where it is known (synthetic data);
