@@ -89,7 +89,7 @@ def test_refine_face_accept_one_then_all(browser, server, artifacts):
     # The body has no refiner: a clear notice, no request.
     page.keyboard.press("b")
     page.keyboard.press("g")
-    assert "suggestions are for the face and the hands" in page.inner_text(".banner.notice")
+    assert "suggestions are for the face, left hand, right hand" in page.inner_text(".banner.notice")
     assert page.errors == []
     ctx.close()
 
