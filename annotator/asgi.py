@@ -19,8 +19,14 @@ django_asgi_app = ConcurrentASGIHandler(threads=option("WEB_THREADS"))
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from api.routing import websocket_urlpatterns  # noqa: E402
+
+# Import the URLconf, and with it every view and what the views import (numpy, torch for the ML endpoints),
+# while the process starts rather than on its first request: Django loads it lazily, so each process that
+# ``serve --workers N`` starts kept its first user waiting seconds while the others answered in milliseconds.
+get_resolver().url_patterns  # noqa: B018
 
 application = ProtocolTypeRouter(
     {

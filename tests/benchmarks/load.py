@@ -174,6 +174,7 @@ async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict
     payload = (await client.get(task_url, headers=headers)).json()
     revision = payload["revision"]
     views = [(v["id"], v["width"], v["height"]) for v in payload["views"]]
+    n_keypoints = payload["layout"]["num_keypoints"]
     told: list[list[int]] = stats["answered"].setdefault(info["task"], [])
     n_writes = 0
     while time.monotonic() < deadline:
@@ -183,7 +184,7 @@ async def _annotator(client, info: dict, deadline: float, seed: int, stats: dict
         else:
             view, width, height = rng.choice(views)
             path = f"{task_url}corrections/"
-            body = {"view": view, "keypoint": rng.randrange(133), "x": rng.uniform(0, width),
+            body = {"view": view, "keypoint": rng.randrange(n_keypoints), "x": rng.uniform(0, width),
                     "y": rng.uniform(0, height), "base_revision": revision}  # fmt: skip
         started = time.perf_counter()
         try:
@@ -322,8 +323,9 @@ def run(
         "server": _server_config(),
         "solo": alone,
         **together,
-        "throughput_ratio": together["throughput_rps"] / alone["throughput_rps"],
-        "p95_over_solo_p50": together["p95_ms"] / alone["p50_ms"],
+        # None where one annotator alone wrote nothing (the report's statuses and errors say why).
+        "throughput_ratio": together["throughput_rps"] / alone["throughput_rps"] if alone["requests"] else None,
+        "p95_over_solo_p50": together["p95_ms"] / alone["p50_ms"] if alone["requests"] else None,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "server_errors": sum(v for k, v in statuses.items() if k >= 500),
         "errors": (solo["errors"] + crowd["errors"])[:20],
@@ -369,10 +371,13 @@ def main() -> None:
             f"CPU per write with one annotator: server {cpu['server']:.1f} ms, client {cpu['client']:.1f} ms "
             f"(the database's not counted): one annotator alone keeps {busy:.2f} of {os.cpu_count()} cores busy"
         )
-    print(
-        f"throughput {report['throughput_ratio']:.2f}x one annotator's (target >= {TARGET_THROUGHPUT_RATIO:g}x); "
-        f"p95 {report['p95_over_solo_p50']:.2f}x one annotator's p50 (target <= {TARGET_P95_OVER_SOLO_P50:g}x)"
-    )
+    if report["throughput_ratio"] is None:
+        print("no ratios: one annotator alone wrote nothing (see the statuses and errors)")
+    else:
+        print(
+            f"throughput {report['throughput_ratio']:.2f}x one annotator's (target >= {TARGET_THROUGHPUT_RATIO:g}x); "
+            f"p95 {report['p95_over_solo_p50']:.2f}x one annotator's p50 (target <= {TARGET_P95_OVER_SOLO_P50:g}x)"
+        )
     print(f"statuses {report['statuses']}; corrections answered 201: {report['corrections_answered']}, "
           f"stored: {report['corrections_stored']}")  # fmt: skip
     if report["server_errors"] or report["errors"] or report["problems"]:

@@ -65,6 +65,24 @@ def screen_centre(page, view: str, k: int) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def drag_holding(page, view: str, k: int) -> None:
+    """Press on keypoint k in ``view`` and move it by ``DRAG_BY`` screen px in ``DRAG_STEPS`` steps, still holding
+    the button (the caller looks at the page mid-drag, then releases with ``page.mouse.up()``)."""
+    x, y = screen_centre(page, view, k)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, DRAG_STEPS + 1):
+        page.mouse.move(x + DRAG_BY[0] * i / DRAG_STEPS, y + DRAG_BY[1] * i / DRAG_STEPS)
+
+
+def assert_epipolar_curves(page, views) -> None:
+    """While dragging: the epipolar curve of the dragged point is drawn in each of ``views``."""
+    page.wait_for_timeout(100)
+    for v in views:
+        curve = page.get_attribute(f'.view[data-view-id="{v}"] .epipolar-curve', "points")
+        assert len(curve.split()) > 10, f"no epipolar curve in view {v}"
+
+
 def revision(page) -> int:
     return int(page.get_attribute("#editor", "data-revision"))
 
@@ -115,16 +133,8 @@ def test_correct_undo_submit_with_a_live_read_only_watcher(browser, server, arti
 
     before = positions(ann, DRAGGED)
     rev0 = revision(ann)
-    x, y = screen_centre(ann, views[0], DRAGGED)
-    ann.mouse.move(x, y)
-    ann.mouse.down()
-    for i in range(1, DRAG_STEPS + 1):
-        ann.mouse.move(x + DRAG_BY[0] * i / DRAG_STEPS, y + DRAG_BY[1] * i / DRAG_STEPS)
-    ann.wait_for_timeout(100)
-    # While dragging: the epipolar curve of the dragged point in every other view.
-    for v in views[1:]:
-        curve = ann.get_attribute(f'.view[data-view-id="{v}"] .epipolar-curve', "points")
-        assert len(curve.split()) > 10, f"no epipolar curve in view {v}"
+    drag_holding(ann, views[0], DRAGGED)
+    assert_epipolar_curves(ann, views[1:])
     ann.screenshot(path=str(artifacts / "editor-drag.png"))
     ann.mouse.up()
     wait_revision(ann, rev0 + 1)

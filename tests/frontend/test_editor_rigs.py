@@ -10,13 +10,12 @@ import pytest
 from annotator import keypoints
 from tests.frontend import live
 from tests.frontend.test_editor import (
-    DRAG_BY,
-    DRAG_STEPS,
     WAIT_MS,
+    assert_epipolar_curves,
+    drag_holding,
     moved,
     positions,
     revision,
-    screen_centre,
     view_ids,
     wait_ready,
     wait_revision,
@@ -53,15 +52,8 @@ def test_six_views_in_a_grid_and_a_correction_from_all_of_them(browser, server, 
 
     before = positions(page, DRAGGED)
     rev0 = revision(page)
-    x, y = screen_centre(page, views[0], DRAGGED)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for i in range(1, DRAG_STEPS + 1):
-        page.mouse.move(x + DRAG_BY[0] * i / DRAG_STEPS, y + DRAG_BY[1] * i / DRAG_STEPS)
-    page.wait_for_timeout(100)
-    for v in views[1:]:
-        curve = page.get_attribute(f'.view[data-view-id="{v}"] .epipolar-curve', "points")
-        assert len(curve.split()) > 10, f"no epipolar curve in view {v}"
+    drag_holding(page, views[0], DRAGGED)
+    assert_epipolar_curves(page, views[1:])
     page.screenshot(path=str(artifacts / "editor-ring6-drag.png"))
     page.mouse.up()
     wait_revision(page, rev0 + 1)

@@ -83,6 +83,15 @@ def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_
     page.screenshot(path=str(artifacts / "editor-server-down.png"))
     assert _corrections(workdir, task_id) == []
 
+    # Notices stay up a few seconds; the save's retry may come later than that, so record every notice shown.
+    page.evaluate(
+        """() => {
+            const banner = document.querySelector('.banner.notice');
+            window.noticesSeen = [];
+            new MutationObserver(() => window.noticesSeen.push(banner.innerText)).observe(
+                banner, {childList: true, subtree: true, characterData: true, attributes: true});
+        }"""
+    )
     with live.serve(workdir, port=port):
         page.wait_for_function(
             "r => Number(document.querySelector('#editor').dataset.revision) >= r && "
@@ -94,7 +103,9 @@ def test_a_change_made_while_the_server_restarts_is_saved_after_it(browser, tmp_
         assert page.inner_text(".status-line").startswith(f"saved (revision {rev0 + 1})")
         # The retried save and the websocket's reconnection race; the page tells of both.
         page.wait_for_selector(".conn[data-state='connected']", timeout=RECONNECT_MS)
-        assert "the connection is back" in page.inner_text(".banner.notice")
+        page.wait_for_function(
+            "() => window.noticesSeen.some(t => t.includes('the connection is back'))", timeout=RECONNECT_MS
+        )
         assert page.is_hidden(".banner.offline")
         page.screenshot(path=str(artifacts / "editor-server-back.png"))
         rows = _corrections(workdir, task_id)

@@ -117,3 +117,17 @@ def test_each_web_thread_keeps_its_database_connection(tmp_path):
         assert opened <= option("WEB_THREADS"), f"{opened} connections for 40 requests"
     finally:
         load.drop_database(base_url, "_serve")
+
+
+def test_a_server_process_loads_every_view_before_its_first_request():
+    """Django loads the URLconf on the first request; the ASGI module loads it when the process starts, so no
+    process of ``serve --workers N`` keeps its first user waiting for the views' imports (torch among them)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import annotator.asgi; from django.conf import settings; "
+        "print(settings.ROOT_URLCONF in sys.modules, 'api.ml_apis' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["True", "True"], out.stderr
