@@ -20,8 +20,8 @@ from annotator import keypoints
 _DTYPE = np.dtype("<f8")
 
 
-def _layout_counts() -> frozenset[int]:
-    return frozenset(layout.num_keypoints for layout in keypoints.LAYOUTS.values())
+#: The keypoint counts of the shipped layouts: the only first dimensions a keypoint column holds.
+_LAYOUT_COUNTS = frozenset(layout.num_keypoints for layout in keypoints.LAYOUTS.values())
 
 
 class KeypointArrayField(models.BinaryField):
@@ -48,7 +48,7 @@ class KeypointArrayField(models.BinaryField):
         return "(K,)" if self.dims is None else f"(K, {self.dims})"
 
     def _check(self, arr: np.ndarray) -> None:
-        counts = _layout_counts()
+        counts = _LAYOUT_COUNTS
         tail = () if self.dims is None else (self.dims,)
         if arr.ndim != 1 + len(tail) or arr.shape[1:] != tail or arr.shape[0] not in counts:
             raise ValidationError(

@@ -29,7 +29,6 @@ Parts come in two granularities:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 
 import numpy as np
 
@@ -138,10 +137,9 @@ def bone_subset_check(layout: Layout, subset: str) -> str:
     return subset
 
 
-@cache
 def layout_json() -> dict:
-    """The default layout as plain JSON data for the browser and for exports (``Layout.to_json``)."""
-    return DEFAULT_LAYOUT.to_json()
+    """The default layout as plain JSON data for the browser and for exports (``Layout.json``)."""
+    return DEFAULT_LAYOUT.json
 
 
 def require_layout(layout: Layout, feature: str, needed: Layout = DEFAULT_LAYOUT) -> None:

@@ -199,6 +199,11 @@ class Layout:
         """People's name of a bone: ``"left_elbow -> left_wrist"``."""
         return f"{self.names[parent]} -> {self.names[child]}"
 
+    @cached_property
+    def json(self) -> dict:
+        """``to_json()``, computed once per layout: every editor payload sends it (callers copy, never change it)."""
+        return self.to_json()
+
     def to_json(self) -> dict:
         """The layout as plain JSON data for the browser and for exports."""
         return {

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.db.models import Count, QuerySet
 
 from annotator import keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import Dataset, Frame, Skeleton3D, View
-
-
-@cache
-def layout_json(version: str) -> dict:
-    """``keypoints.LAYOUTS[version].to_json()``, computed once per layout: every editor payload sends it."""
-    return keypoints.layout_get(version).to_json()
 
 
 def dataset_list() -> QuerySet[Dataset]:
@@ -72,13 +64,13 @@ def layout_for(*, dataset: str | None = None, layout: str | None = None) -> dict
     An unknown dataset is NotFoundError; an unknown layout an ApplicationError listing the known ones.
     """
     if dataset is not None:
-        return layout_json(dataset_get(name=dataset).layout_version)
+        return dataset_get(name=dataset).layout.json
     if layout is not None:
         try:
-            return layout_json(keypoints.layout_get(layout).version)
+            return keypoints.layout_get(layout).json
         except keypoints.LayoutError as exc:
             raise ApplicationError(str(exc), extra={"field": "layout", "choices": list(keypoints.LAYOUTS)}) from None
-    return layout_json(keypoints.LAYOUT_VERSION)
+    return keypoints.DEFAULT_LAYOUT.json
 
 
 def layouts_in_use() -> list[dict]:
@@ -88,4 +80,4 @@ def layouts_in_use() -> list[dict]:
         by_version.setdefault(version, []).append(name)
     if not by_version:
         by_version[keypoints.LAYOUT_VERSION] = []
-    return [{**layout_json(version), "datasets": names} for version, names in sorted(by_version.items())]
+    return [{**keypoints.layout_get(version).json, "datasets": names} for version, names in sorted(by_version.items())]

@@ -13,7 +13,6 @@ from django.urls import reverse
 from annotator import geometry
 from annotator.exceptions import NotFoundError
 from annotator.models import Dataset, Frame, Skeleton3D, Task
-from annotator.selectors.datasets import layout_json
 from annotator.selectors.tasks import _points_json
 
 
@@ -79,7 +78,7 @@ def frame_viewer_payload(*, frame: Frame) -> dict:
     ]  # fmt: skip
     return {
         "frame": frame_dict(frame),
-        "layout": layout_json(frame.sequence.subject.dataset.layout_version),
+        "layout": frame.sequence.subject.dataset.layout.json,
         "views": [
             {
                 "id": v.pk,

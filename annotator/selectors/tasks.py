@@ -23,7 +23,6 @@ from PIL import Image
 from annotator import access, geometry, keypoints
 from annotator.exceptions import ApplicationError, NotFoundError
 from annotator.models import LOCK_TTL_S, Correction, Dataset, PartValidity, Task, TaskLock, View
-from annotator.selectors.datasets import layout_json
 
 #: What a keypoint looks like in a view before anyone corrects it there.
 DEFAULT_FLAG = Correction.Flag.VISIBLE
@@ -371,7 +370,7 @@ def task_editor_payload(*, task: Task, user, editor_session: str | None = None) 
         "can_edit": access.task_editable_by(user=user, task=task),
         "lock": task_lock_state(task=task, user=user, editor_session=editor_session),
         "frame": task_frame_dict(task),
-        "layout": layout_json(layout.version),
+        "layout": layout.json,
         "views": views,
         # Where epipolar curves are sampled (mm along the dragging camera's axis), for this rig's scale.
         "epipolar_depths": epipolar_depths(cameras).tolist(),

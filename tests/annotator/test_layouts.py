@@ -382,3 +382,10 @@ class TestMetricJson:
     def test_a_metric_part_without_a_colour_is_refused(self):
         with pytest.raises(kp.LayoutError, match=r"metric parts \['all'\] have no colour"):
             dataclasses.replace(kp.layout_get("coco-17"), metric_colors={})
+
+
+def test_the_browser_json_of_a_layout_is_made_once_and_equals_to_json():
+    for layout in kp.LAYOUTS.values():
+        assert layout.json is layout.json
+        assert layout.json == layout.to_json()
+    assert kp.layout_json() is kp.DEFAULT_LAYOUT.json
